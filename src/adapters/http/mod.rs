@@ -1,0 +1,1 @@
+//! Adapters layer: http (being written).

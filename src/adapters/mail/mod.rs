@@ -1,0 +1,1 @@
+//! Adapters layer: mail (being written).

@@ -1,0 +1,97 @@
+//! Adapters layer: the Prometheus metrics every adapter reports into, exposed at `/metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    /// The route template (`/api/v1/orders/:id`), never the raw path, to bound cardinality.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+/// All metrics of one process. Cloning shares the underlying counters.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: std::sync::Arc<Registry>,
+    pub http_requests: Family<RouteLabels, Counter>,
+    pub http_duration: Family<RouteLabels, Histogram>,
+    pub login_outcomes: Family<OutcomeLabels, Counter>,
+    /// Password hashes waiting for a free hashing slot.
+    pub hashes_waiting: Gauge,
+    /// Password hashes being computed right now.
+    pub hashes_running: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("allomedia");
+        let http_requests = Family::<RouteLabels, Counter>::default();
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
+        });
+        let login_outcomes = Family::<OutcomeLabels, Counter>::default();
+        let hashes_waiting = Gauge::default();
+        let hashes_running = Gauge::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method, route and status",
+            http_duration.clone(),
+        );
+        registry.register(
+            "login_outcomes",
+            "Password logins by outcome",
+            login_outcomes.clone(),
+        );
+        registry.register(
+            "password_hashes_waiting",
+            "Password hashes waiting for a hashing slot",
+            hashes_waiting.clone(),
+        );
+        registry.register(
+            "password_hashes_running",
+            "Password hashes being computed",
+            hashes_running.clone(),
+        );
+        Self {
+            registry: std::sync::Arc::new(registry),
+            http_requests,
+            http_duration,
+            login_outcomes,
+            hashes_waiting,
+            hashes_running,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

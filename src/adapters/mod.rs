@@ -1,0 +1,9 @@
+//! Adapters layer: connects the core's ports to technologies. Adapters translate; they never
+//! decide business rules.
+
+pub mod crypto;
+pub mod http;
+pub mod mail;
+pub mod memory;
+pub mod metrics;
+pub mod sqlite;

@@ -1,0 +1,1 @@
+//! Adapters layer: sqlite (being written).

@@ -1,0 +1,284 @@
+//! Core layer: the two-step login — password, then an emailed code.
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use super::AuthService;
+use super::sessions::SessionTokens;
+use crate::core::model::{
+    AccountStatus, ChallengeId, ClientInfo, Email, LoginChallenge, Mail, MailMessage, SecondFactor,
+    User,
+};
+use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
+
+/// Login attempts longer than this are refused before hashing: no real password is, and
+/// hashing megabytes would be a cheap way to burn our CPU.
+const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    pub client: ClientInfo,
+}
+
+/// The open challenge a correct password leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginChallengeView {
+    pub challenge_id: ChallengeId,
+    pub methods: Vec<SecondFactor>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password — deliberately not told apart.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("email not verified")]
+    EmailNotVerified,
+    #[error("account pending approval")]
+    PendingApproval,
+    #[error("account suspended")]
+    Suspended,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyCodeRequest {
+    pub challenge_id: String,
+    pub code: String,
+    /// `email` when absent.
+    pub method: Option<String>,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug, Error)]
+pub enum VerifyCodeError {
+    /// Wrong code, or an unknown, expired or completed challenge — not told apart.
+    #[error("invalid code")]
+    InvalidCode,
+    /// The challenge has used all its attempts; the user must log in again.
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Error)]
+pub enum ResendCodeError {
+    /// Unknown, expired, completed or burned challenge.
+    #[error("invalid challenge")]
+    InvalidChallenge,
+    #[error("a code was sent recently")]
+    TooSoon { retry_after_seconds: u64 },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AuthService {
+    /// Checks the password and, when it is right and the account may sign in, opens a
+    /// challenge and mails its code. Unknown emails cost a full hash verification too, so
+    /// neither the answer nor its timing says whether an account exists; account-state
+    /// errors come only after a correct password.
+    pub async fn login(&self, request: LoginRequest) -> Result<LoginChallengeView, LoginError> {
+        let user = match Email::parse(&request.email) {
+            Ok(email) => self
+                .ports
+                .users
+                .user_by_email(&email)
+                .await
+                .map_err(anyhow::Error::from)?,
+            Err(_) => None,
+        };
+        let candidate = if request.password.len() > MAX_CANDIDATE_PASSWORD_BYTES {
+            ""
+        } else {
+            request.password.as_str()
+        };
+        let hash = user
+            .as_ref()
+            .map_or(self.ports.passwords.dummy_hash(), |u| &u.password_hash);
+        let matches = self
+            .ports
+            .passwords
+            .verify(candidate, hash)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let user = match user {
+            Some(user) if matches && !candidate.is_empty() => user,
+            _ => return Err(LoginError::InvalidCredentials),
+        };
+        ensure_may_sign_in(&user)?;
+        self.open_challenge(&user).await
+    }
+
+    async fn open_challenge(&self, user: &User) -> Result<LoginChallengeView, LoginError> {
+        let now = self.ports.clock.now();
+        let id = ChallengeId::new();
+        let code = self
+            .ports
+            .secrets
+            .numeric_code(self.policy.login_code_digits);
+        let challenge = LoginChallenge {
+            id,
+            user_id: user.id,
+            code_digest: self.ports.digester.digest(&login_code_text(id, &code)),
+            code_sent_at: now,
+            attempts: 0,
+            expires_at: now + self.policy.login_code_ttl,
+            completed_at: None,
+        };
+        self.ports
+            .challenges
+            .insert_challenge(&challenge)
+            .await
+            .map_err(anyhow::Error::from)?;
+        self.mail_code(user, code).await;
+        Ok(LoginChallengeView {
+            challenge_id: id,
+            methods: vec![SecondFactor::Email],
+            expires_at: challenge.expires_at,
+        })
+    }
+
+    /// Passes the second factor and opens a session. Every attempt is counted in the store
+    /// before the code is judged, so concurrent guesses cannot exceed the limit, and exactly
+    /// one of several concurrent right answers wins.
+    pub async fn verify_code(
+        &self,
+        request: VerifyCodeRequest,
+    ) -> Result<SessionTokens, VerifyCodeError> {
+        let Ok(challenge_id) = request.challenge_id.trim().parse::<ChallengeId>() else {
+            return Err(VerifyCodeError::InvalidCode);
+        };
+        let now = self.ports.clock.now();
+        let outcome = self
+            .ports
+            .challenges
+            .count_attempt(challenge_id, self.policy.login_code_max_attempts, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let challenge = match outcome {
+            AttemptOutcome::Counted(challenge) => challenge,
+            AttemptOutcome::Exhausted => return Err(VerifyCodeError::TooManyAttempts),
+            AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
+        };
+        let method_offered = matches!(request.method.as_deref(), None | Some("email"));
+        let submitted = self
+            .ports
+            .digester
+            .digest(&login_code_text(challenge_id, request.code.trim()));
+        if !method_offered || submitted != challenge.code_digest {
+            return Err(VerifyCodeError::InvalidCode);
+        }
+        let won = self
+            .ports
+            .challenges
+            .complete_challenge(challenge_id, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !won {
+            return Err(VerifyCodeError::InvalidCode);
+        }
+        // The account may have been suspended while the code was in the mail.
+        let user = self
+            .ports
+            .users
+            .user_by_id(challenge.user_id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(VerifyCodeError::InvalidCode)?;
+        if ensure_may_sign_in(&user).is_err() {
+            return Err(VerifyCodeError::InvalidCode);
+        }
+        Ok(self.open_session(&user, request.client).await?)
+    }
+
+    /// Mails a new code for an open challenge; the previous code stops working.
+    pub async fn resend_code(&self, challenge_id: &str) -> Result<(), ResendCodeError> {
+        let Ok(challenge_id) = challenge_id.trim().parse::<ChallengeId>() else {
+            return Err(ResendCodeError::InvalidChallenge);
+        };
+        let now = self.ports.clock.now();
+        let code = self
+            .ports
+            .secrets
+            .numeric_code(self.policy.login_code_digits);
+        let digest = self
+            .ports
+            .digester
+            .digest(&login_code_text(challenge_id, &code));
+        let outcome = self
+            .ports
+            .challenges
+            .replace_code(
+                challenge_id,
+                &digest,
+                self.policy.login_code_max_attempts,
+                self.policy.login_code_resend_cooldown,
+                now,
+            )
+            .await
+            .map_err(anyhow::Error::from)?;
+        match outcome {
+            ReplaceCodeOutcome::Replaced => {}
+            ReplaceCodeOutcome::TooSoon { sent_at } => {
+                let wait = (sent_at + self.policy.login_code_resend_cooldown - now).num_seconds();
+                return Err(ResendCodeError::TooSoon {
+                    retry_after_seconds: wait.max(1) as u64,
+                });
+            }
+            ReplaceCodeOutcome::Closed => return Err(ResendCodeError::InvalidChallenge),
+        }
+        // The challenge exists, so its user does; a user deleted meanwhile just gets no mail.
+        let challenge_user = self
+            .user_of_challenge(challenge_id)
+            .await
+            .map_err(ResendCodeError::Unexpected)?;
+        if let Some(user) = challenge_user {
+            self.mail_code(&user, code).await;
+        }
+        Ok(())
+    }
+
+    async fn user_of_challenge(
+        &self,
+        challenge_id: ChallengeId,
+    ) -> Result<Option<User>, anyhow::Error> {
+        let Some(challenge) = self.ports.challenges.challenge(challenge_id).await? else {
+            return Ok(None);
+        };
+        Ok(self.ports.users.user_by_id(challenge.user_id).await?)
+    }
+
+    async fn mail_code(&self, user: &User, code: String) {
+        self.send_mail(Mail {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            message: MailMessage::LoginCode {
+                code,
+                valid_minutes: self.policy.login_code_ttl.num_minutes(),
+            },
+        })
+        .await;
+    }
+}
+
+/// The account-state rule for signing in, applied only after a correct password.
+fn ensure_may_sign_in(user: &User) -> Result<(), LoginError> {
+    if !user.email_verified() {
+        return Err(LoginError::EmailNotVerified);
+    }
+    match user.status {
+        AccountStatus::Active => Ok(()),
+        AccountStatus::PendingApproval => Err(LoginError::PendingApproval),
+        AccountStatus::Suspended => Err(LoginError::Suspended),
+    }
+}
+
+/// Binds a code to its challenge, so one digest never matches another challenge's code.
+fn login_code_text(challenge_id: ChallengeId, code: &str) -> String {
+    format!("login-code|{challenge_id}|{code}")
+}

@@ -1,0 +1,70 @@
+//! Core layer: account-security use cases — registration, email verification, two-step login
+//! and sessions. Talks to the world only through `crate::core::ports`.
+
+mod login;
+mod registration;
+mod sessions;
+
+use std::sync::Arc;
+
+use super::model::{Mail, SessionId, UserId};
+use super::policy::AuthPolicy;
+use super::ports::{
+    AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
+    SecretDigester, SecretGenerator, SessionStore, UserStore,
+};
+
+pub use login::{
+    LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
+    VerifyCodeRequest,
+};
+pub use registration::{RegisterError, RegisterRequest, VerifyEmailError};
+pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
+
+/// Everything the account use cases need from the world.
+#[derive(Clone)]
+pub struct AuthPorts {
+    pub users: Arc<dyn UserStore>,
+    pub tokens: Arc<dyn OneTimeTokenStore>,
+    pub challenges: Arc<dyn ChallengeStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub access_tokens: Arc<dyn AccessTokens>,
+}
+
+/// The account-security use cases.
+#[derive(Clone)]
+pub struct AuthService {
+    ports: AuthPorts,
+    policy: AuthPolicy,
+}
+
+/// Who is calling, once their access token has been checked against a live session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+impl AuthService {
+    pub fn new(ports: AuthPorts, policy: AuthPolicy) -> Self {
+        Self { ports, policy }
+    }
+
+    pub fn policy(&self) -> &AuthPolicy {
+        &self.policy
+    }
+
+    /// Sends a mail without letting its failure change the outcome of the request: the user
+    /// can always ask for another one. The log names the kind of mail, never its secret.
+    async fn send_mail(&self, mail: Mail) {
+        let kind = mail.message.kind();
+        if let Err(error) = self.ports.mailer.send(mail).await {
+            tracing::warn!(mail_kind = kind, error = %error, "mail could not be sent");
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Core layer: registration and email verification.
+
+use thiserror::Error;
+
+use super::AuthService;
+use crate::core::model::{
+    AccountStatus, Email, Mail, MailMessage, Name, OneTimeToken, Password, Phone, Role,
+    TokenPurpose, User, UserId, ValidationErrors,
+};
+use crate::core::ports::InsertUserError;
+
+/// A registration as submitted, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterRequest {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// `client` when absent; `manager` is never self-assigned.
+    pub role: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum RegisterError {
+    #[error("invalid registration: {0}")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Error)]
+pub enum VerifyEmailError {
+    /// Unknown, already used or expired — deliberately not told apart.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+struct ValidRegistration {
+    name: Name,
+    email: Email,
+    password: Password,
+    role: Role,
+    phone: Option<Phone>,
+}
+
+fn validate(request: &RegisterRequest) -> Result<ValidRegistration, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let name = errors.check("name", Name::parse(&request.name));
+    let email = errors.check("email", Email::parse(&request.email));
+    let context = [request.name.as_str(), request.email.as_str()];
+    let password = errors.check("password", Password::parse(&request.password, &context));
+    let role = match request.role.as_deref() {
+        None | Some("client") => Some(Role::Client),
+        Some("courier") => Some(Role::Courier),
+        Some(_) => {
+            errors.add("role", "must be `client` or `courier`");
+            None
+        }
+    };
+    let phone = match request.phone.as_deref() {
+        None => Some(None),
+        Some(raw) => errors.check("phone", Phone::parse(raw)).map(Some),
+    };
+    match (name, email, password, role, phone) {
+        (Some(name), Some(email), Some(password), Some(role), Some(phone)) if errors.is_empty() => {
+            Ok(ValidRegistration {
+                name,
+                email,
+                password,
+                role,
+                phone,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+impl AuthService {
+    /// Registers an account and mails a verification link. The answer is the same whether or
+    /// not the address already has an account: its owner is mailed a warning instead, and the
+    /// password is hashed either way so that timing tells nothing.
+    pub async fn register(&self, request: RegisterRequest) -> Result<(), RegisterError> {
+        let valid = validate(&request).map_err(RegisterError::Invalid)?;
+        let password_hash = self
+            .ports
+            .passwords
+            .hash(&valid.password)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let now = self.ports.clock.now();
+        let user = User {
+            id: UserId::new(),
+            name: valid.name,
+            email: valid.email,
+            phone: valid.phone,
+            address: None,
+            role: valid.role,
+            status: AccountStatus::on_registration(valid.role),
+            password_hash,
+            email_verified_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.ports.users.insert_user(&user).await {
+            Ok(()) => self.send_verification(&user).await?,
+            Err(InsertUserError::EmailTaken) => self.warn_owner_of(&user.email).await?,
+            Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
+        }
+        Ok(())
+    }
+
+    /// Marks the address of the token's user verified. Single use, valid 24 hours.
+    pub async fn verify_email(&self, token: &str) -> Result<(), VerifyEmailError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 256 {
+            return Err(VerifyEmailError::InvalidToken);
+        }
+        let digest = self.ports.digester.digest(&verification_text(token));
+        let now = self.ports.clock.now();
+        let user_id = self
+            .ports
+            .tokens
+            .consume_token(&digest, TokenPurpose::VerifyEmail, now)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(VerifyEmailError::InvalidToken)?;
+        self.ports
+            .users
+            .mark_email_verified(user_id, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+
+    /// Mails a new verification link if the address has an unverified account. Says nothing
+    /// about whether it does: invalid and unknown addresses are silently ignored.
+    pub async fn resend_verification(&self, email: &str) -> Result<(), anyhow::Error> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        match self.ports.users.user_by_email(&email).await? {
+            Some(user) if !user.email_verified() => self.send_verification(&user).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn send_verification(&self, user: &User) -> Result<(), anyhow::Error> {
+        let secret = self.ports.secrets.url_token();
+        let now = self.ports.clock.now();
+        let token = OneTimeToken {
+            digest: self.ports.digester.digest(&verification_text(&secret)),
+            purpose: TokenPurpose::VerifyEmail,
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.policy.verification_ttl,
+        };
+        self.ports.tokens.insert_token(&token).await?;
+        self.send_mail(Mail {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            message: MailMessage::VerifyEmail {
+                token: secret,
+                valid_hours: self.policy.verification_ttl.num_hours(),
+            },
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn warn_owner_of(&self, email: &Email) -> Result<(), anyhow::Error> {
+        if let Some(owner) = self.ports.users.user_by_email(email).await? {
+            self.send_mail(Mail {
+                to: owner.email.clone(),
+                to_name: owner.name.to_string(),
+                message: MailMessage::RegistrationAttempt,
+            })
+            .await;
+        }
+        Ok(())
+    }
+}
+
+/// Domain-separates verification tokens from every other digested secret.
+fn verification_text(secret: &str) -> String {
+    format!("verify-email|{secret}")
+}

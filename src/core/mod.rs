@@ -1,0 +1,9 @@
+//! Core layer: the business of allomedia — models, ports and use cases.
+//! May depend on plain data crates (uuid, chrono, zxcvbn, subtle) and on nothing that does I/O:
+//! no HTTP framework, database driver, mail transport or token library appears here.
+
+pub mod auth;
+pub mod model;
+pub mod policy;
+pub mod ports;
+pub mod profile;

@@ -1,0 +1,32 @@
+//! Core layer: what the service tells people by mail. Adapters decide how it looks.
+
+use super::Email;
+
+/// One mail to one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub to: Email,
+    pub to_name: String,
+    pub message: MailMessage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailMessage {
+    /// Confirms ownership of the address; the adapter builds the link from the token.
+    VerifyEmail { token: String, valid_hours: i64 },
+    /// Someone tried to register with an address that already has an account.
+    RegistrationAttempt,
+    /// The second step of a login.
+    LoginCode { code: String, valid_minutes: i64 },
+}
+
+impl MailMessage {
+    /// A name for logs and metrics that never includes the secret.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MailMessage::VerifyEmail { .. } => "verify_email",
+            MailMessage::RegistrationAttempt => "registration_attempt",
+            MailMessage::LoginCode { .. } => "login_code",
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Core layer: domain types that parse untrusted input once and are valid ever after.
+
+mod challenge;
+mod email;
+mod ids;
+mod mail;
+mod one_time_token;
+mod password;
+mod profile;
+mod secret;
+mod session;
+mod user;
+mod validation;
+
+pub use challenge::{LoginChallenge, SecondFactor};
+pub use email::{Email, EmailError};
+pub use ids::{ChallengeId, SessionId, UserId};
+pub use mail::{Mail, MailMessage};
+pub use one_time_token::{OneTimeToken, TokenPurpose};
+pub use password::{Password, PasswordError, PasswordHash};
+pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
+pub use secret::SecretDigest;
+pub use session::{ClientInfo, RefreshToken, Session};
+pub use user::{AccountStatus, Role, User};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,28 @@
+//! Core layer: single-use tokens mailed as links (email verification; password reset later).
+
+use chrono::{DateTime, Utc};
+
+use super::{SecretDigest, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+}
+
+impl TokenPurpose {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenPurpose::VerifyEmail => "verify_email",
+        }
+    }
+}
+
+/// A mailed token, stored only as the digest of its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneTimeToken {
+    pub digest: SecretDigest,
+    pub purpose: TokenPurpose,
+    pub user_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}

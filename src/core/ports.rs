@@ -1,0 +1,267 @@
+//! Core layer: the ports — everything the core needs from the world, as traits.
+//! Adapters in `crate::adapters` implement them; the core never names an adapter.
+//!
+//! Every store method documents what each adapter MUST guarantee. The store contract suite
+//! (`tests/store_contract.rs`) checks those guarantees against every store adapter.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use thiserror::Error;
+
+use super::model::{
+    ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, Password, PasswordHash, ProfileChanges,
+    SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
+};
+
+/// A store failed for a reason the business cannot act on (connection lost, disk full,
+/// corrupt row). Adapters keep the cause for the log; callers answer with an opaque 500.
+#[derive(Debug, Error)]
+#[error("store failure: {0}")]
+pub struct StoreError(#[source] pub anyhow::Error);
+
+impl StoreError {
+    pub fn new(error: impl Into<anyhow::Error>) -> Self {
+        Self(error.into())
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum InsertUserError {
+    /// Another account already has this (normalised) email.
+    #[error("email already taken")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Accounts.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new user. MUST fail with `EmailTaken` when another user has the same email,
+    /// atomically: of two concurrent inserts with one email, exactly one succeeds.
+    async fn insert_user(&self, user: &User) -> Result<(), InsertUserError>;
+
+    /// The user with this id, if any.
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// The user with this (normalised) email, if any.
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+
+    /// Marks the email verified at `at` unless it already is (the first time is kept).
+    /// A missing user is not an error.
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Applies the present fields of `changes`, sets `updated_at = at` and returns the user as
+    /// stored afterwards; `None` if the user does not exist.
+    async fn update_profile(
+        &self,
+        id: UserId,
+        changes: &ProfileChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+}
+
+/// Single-use mailed tokens (email verification).
+#[async_trait]
+pub trait OneTimeTokenStore: Send + Sync {
+    /// Stores a new token. Digests are unique (they come from 256-bit secrets).
+    async fn insert_token(&self, token: &OneTimeToken) -> Result<(), StoreError>;
+
+    /// Uses the token with this digest and purpose, if it exists, is unused and `now` is before
+    /// its expiry; returns its user. MUST be atomic: of concurrent calls for one token, at most
+    /// one returns `Some`, and every later call returns `None`.
+    async fn consume_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+}
+
+/// What happened to an attempt at a login challenge.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// The attempt was counted; the challenge as it is after counting it.
+    Counted(LoginChallenge),
+    /// The challenge exists and is open, but has no attempts left.
+    Exhausted,
+    /// Unknown, expired or already completed.
+    Closed,
+}
+
+/// What happened to a request for a new login code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaceCodeOutcome {
+    Replaced,
+    /// The current code was sent less than the cooldown ago; the time of that sending.
+    TooSoon {
+        sent_at: DateTime<Utc>,
+    },
+    /// Unknown, expired, completed or out of attempts.
+    Closed,
+}
+
+/// Login challenges. Their counters guard against brute force, so several service instances
+/// share them through the store and every guard is one atomic operation in it.
+#[async_trait]
+pub trait ChallengeStore: Send + Sync {
+    async fn insert_challenge(&self, challenge: &LoginChallenge) -> Result<(), StoreError>;
+
+    /// The challenge with this id, whatever its state.
+    async fn challenge(&self, id: ChallengeId) -> Result<Option<LoginChallenge>, StoreError>;
+
+    /// Counts one attempt if the challenge is open — not completed, `now` before its expiry —
+    /// and has judged fewer than `max_attempts`. MUST be atomic: of N concurrent calls on a
+    /// challenge with k attempts left, exactly min(N, k) return `Counted`.
+    async fn count_attempt(
+        &self,
+        id: ChallengeId,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptOutcome, StoreError>;
+
+    /// Marks the challenge completed unless it already is. MUST be atomic: of concurrent
+    /// calls, exactly one returns `true`.
+    async fn complete_challenge(
+        &self,
+        id: ChallengeId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the code of an open challenge that still has attempts left (fewer than
+    /// `max_attempts`), if its current code was sent at least `cooldown` before `now`; the old
+    /// code stops working. MUST be atomic: of concurrent calls, at most one replaces.
+    async fn replace_code(
+        &self,
+        id: ChallengeId,
+        code_digest: &SecretDigest,
+        max_attempts: u32,
+        cooldown: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<ReplaceCodeOutcome, StoreError>;
+}
+
+/// Sessions. The access-token check reads them on every request, so `session` must be cheap.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session with this id, revoked or not.
+    async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+
+    /// Rotates the refresh token: if the session is not revoked and its generation is
+    /// `expected_generation`, increments it and sets `rotated_at` and `last_used_at` to `now`.
+    /// MUST be atomic (compare-and-set): of concurrent calls with one expected generation,
+    /// exactly one returns `true`.
+    async fn advance_refresh_generation(
+        &self,
+        id: SessionId,
+        expected_generation: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes the session unless already revoked; `true` if this call revoked it.
+    async fn revoke_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Revokes every unrevoked session of the user in one operation; how many it revoked.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Whether the store answers, for the readiness probe.
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// A cheap round trip to the store; an error while it is unreachable.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[derive(Debug, Error)]
+#[error("mail not sent: {0}")]
+pub struct MailError(#[source] pub anyhow::Error);
+
+/// Delivers mails. Implementations render the message (links from the public URL) and send it.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one mail. An error means it was not delivered to the transport; the caller logs
+    /// it and carries on — a mail failure never changes the answer to a request.
+    async fn send(&self, mail: Mail) -> Result<(), MailError>;
+}
+
+/// The time. Tests move a fake one instead of sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Fresh secrets. Implementations MUST use a cryptographically secure generator.
+pub trait SecretGenerator: Send + Sync {
+    /// `digits` uniformly random decimal digits (leading zeros kept).
+    fn numeric_code(&self, digits: u32) -> String;
+    /// A URL-safe token carrying at least 256 bits of randomness.
+    fn url_token(&self) -> String;
+}
+
+/// Keyed digests of secrets, so a stolen database reveals neither codes nor tokens, and a
+/// 6-digit code cannot be recovered from its digest without the server key.
+pub trait SecretDigester: Send + Sync {
+    /// Deterministic for a given key: the same text always gives the same digest.
+    fn digest(&self, text: &str) -> SecretDigest;
+}
+
+#[derive(Debug, Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashingError(#[source] pub anyhow::Error);
+
+/// Slow password hashing (named to stay clear of the argon2 crate's own trait).
+/// Implementations MUST keep the work off the async workers and bound how many hashes run
+/// at once.
+#[async_trait]
+pub trait PasswordHashing: Send + Sync {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashingError>;
+
+    /// Whether `candidate` matches `hash`. A hash that cannot be parsed does not match.
+    async fn verify(&self, candidate: &str, hash: &PasswordHash) -> Result<bool, HashingError>;
+
+    /// A hash of a random password with the production parameters: verifying against it costs
+    /// what a real verification costs, so unknown accounts answer in the same time.
+    fn dummy_hash(&self) -> &PasswordHash;
+}
+
+/// What an access token asserts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An access token as issued.
+#[derive(Debug, Clone)]
+pub struct IssuedAccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Error)]
+pub enum AccessTokenError {
+    /// Malformed, badly signed, of another issuer, audience or type, or expired.
+    #[error("invalid access token")]
+    Invalid,
+    #[error("access token could not be issued: {0}")]
+    Issue(#[source] anyhow::Error),
+}
+
+/// Signed, short-lived access tokens.
+pub trait AccessTokens: Send + Sync {
+    /// Issues a token for the session, valid from the clock's now for the configured lifetime.
+    fn issue(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<IssuedAccessToken, AccessTokenError>;
+
+    /// Checks signature, algorithm, issuer, audience, type and expiry (against the clock).
+    fn verify(&self, token: &str) -> Result<AccessClaims, AccessTokenError>;
+}
