@@ -4,4 +4,5 @@
 //! `app` chooses adapters from the configuration and serves.
 
 pub mod adapters;
+pub mod config;
 pub mod core;

@@ -18,7 +18,7 @@ pub use login::{
     LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
-pub use registration::{RegisterError, RegisterRequest, VerifyEmailError};
+pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
 
 /// Everything the account use cases need from the world.

@@ -37,6 +37,16 @@ pub enum VerifyEmailError {
     Unexpected(#[from] anyhow::Error),
 }
 
+#[derive(Debug, Error)]
+pub enum CreateManagerError {
+    #[error("invalid manager account: {0}")]
+    Invalid(ValidationErrors),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
 struct ValidRegistration {
     name: Name,
     email: Email,
@@ -109,6 +119,50 @@ impl AuthService {
             Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
         }
         Ok(())
+    }
+
+    /// Provisions an active manager whose address the operator vouches for (the CLI's
+    /// `create-manager`): no verification mail, no approval. Unlike self-registration, it says
+    /// plainly when the email is taken — the operator already has access to the database.
+    pub async fn create_manager(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<User, CreateManagerError> {
+        let request = RegisterRequest {
+            name: name.to_owned(),
+            email: email.to_owned(),
+            password: password.to_owned(),
+            role: None,
+            phone: None,
+        };
+        let valid = validate(&request).map_err(CreateManagerError::Invalid)?;
+        let password_hash = self
+            .ports
+            .passwords
+            .hash(&valid.password)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let now = self.ports.clock.now();
+        let manager = User {
+            id: UserId::new(),
+            name: valid.name,
+            email: valid.email,
+            phone: None,
+            address: None,
+            role: Role::Manager,
+            status: AccountStatus::Active,
+            password_hash,
+            email_verified_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        match self.ports.users.insert_user(&manager).await {
+            Ok(()) => Ok(manager),
+            Err(InsertUserError::EmailTaken) => Err(CreateManagerError::EmailTaken),
+            Err(InsertUserError::Store(error)) => Err(anyhow::Error::from(error).into()),
+        }
     }
 
     /// Marks the address of the token's user verified. Single use, valid 24 hours.
