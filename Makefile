@@ -1,0 +1,28 @@
+# allomedia — the commands a developer and CI use. `make help` lists them.
+.PHONY: help run test lint fmt openapi bench ci
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## serve on http://127.0.0.1:8080 with the embedded SQLite store and mails in the console
+	cargo run -- serve
+
+test: ## every test suite (unit, core, store contract, HTTP, end to end, spec drift)
+	cargo test --all-targets --no-fail-fast
+	cargo test --doc
+
+lint: ## formatting and clippy, as CI runs them
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt: ## format the code
+	cargo fmt --all
+
+openapi: ## rewrite openapi/openapi.yaml from the code
+	cargo run --quiet -- openapi > openapi/openapi.yaml
+
+bench: ## measure login throughput, /health p99 under a login flood, memory, GET /me (release build)
+	scripts/bench.sh
+
+ci: ## what .ci/run runs
+	.ci/run
