@@ -1,1 +1,144 @@
-//! Adapters layer: http (being written).
+//! Adapters layer (HTTP): the public API over poem and poem-openapi. Translates requests into
+//! calls of the core's use cases and their outcomes into responses; decides nothing itself.
+//! May depend on the core, the metrics registry, poem and poem-openapi.
+//!
+//! `app` builds the whole service; `openapi_json` / `openapi_yaml` build the same OpenAPI
+//! document without any live service, for the committed spec and `allomedia openapi`.
+
+mod auth_api;
+mod auth_dto;
+mod client;
+mod errors;
+mod me_api;
+mod me_dto;
+mod middleware;
+mod nullable;
+mod operations_api;
+mod problem;
+mod rate_limiter;
+mod routes;
+mod security;
+mod tags;
+
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::middleware::{AddData, CatchPanic};
+use poem::{EndpointExt, Route};
+use poem_openapi::{ExtraHeader, OpenApi, OpenApiService};
+
+use self::auth_api::AuthApi;
+use self::me_api::MeApi;
+use self::middleware::{
+    AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
+    panic_problem,
+};
+use self::operations_api::OperationsApi;
+use self::routes::RouteTable;
+use crate::adapters::metrics::Metrics;
+use crate::core::auth::AuthService;
+use crate::core::ports::{Clock, StoreHealth};
+use crate::core::profile::ProfileService;
+
+/// What the HTTP adapter calls. Handlers reach it through request data, so the API
+/// definitions themselves hold nothing and the spec can be built without it.
+pub struct HttpServices {
+    pub auth: AuthService,
+    pub profile: ProfileService,
+    pub health: Arc<dyn StoreHealth>,
+    pub metrics: Metrics,
+    /// The clock the core dates tokens with, so that `expires_in` agrees with the token.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// How the HTTP adapter behaves in this deployment.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Larger request bodies are refused with 413, however they are framed.
+    pub body_limit_bytes: usize,
+    /// Requests per client address per minute on `/api/v1/auth/*`, per instance (at least 1).
+    pub auth_rate_limit_per_minute: u32,
+    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a proxy
+    /// that appends it; otherwise any client could pick its own address.
+    pub trust_forwarded_for: bool,
+    /// Where clients reach this instance; the interactive docs at `/docs` send their
+    /// requests there. The OpenAPI document itself does not depend on it.
+    pub server_url: String,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            body_limit_bytes: 64 * 1024,
+            auth_rate_limit_per_minute: 60,
+            trust_forwarded_for: false,
+            server_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// Every API of the service, in the order of the OpenAPI document.
+type Apis = (AuthApi, MeApi, OperationsApi);
+
+/// Routes outside the OpenAPI document.
+const DOCS_PATH: &str = "/docs";
+const SPEC_JSON_PATH: &str = "/openapi.json";
+const SPEC_YAML_PATH: &str = "/openapi.yaml";
+
+/// The OpenAPI service with everything fixed at compile time, so that the document is the
+/// same wherever and however the service runs.
+fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (AuthApi, MeApi, OperationsApi),
+        "allomedia",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Home-delivery backend. Errors are RFC 9457 problem documents \
+         (`application/problem+json`) whose `code` is stable. Request bodies are limited to \
+         64 KiB by default and refuse unknown fields. `/api/v1/auth/*` is rate-limited per \
+         client address.",
+    )
+    .extra_response_header::<String, _>(
+        ExtraHeader::new("X-Request-Id")
+            .description("Identifies the request in our logs; quote it when asking for help."),
+    )
+}
+
+/// The OpenAPI document as served at `/openapi.json`.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+/// The OpenAPI document as served at `/openapi.yaml` and committed as `openapi/openapi.yaml`.
+pub fn openapi_yaml() -> String {
+    api_service().spec_yaml()
+}
+
+/// The whole HTTP service: `/api/v1/…`, `/health/*`, `/metrics`, `/docs`, `/openapi.json`
+/// and `/openapi.yaml`, behind the middleware every request passes through.
+pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'static> {
+    let routes = Arc::new(RouteTable::new(
+        <Apis as OpenApi>::meta(),
+        &[DOCS_PATH, SPEC_JSON_PATH, SPEC_YAML_PATH],
+    ));
+    let metrics = services.metrics.clone();
+    let api = api_service();
+    let docs = api_service().server(settings.server_url).swagger_ui();
+    Route::new()
+        .at(SPEC_JSON_PATH, api.spec_endpoint())
+        .at(SPEC_YAML_PATH, api.spec_endpoint_yaml())
+        .nest(DOCS_PATH, docs)
+        .nest("/", api)
+        .with(AddData::new(Arc::new(services)))
+        .with(BodyLimit::new(settings.body_limit_bytes))
+        .with(AuthRateLimit::per_minute(
+            settings.auth_rate_limit_per_minute,
+        ))
+        .with(ResolveClient::new(settings.trust_forwarded_for))
+        .with(CatchPanic::new().with_handler(panic_problem))
+        .with(ProblemFallback::new(Arc::clone(&routes)))
+        .with(SecurityHeaders)
+        .with(RequestLog::new(metrics, routes))
+        .boxed()
+}

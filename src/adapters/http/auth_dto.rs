@@ -1,0 +1,215 @@
+//! Adapters layer (HTTP): the JSON bodies of the `Auth` operations and their translation to and
+//! from the core's requests and results. Request bodies refuse unknown fields, so nothing
+//! (`role`, `status`, `email_verified`…) can be smuggled into a write.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+use crate::core::auth::{
+    LoginChallengeView, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
+};
+use crate::core::model::{ClientInfo, Role, SecondFactor};
+
+/// A role a person may give themselves when registering.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum SelfServiceRole {
+    /// Orders deliveries. Active as soon as the email is verified.
+    Client,
+    /// Delivers orders. Waits for a manager's approval after verifying the email.
+    Courier,
+}
+
+impl SelfServiceRole {
+    fn as_core(self) -> Role {
+        match self {
+            SelfServiceRole::Client => Role::Client,
+            SelfServiceRole::Courier => Role::Courier,
+        }
+    }
+}
+
+/// A new account.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct RegisterBody {
+    /// How the person wants to be called; 1 to 100 characters.
+    pub name: String,
+    /// Trimmed and compared case-insensitively: one account per address.
+    pub email: String,
+    /// 8 to 128 characters, and not easy to guess (common passwords and ones built from the
+    /// name or email are refused). Long passphrases are welcome.
+    pub password: String,
+    /// `client` when absent.
+    pub role: Option<SelfServiceRole>,
+    /// 6 to 20 digits, optionally with a leading `+` and spaces, dots or dashes.
+    pub phone: Option<String>,
+}
+
+impl From<RegisterBody> for RegisterRequest {
+    fn from(body: RegisterBody) -> Self {
+        RegisterRequest {
+            name: body.name,
+            email: body.email,
+            password: body.password,
+            role: body.role.map(|role| role.as_core().as_str().to_owned()),
+            phone: body.phone,
+        }
+    }
+}
+
+/// A token from a verification mail.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct VerifyEmailBody {
+    pub token: String,
+}
+
+/// An address that may need a new verification mail.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResendVerificationBody {
+    pub email: String,
+}
+
+/// The first step of signing in.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+impl LoginBody {
+    pub fn into_request(self, client: ClientInfo) -> LoginRequest {
+        LoginRequest {
+            email: self.email,
+            password: self.password,
+            client,
+        }
+    }
+}
+
+/// A way to pass the second step of signing in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum SecondFactorMethod {
+    /// The 6-digit code mailed to the account's address.
+    Email,
+}
+
+impl From<SecondFactor> for SecondFactorMethod {
+    fn from(factor: SecondFactor) -> Self {
+        match factor {
+            SecondFactor::Email => SecondFactorMethod::Email,
+        }
+    }
+}
+
+impl SecondFactorMethod {
+    fn as_core(self) -> SecondFactor {
+        match self {
+            SecondFactorMethod::Email => SecondFactor::Email,
+        }
+    }
+}
+
+/// A correct password: the login waits for its second factor.
+#[derive(Object, Debug, Clone, PartialEq)]
+pub struct LoginChallengeBody {
+    /// Identifies this login in `/auth/2fa/verify` and `/auth/2fa/resend`.
+    pub challenge_id: Uuid,
+    /// The second factors this login accepts.
+    pub methods: Vec<SecondFactorMethod>,
+    /// After this instant the login must start again.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<LoginChallengeView> for LoginChallengeBody {
+    fn from(view: LoginChallengeView) -> Self {
+        LoginChallengeBody {
+            challenge_id: view.challenge_id.as_uuid(),
+            methods: view.methods.into_iter().map(Into::into).collect(),
+            expires_at: view.expires_at,
+        }
+    }
+}
+
+/// The second step of signing in.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct VerifyCodeBody {
+    pub challenge_id: Uuid,
+    /// The code as received.
+    pub code: String,
+    /// `email` when absent.
+    pub method: Option<SecondFactorMethod>,
+}
+
+impl VerifyCodeBody {
+    pub fn into_request(self, client: ClientInfo) -> VerifyCodeRequest {
+        VerifyCodeRequest {
+            challenge_id: self.challenge_id.to_string(),
+            code: self.code,
+            method: self
+                .method
+                .map(|method| method.as_core().as_str().to_owned()),
+            client,
+        }
+    }
+}
+
+/// A login waiting for its second factor.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResendCodeBody {
+    pub challenge_id: Uuid,
+}
+
+/// A refresh token to exchange.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+/// The tokens of a session.
+#[derive(Object)]
+pub struct TokensBody {
+    /// Send as `Authorization: Bearer <access_token>`. Short-lived.
+    pub access_token: String,
+    /// Exchange at `/auth/refresh` for new tokens; each one works once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl TokensBody {
+    /// `now` comes from the same clock that dated the access token.
+    pub fn new(tokens: SessionTokens, now: DateTime<Utc>) -> Self {
+        let expires_in = (tokens.access_expires_at - now).num_seconds().max(0);
+        TokensBody {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: u64::try_from(expires_in).unwrap_or_default(),
+        }
+    }
+}
+
+/// A sentence for people.
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody {
+    pub message: String,
+}
+
+impl MessageBody {
+    pub fn new(message: &str) -> Self {
+        MessageBody {
+            message: message.into(),
+        }
+    }
+}

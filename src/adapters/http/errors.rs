@@ -1,0 +1,167 @@
+//! Adapters layer (HTTP): the one place where each outcome of a use case becomes a problem
+//! (one status, one code), and where poem's own rejections join them. A fault is logged here,
+//! once, with its cause; the client only ever sees an opaque `internal_error`.
+
+use poem::http::StatusCode;
+
+use super::problem::ApiError;
+use crate::core::auth::{
+    AuthenticateError, LoginError, RefreshError, RegisterError, ResendCodeError, VerifyCodeError,
+    VerifyEmailError,
+};
+use crate::core::profile::ProfileError;
+
+/// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
+/// line sits inside the request's span, so it carries the request id the client was given.
+pub(super) fn fault(error: anyhow::Error) -> ApiError {
+    tracing::error!(error = %format!("{error:#}"), "request failed");
+    ApiError::Internal
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        fault(error)
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            RegisterError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<VerifyEmailError> for ApiError {
+    fn from(error: VerifyEmailError) -> Self {
+        match error {
+            VerifyEmailError::InvalidToken => ApiError::InvalidToken,
+            VerifyEmailError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => ApiError::InvalidCredentials,
+            LoginError::EmailNotVerified => ApiError::EmailNotVerified,
+            LoginError::PendingApproval => ApiError::AccountPendingApproval,
+            LoginError::Suspended => ApiError::AccountSuspended,
+            LoginError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<VerifyCodeError> for ApiError {
+    fn from(error: VerifyCodeError) -> Self {
+        match error {
+            VerifyCodeError::InvalidCode => ApiError::InvalidCode,
+            VerifyCodeError::TooManyAttempts => ApiError::TooManyAttempts,
+            VerifyCodeError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ResendCodeError> for ApiError {
+    fn from(error: ResendCodeError) -> Self {
+        match error {
+            // The contract answers an unknown or finished challenge like a wrong code.
+            ResendCodeError::InvalidChallenge => ApiError::InvalidCode,
+            ResendCodeError::TooSoon {
+                retry_after_seconds,
+            } => ApiError::ResendTooSoon {
+                retry_after_seconds,
+            },
+            ResendCodeError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::InvalidToken => ApiError::InvalidRefreshToken,
+            RefreshError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(error: AuthenticateError) -> Self {
+        match error {
+            AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
+            AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> Self {
+        match error {
+            // The account was deleted while one of its access tokens was still live.
+            ProfileError::NotFound => ApiError::NotFound,
+            ProfileError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProfileError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl ApiError {
+    /// What poem or poem-openapi refused before a handler ran — a route or method that does
+    /// not exist, an unreadable body or parameter, a missing bearer token — as a problem.
+    pub(super) fn from_rejection(error: poem::Error) -> ApiError {
+        let error = match error.downcast::<ApiError>() {
+            Ok(problem) => return problem,
+            Err(error) => error,
+        };
+        match error.status() {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
+            StatusCode::NOT_FOUND => ApiError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed { allow: None },
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            status if status.is_server_error() => {
+                fault(anyhow::anyhow!("{error} (status {status})"))
+            }
+            // Everything else the framework refuses (bad JSON, wrong or missing content type,
+            // unparsable parameters) is the client's request being unreadable; poem's message
+            // describes the client's own input, never our internals.
+            _ => ApiError::MalformedRequest {
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
+/// The `bad_request_handler` of every operation: whatever poem-openapi could not extract (the
+/// body, a parameter, the bearer token) becomes that operation's own problem response.
+pub(super) fn rejected_request<R: From<ApiError>>(error: poem::Error) -> R {
+    R::from(ApiError::from_rejection(error))
+}
+
+/// Implements `From<ApiError>` for an operation's response enum: each problem goes to the
+/// variant declared for its status. Every operation declares `InternalError` (500). A problem
+/// whose status the operation does not declare is a bug of ours; it is logged and answered
+/// as a 500, so the answer stays within the published contract.
+macro_rules! problem_variants {
+    ($response:ident { $($status:literal => $variant:ident),* $(,)? }) => {
+        impl From<$crate::adapters::http::problem::ApiError> for $response {
+            fn from(error: $crate::adapters::http::problem::ApiError) -> Self {
+                match error.status().as_u16() {
+                    $($status => Self::$variant(error),)*
+                    500 => Self::InternalError(error),
+                    status => {
+                        ::tracing::error!(
+                            status,
+                            response = stringify!($response),
+                            "problem status not declared by this operation"
+                        );
+                        Self::InternalError($crate::adapters::http::problem::ApiError::Internal)
+                    }
+                }
+            }
+        }
+    };
+}
+pub(super) use problem_variants;

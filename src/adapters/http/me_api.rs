@@ -1,0 +1,127 @@
+//! Adapters layer (HTTP): the `Me` operations — the signed-in user reads and edits their own
+//! account through `ProfileService`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::HttpServices;
+use super::errors::{problem_variants, rejected_request};
+use super::me_dto::{MeView, UpdateMeBody};
+use super::problem::ApiError;
+use super::security::BearerAuth;
+use super::tags::ApiTags;
+
+pub struct MeApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
+impl MeApi {
+    /// Read my account
+    ///
+    /// The signed-in user's own account. Never includes secrets such as the password hash.
+    #[oai(path = "/me", method = "get", operation_id = "get_me")]
+    async fn get_me(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+    ) -> GetMeResponse {
+        match services.profile.me(principal.user_id).await {
+            Ok(user) => GetMeResponse::Account(Json(user.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Edit my details
+    ///
+    /// Changes the name, phone or delivery address; absent fields are left as they are and
+    /// `null` removes a phone or address. Role, status and email cannot be changed here.
+    #[oai(path = "/me", method = "patch", operation_id = "update_me")]
+    async fn update_me(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<UpdateMeBody>,
+    ) -> UpdateMeResponse {
+        match services
+            .profile
+            .update(principal.user_id, body.0.into())
+            .await
+        {
+            Ok(user) => UpdateMeResponse::Updated(Json(user.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum GetMeResponse {
+    /// The account.
+    #[oai(status = 200)]
+    Account(Json<MeView>),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The account no longer exists (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(GetMeResponse {
+    401 => Unauthenticated,
+    404 => NotFound,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum UpdateMeResponse {
+    /// The account as it is now.
+    #[oai(status = 200)]
+    Updated(Json<MeView>),
+    /// The body is not valid JSON, has a field of the wrong type or an unknown one
+    /// (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The account no longer exists (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(UpdateMeResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    404 => NotFound,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});

@@ -1,0 +1,17 @@
+//! Adapters layer (HTTP): the middleware every request passes through, outermost first:
+//! request log (id, span, metrics) → security headers → problem fallback → panic guard →
+//! client address → auth rate limit → body limit. Each file holds one of them.
+
+mod body_limit;
+mod client_address;
+mod problem_fallback;
+mod rate_limit;
+mod request_log;
+mod security_headers;
+
+pub use body_limit::BodyLimit;
+pub use client_address::ResolveClient;
+pub use problem_fallback::{ProblemFallback, panic_problem};
+pub use rate_limit::AuthRateLimit;
+pub use request_log::RequestLog;
+pub use security_headers::SecurityHeaders;

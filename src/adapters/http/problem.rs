@@ -1,0 +1,339 @@
+//! Adapters layer (HTTP): every error this API answers with, as an RFC 9457 problem document
+//! served as `application/problem+json`. May depend on poem, poem-openapi and the core's
+//! `ValidationErrors`; decides nothing about when a problem happens.
+
+use poem::error::ResponseError;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{IntoResponse, Response};
+use poem_openapi::payload::Payload;
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ToJSON, Type};
+use poem_openapi::{Enum, Object};
+
+use crate::core::model::ValidationErrors;
+
+/// The media type of every error body (RFC 9457 §3).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Client-supplied text echoed in a `detail` is cut to this many characters.
+const MAX_ECHOED_CHARS: usize = 300;
+
+/// A stable, machine-readable name for what went wrong. Clients branch on it; a published
+/// code never changes meaning.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ProblemCode {
+    MalformedRequest,
+    InvalidToken,
+    Unauthenticated,
+    InvalidCredentials,
+    InvalidCode,
+    InvalidRefreshToken,
+    EmailNotVerified,
+    AccountPendingApproval,
+    AccountSuspended,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ValidationFailed,
+    TooManyAttempts,
+    ResendTooSoon,
+    RateLimited,
+    InternalError,
+    StoreUnavailable,
+}
+
+/// One invalid field of a request.
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The request field, as named in the request body.
+    pub field: String,
+    /// What is wrong with it, for people.
+    pub message: String,
+}
+
+/// An error response (RFC 9457). `code` is what clients should branch on; `title` and
+/// `detail` are for people and may be reworded.
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(rename = "Problem")]
+pub struct ProblemDocument {
+    /// Always `about:blank`: the problem is told by `status` and `code`.
+    #[oai(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code, repeated.
+    pub status: u16,
+    /// What happened in this occurrence and what the client can do about it.
+    pub detail: String,
+    /// Stable, machine-readable name of the problem.
+    pub code: ProblemCode,
+    /// Every invalid field; only for `validation_failed`.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+/// Every problem this API answers with — the one catalogue of status codes and `code`s.
+///
+/// It is also the body of every problem response: an operation declares a variant per status
+/// carrying an `ApiError`, which renders itself as a problem document with its headers.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be read: bad JSON, wrong types, unknown fields, missing fields.
+    #[error("malformed request: {reason}")]
+    MalformedRequest { reason: String },
+    /// A mailed token that is unknown, used or expired.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The bearer token is missing, invalid, expired or of an ended session.
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("invalid code")]
+    InvalidCode,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("email not verified")]
+    EmailNotVerified,
+    #[error("account pending approval")]
+    AccountPendingApproval,
+    #[error("account suspended")]
+    AccountSuspended,
+    #[error("not found")]
+    NotFound,
+    /// `allow` lists the methods the resource has, for the `Allow` header (RFC 9110 §15.5.6).
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Option<String> },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("validation failed: {0}")]
+    ValidationFailed(ValidationErrors),
+    /// A login challenge has used all its attempts.
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("a code was sent recently")]
+    ResendTooSoon { retry_after_seconds: u64 },
+    #[error("rate limited")]
+    RateLimited { retry_after_seconds: u64 },
+    /// A fault of ours. Whoever creates it has logged the cause; the body never tells it.
+    #[error("internal error")]
+    Internal,
+    #[error("store unavailable")]
+    StoreUnavailable,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedRequest { .. } | ApiError::InvalidToken => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated
+            | ApiError::InvalidCredentials
+            | ApiError::InvalidCode
+            | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
+            ApiError::EmailNotVerified
+            | ApiError::AccountPendingApproval
+            | ApiError::AccountSuspended => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyAttempts
+            | ApiError::ResendTooSoon { .. }
+            | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        match self {
+            ApiError::MalformedRequest { .. } => ProblemCode::MalformedRequest,
+            ApiError::InvalidToken => ProblemCode::InvalidToken,
+            ApiError::Unauthenticated => ProblemCode::Unauthenticated,
+            ApiError::InvalidCredentials => ProblemCode::InvalidCredentials,
+            ApiError::InvalidCode => ProblemCode::InvalidCode,
+            ApiError::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
+            ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
+            ApiError::AccountPendingApproval => ProblemCode::AccountPendingApproval,
+            ApiError::AccountSuspended => ProblemCode::AccountSuspended,
+            ApiError::NotFound => ProblemCode::NotFound,
+            ApiError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
+            ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
+            ApiError::ValidationFailed(_) => ProblemCode::ValidationFailed,
+            ApiError::TooManyAttempts => ProblemCode::TooManyAttempts,
+            ApiError::ResendTooSoon { .. } => ProblemCode::ResendTooSoon,
+            ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::Internal => ProblemCode::InternalError,
+            ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::MalformedRequest { .. } => "Malformed request",
+            ApiError::InvalidToken => "Invalid or expired link",
+            ApiError::Unauthenticated => "Not authenticated",
+            ApiError::InvalidCredentials => "Invalid credentials",
+            ApiError::InvalidCode => "Invalid code",
+            ApiError::InvalidRefreshToken => "Invalid refresh token",
+            ApiError::EmailNotVerified => "Email not verified",
+            ApiError::AccountPendingApproval => "Account pending approval",
+            ApiError::AccountSuspended => "Account suspended",
+            ApiError::NotFound => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::ValidationFailed(_) => "Validation failed",
+            ApiError::TooManyAttempts => "Too many attempts",
+            ApiError::ResendTooSoon { .. } => "Code sent recently",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::Internal => "Internal error",
+            ApiError::StoreUnavailable => "Service unavailable",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::MalformedRequest { reason } => {
+                let reason: String = reason.chars().take(MAX_ECHOED_CHARS).collect();
+                format!("The request could not be read: {reason}")
+            }
+            ApiError::InvalidToken => {
+                "This token is unknown, already used or expired; ask for a new one.".into()
+            }
+            ApiError::Unauthenticated => {
+                "Send a valid access token of a live session as `Authorization: Bearer <token>`."
+                    .into()
+            }
+            ApiError::InvalidCredentials => "The email or the password is wrong.".into(),
+            ApiError::InvalidCode => {
+                "The code is wrong, or this login is unknown, expired or already finished.".into()
+            }
+            ApiError::InvalidRefreshToken => {
+                "The refresh token is invalid, expired or of an ended session; sign in again."
+                    .into()
+            }
+            ApiError::EmailNotVerified => {
+                "Confirm your email address with the link we mailed you, then sign in.".into()
+            }
+            ApiError::AccountPendingApproval => {
+                "A manager has not approved this account yet.".into()
+            }
+            ApiError::AccountSuspended => "This account is suspended.".into(),
+            ApiError::NotFound => "There is nothing here.".into(),
+            ApiError::MethodNotAllowed { .. } => {
+                "This resource does not support this method; see the `Allow` header.".into()
+            }
+            ApiError::PayloadTooLarge => "The request body is larger than this API accepts.".into(),
+            ApiError::ValidationFailed(_) => "Some fields are invalid; see `errors`.".into(),
+            ApiError::TooManyAttempts => {
+                "This login has used all its attempts; sign in again with your password.".into()
+            }
+            ApiError::ResendTooSoon { .. } => {
+                "A code was sent moments ago; wait before asking for another one.".into()
+            }
+            ApiError::RateLimited { .. } => {
+                "Too many requests from this address; slow down.".into()
+            }
+            ApiError::Internal => "Something went wrong on our side; try again later.".into(),
+            ApiError::StoreUnavailable => "The data store cannot be reached right now.".into(),
+        }
+    }
+
+    /// Seconds a client should wait before trying again; every 429 carries one. After a burned
+    /// login challenge the client may start a new login at once, so it is 0.
+    fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            ApiError::ResendTooSoon {
+                retry_after_seconds,
+            }
+            | ApiError::RateLimited {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            ApiError::TooManyAttempts => Some(0),
+            _ => None,
+        }
+    }
+
+    pub fn document(&self) -> ProblemDocument {
+        let errors = match self {
+            ApiError::ValidationFailed(errors) => Some(
+                errors
+                    .fields()
+                    .iter()
+                    .map(|e| FieldProblem {
+                        field: e.field.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        ProblemDocument {
+            problem_type: "about:blank".into(),
+            title: self.title().into(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            errors,
+        }
+    }
+
+    fn to_response(&self) -> Response {
+        let body = self
+            .document()
+            .to_json()
+            .map(|json| json.to_string())
+            .unwrap_or_default();
+        let mut response = Response::builder()
+            .status(self.status())
+            .header(header::CONTENT_TYPE, PROBLEM_JSON)
+            .body(body);
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after_seconds() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if matches!(self, ApiError::Unauthenticated) {
+            // RFC 9110 §11.6.1 / RFC 6750 §3: tell the client which scheme to use.
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
+            if let Ok(value) = HeaderValue::from_str(allow) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.to_response()
+    }
+}
+
+/// Lets middleware and the bearer checker return an `ApiError` as a `poem::Error`; the
+/// response is already the problem document.
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        ApiError::status(self)
+    }
+
+    fn as_response(&self) -> Response {
+        self.to_response()
+    }
+}
+
+/// Declares problem responses in the OpenAPI document with the `Problem` schema and the
+/// `application/problem+json` media type.
+impl Payload for ApiError {
+    const CONTENT_TYPE: &'static str = PROBLEM_JSON;
+
+    fn schema_ref() -> MetaSchemaRef {
+        ProblemDocument::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        ProblemDocument::register(registry);
+    }
+}

@@ -1,0 +1,13 @@
+//! Adapters layer (HTTP): the tags that group operations in the OpenAPI document.
+
+use poem_openapi::Tags;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, email verification, two-step sign-in and sessions.
+    Auth,
+    /// The signed-in user's own account.
+    Me,
+    /// Probes and metrics for operators; not for end users.
+    Operations,
+}
