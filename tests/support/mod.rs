@@ -105,7 +105,7 @@ impl World {
             mailer,
             clock: shared_clock.clone(),
             secrets: Arc::new(OsSecretGenerator),
-            digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!")),
+            digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!").unwrap()),
             passwords: Arc::new(
                 Argon2Hashing::new(
                     Argon2Settings::FAST_FOR_TESTS,
