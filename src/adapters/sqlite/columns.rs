@@ -47,18 +47,8 @@ fn time_from_millis(value: i64) -> anyhow::Result<DateTime<Utc>> {
         .ok_or_else(|| anyhow!("{value} ms is not a representable time"))
 }
 
-/// A column holding the text form of a domain value (`UserId`, `Role`, `Email`, …).
-pub(super) fn parsed_column<T>(row: &Row<'_>, name: &str) -> anyhow::Result<T>
-where
-    T: FromStr,
-    T::Err: std::fmt::Display,
-{
-    let text: String = column(row, name)?;
-    text.parse()
-        .map_err(|error: T::Err| anyhow!("column `{name}`: {error}"))
-}
-
-/// Like `parsed_column`, for values whose parser is not `FromStr` (`Email::parse`, …).
+/// A column holding a domain value as text, read back through the domain's own parser
+/// (`Email::parse`, …): a stored value the domain refuses is corrupt.
 pub(super) fn text_column<T, E: std::fmt::Display>(
     row: &Row<'_>,
     name: &str,
@@ -66,6 +56,15 @@ pub(super) fn text_column<T, E: std::fmt::Display>(
 ) -> anyhow::Result<T> {
     let text: String = column(row, name)?;
     parse(&text).map_err(|error| anyhow!("column `{name}`: {error}"))
+}
+
+/// `text_column` for values with a `FromStr` (`UserId`, `Role`, …).
+pub(super) fn parsed_column<T>(row: &Row<'_>, name: &str) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    text_column(row, name, str::parse)
 }
 
 pub(super) fn optional_text_column<T, E: std::fmt::Display>(
