@@ -125,11 +125,19 @@ impl Config {
         let app_env = match get("APP_ENV", "dev").as_str() {
             "dev" => AppEnv::Dev,
             "prod" => AppEnv::Prod,
-            other => return Err(invalid("APP_ENV", format!("`{other}` is not `dev` or `prod`"))),
+            other => {
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("`{other}` is not `dev` or `prod`"),
+                ));
+            }
         };
-        let http_addr = get("HTTP_ADDR", "127.0.0.1:8080")
-            .parse()
-            .map_err(|_| invalid("HTTP_ADDR", "expected HOST:PORT with an IP host, e.g. 0.0.0.0:8080"))?;
+        let http_addr = get("HTTP_ADDR", "127.0.0.1:8080").parse().map_err(|_| {
+            invalid(
+                "HTTP_ADDR",
+                "expected HOST:PORT with an IP host, e.g. 0.0.0.0:8080",
+            )
+        })?;
         let public_url = parse_public_url(&get("PUBLIC_URL", "http://127.0.0.1:8080"))?;
         let database = parse_database_url(&get("DATABASE_URL", "sqlite://data/allomedia.db"))?;
         let mail = parse_mail_url(&get("MAIL_URL", "console://"))?;
@@ -141,7 +149,10 @@ impl Config {
         }
         let mail_from = get("MAIL_FROM", "allomedia <no-reply@localhost>");
         if !mail_from.contains('@') {
-            return Err(invalid("MAIL_FROM", "expected a mailbox such as `allomedia <no-reply@example.com>`"));
+            return Err(invalid(
+                "MAIL_FROM",
+                "expected a mailbox such as `allomedia <no-reply@example.com>`",
+            ));
         }
         let secret = match lookup("JWT_SECRET").filter(|s| !s.is_empty()) {
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => MasterSecret {
@@ -151,7 +162,9 @@ impl Config {
             Some(_) => {
                 return Err(invalid(
                     "JWT_SECRET",
-                    format!("must be at least {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -base64 48`"),
+                    format!(
+                        "must be at least {MIN_SECRET_BYTES} bytes; generate one with `openssl rand -base64 48`"
+                    ),
                 ));
             }
             None if app_env == AppEnv::Dev => MasterSecret {
@@ -162,18 +175,31 @@ impl Config {
         };
         let currency = get("CURRENCY", "MAD");
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid("CURRENCY", "expected an ISO 4217 code such as MAD or EUR"));
+            return Err(invalid(
+                "CURRENCY",
+                "expected an ISO 4217 code such as MAD or EUR",
+            ));
         }
         let log_format = match get("LOG_FORMAT", "pretty").as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
-            other => return Err(invalid("LOG_FORMAT", format!("`{other}` is not `pretty` or `json`"))),
+            other => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not `pretty` or `json`"),
+                ));
+            }
         };
         let auth_rate_limit_per_minute = get("AUTH_RATE_LIMIT_PER_MINUTE", "60")
             .parse::<u32>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| invalid("AUTH_RATE_LIMIT_PER_MINUTE", "expected a whole number of at least 1"))?;
+            .ok_or_else(|| {
+                invalid(
+                    "AUTH_RATE_LIMIT_PER_MINUTE",
+                    "expected a whole number of at least 1",
+                )
+            })?;
 
         Ok(Self {
             http_addr,
@@ -193,7 +219,10 @@ impl Config {
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(raw).map_err(|e| invalid("PUBLIC_URL", format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid("PUBLIC_URL", "expected an http(s) URL such as https://api.example.com"));
+        return Err(invalid(
+            "PUBLIC_URL",
+            "expected an http(s) URL such as https://api.example.com",
+        ));
     }
     Ok(url)
 }
@@ -204,7 +233,10 @@ fn parse_database_url(raw: &str) -> Result<DatabaseConfig, ConfigError> {
     }
     if let Some(path) = raw.strip_prefix("sqlite://") {
         if path.is_empty() {
-            return Err(invalid("DATABASE_URL", "sqlite:// needs a file path, e.g. sqlite://data/allomedia.db"));
+            return Err(invalid(
+                "DATABASE_URL",
+                "sqlite:// needs a file path, e.g. sqlite://data/allomedia.db",
+            ));
         }
         return Ok(DatabaseConfig::Sqlite(PathBuf::from(path)));
     }
@@ -221,10 +253,20 @@ fn parse_mail_url(raw: &str) -> Result<MailConfig, ConfigError> {
     if raw == "console://" {
         return Ok(MailConfig::Console);
     }
-    let url = Url::parse(raw).map_err(|_| invalid("MAIL_URL", "expected console://, smtp://host:port or smtps://user:pass@host:port"))?;
+    let url = Url::parse(raw).map_err(|_| {
+        invalid(
+            "MAIL_URL",
+            "expected console://, smtp://host:port or smtps://user:pass@host:port",
+        )
+    })?;
     match url.scheme() {
-        "smtp" | "smtps" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(MailConfig::Smtp(url)),
-        _ => Err(invalid("MAIL_URL", "expected console://, smtp://host:port or smtps://user:pass@host:port")),
+        "smtp" | "smtps" if url.host_str().is_some_and(|h| !h.is_empty()) => {
+            Ok(MailConfig::Smtp(url))
+        }
+        _ => Err(invalid(
+            "MAIL_URL",
+            "expected console://, smtp://host:port or smtps://user:pass@host:port",
+        )),
     }
 }
 
@@ -253,7 +295,10 @@ mod tests {
         let config = config(&[]).unwrap();
         assert_eq!(config.http_addr, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(config.database, DatabaseConfig::Sqlite("data/allomedia.db".into()));
+        assert_eq!(
+            config.database,
+            DatabaseConfig::Sqlite("data/allomedia.db".into())
+        );
         assert_eq!(config.mail, MailConfig::Console);
         assert_eq!(config.app_env, AppEnv::Dev);
         assert!(config.secret.generated);
@@ -270,7 +315,11 @@ mod tests {
         let secret = "s".repeat(32);
         let error = config(&[("APP_ENV", "prod"), ("JWT_SECRET", &secret)]).unwrap_err();
         assert_eq!(error.variable, "MAIL_URL");
-        let ok = config(&[("APP_ENV", "prod"), ("JWT_SECRET", &secret), ("MAIL_URL", "smtp://mail:25")]);
+        let ok = config(&[
+            ("APP_ENV", "prod"),
+            ("JWT_SECRET", &secret),
+            ("MAIL_URL", "smtp://mail:25"),
+        ]);
         assert!(!ok.unwrap().secret.generated);
     }
 
@@ -297,11 +346,22 @@ mod tests {
 
     #[test]
     fn reads_every_store_and_mail_form() {
-        let c = config(&[("DATABASE_URL", "memory://"), ("MAIL_URL", "smtps://u:p@mail.example.com:465")]).unwrap();
+        let c = config(&[
+            ("DATABASE_URL", "memory://"),
+            ("MAIL_URL", "smtps://u:p@mail.example.com:465"),
+        ])
+        .unwrap();
         assert_eq!(c.database, DatabaseConfig::Memory);
         assert!(matches!(c.mail, MailConfig::Smtp(ref url) if url.scheme() == "smtps"));
-        assert!(!format!("{:?}", c.mail).contains(":p@"), "debug output must hide the password");
-        let c = config(&[("DATABASE_URL", "mongodb+srv://cluster.example.com/allomedia")]).unwrap();
+        assert!(
+            !format!("{:?}", c.mail).contains(":p@"),
+            "debug output must hide the password"
+        );
+        let c = config(&[(
+            "DATABASE_URL",
+            "mongodb+srv://cluster.example.com/allomedia",
+        )])
+        .unwrap();
         assert!(matches!(c.database, DatabaseConfig::Mongo(_)));
     }
 }

@@ -16,7 +16,7 @@ use super::model::{
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
 /// corrupt row). Adapters keep the cause for the log; callers answer with an opaque 500.
 #[derive(Debug, Error)]
-#[error("store failure: {0}")]
+#[error("store failure")]
 pub struct StoreError(#[source] pub anyhow::Error);
 
 impl StoreError {
@@ -152,7 +152,8 @@ pub trait SessionStore: Send + Sync {
     /// Rotates the refresh token: if the session is not revoked and its generation is
     /// `expected_generation`, increments it and sets `rotated_at` and `last_used_at` to `now`.
     /// MUST be atomic (compare-and-set): of concurrent calls with one expected generation,
-    /// exactly one returns `true`.
+    /// exactly one returns `true`. At `u32::MAX` it returns `false` rather than wrap, which
+    /// would make the session's first refresh token valid again.
     async fn advance_refresh_generation(
         &self,
         id: SessionId,
@@ -179,7 +180,7 @@ pub trait StoreHealth: Send + Sync {
 }
 
 #[derive(Debug, Error)]
-#[error("mail not sent: {0}")]
+#[error("mail not sent")]
 pub struct MailError(#[source] pub anyhow::Error);
 
 /// Delivers mails. Implementations render the message (links from the public URL) and send it.
@@ -211,7 +212,7 @@ pub trait SecretDigester: Send + Sync {
 }
 
 #[derive(Debug, Error)]
-#[error("password hashing failed: {0}")]
+#[error("password hashing failed")]
 pub struct HashingError(#[source] pub anyhow::Error);
 
 /// Slow password hashing (named to stay clear of the argon2 crate's own trait).

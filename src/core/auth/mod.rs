@@ -64,7 +64,12 @@ impl AuthService {
     async fn send_mail(&self, mail: Mail) {
         let kind = mail.message.kind();
         if let Err(error) = self.ports.mailer.send(mail).await {
-            tracing::warn!(mail_kind = kind, error = %error, "mail could not be sent");
+            let error = anyhow::Error::new(error);
+            tracing::warn!(
+                mail_kind = kind,
+                error = format!("{error:#}"),
+                "mail could not be sent"
+            );
         }
     }
 }

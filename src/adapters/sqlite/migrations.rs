@@ -1,0 +1,104 @@
+//! Adapters layer (SQLite): the schema, as an append-only list of migrations.
+//! The database's `PRAGMA user_version` records how many have been applied.
+
+use anyhow::{Context, bail};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Migration `n` (from 1) brings the schema from version `n - 1` to `n`. Never edit one that
+/// has shipped: append a new one.
+///
+/// Times are INTEGER unix milliseconds UTC, ids TEXT UUIDs, digests 32-byte BLOBs. STRICT
+/// tables refuse values of the wrong type, so a bug cannot store a time as text. Child tables
+/// index `user_id`: sessions are listed and revoked by user, and the foreign keys' cascades
+/// would otherwise scan the whole table for each deleted user.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE users (
+        id                TEXT    NOT NULL PRIMARY KEY,
+        name              TEXT    NOT NULL,
+        -- normalised (trimmed, lower-cased) by the domain: one address, one account
+        email             TEXT    NOT NULL,
+        phone             TEXT,
+        address           TEXT,
+        role              TEXT    NOT NULL,
+        status            TEXT    NOT NULL,
+        password_hash     TEXT    NOT NULL,
+        email_verified_at INTEGER,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL
+    ) STRICT;
+    CREATE UNIQUE INDEX users_email ON users (email);
+
+    CREATE TABLE one_time_tokens (
+        digest      BLOB    NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
+        purpose     TEXT    NOT NULL,
+        user_id     TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        consumed_at INTEGER
+    ) STRICT;
+    CREATE INDEX one_time_tokens_user_id ON one_time_tokens (user_id);
+
+    CREATE TABLE login_challenges (
+        id           TEXT    NOT NULL PRIMARY KEY,
+        user_id      TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_digest  BLOB    NOT NULL CHECK (length(code_digest) = 32),
+        code_sent_at INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+        expires_at   INTEGER NOT NULL,
+        completed_at INTEGER
+    ) STRICT;
+    CREATE INDEX login_challenges_user_id ON login_challenges (user_id);
+
+    CREATE TABLE sessions (
+        id                 TEXT    NOT NULL PRIMARY KEY,
+        user_id            TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        refresh_generation INTEGER NOT NULL CHECK (refresh_generation >= 0),
+        rotated_at         INTEGER,
+        created_at         INTEGER NOT NULL,
+        last_used_at       INTEGER NOT NULL,
+        expires_at         INTEGER NOT NULL,
+        revoked_at         INTEGER,
+        client_ip          TEXT,
+        client_user_agent  TEXT
+    ) STRICT;
+    CREATE INDEX sessions_user_id ON sessions (user_id);
+"#];
+
+/// Applies the migrations this database lacks, each in its own transaction with its version
+/// bump. `BEGIN IMMEDIATE` takes the write lock before reading the version, so two processes
+/// starting on one file cannot both apply a migration.
+pub(super) fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
+    for (version, migration) in (1u32..).zip(MIGRATIONS) {
+        let transaction = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .context("starting a migration")?;
+        let current = schema_version(&transaction)?;
+        if current as usize > MIGRATIONS.len() {
+            // Rolled back on drop. An older build must not write into a schema it does not
+            // know; refusing to start is the safe answer to a downgrade.
+            bail!(
+                "the database schema is version {current}, newer than this build's {}",
+                MIGRATIONS.len()
+            );
+        }
+        if current >= version {
+            continue;
+        }
+        transaction
+            .execute_batch(migration)
+            .with_context(|| format!("applying migration {version}"))?;
+        transaction
+            .pragma_update(None, "user_version", version)
+            .with_context(|| format!("recording schema version {version}"))?;
+        transaction
+            .commit()
+            .with_context(|| format!("committing migration {version}"))?;
+    }
+    Ok(())
+}
+
+fn schema_version(connection: &Connection) -> anyhow::Result<u32> {
+    connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .context("reading the schema version")
+}

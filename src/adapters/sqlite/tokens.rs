@@ -1,0 +1,64 @@
+//! Adapters layer (SQLite): the `one_time_tokens` table behind `OneTimeTokenStore`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, named_params};
+
+use super::SqliteStore;
+use super::columns::{millis, parsed_column};
+use crate::core::model::{OneTimeToken, SecretDigest, TokenPurpose, UserId};
+use crate::core::ports::{OneTimeTokenStore, StoreError};
+
+#[async_trait]
+impl OneTimeTokenStore for SqliteStore {
+    async fn insert_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
+        let token = token.clone();
+        self.run("inserting a one-time token", move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO one_time_tokens (digest, purpose, user_id, created_at, expires_at)
+                     VALUES (:digest, :purpose, :user_id, :created_at, :expires_at)",
+                )?
+                .execute(named_params! {
+                    ":digest": token.digest.as_bytes(),
+                    ":purpose": token.purpose.as_str(),
+                    ":user_id": token.user_id.to_string(),
+                    ":created_at": millis(token.created_at),
+                    ":expires_at": millis(token.expires_at),
+                })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn consume_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let digest = *digest;
+        // The row is kept, marked consumed, so a replayed link can be told from a forged one
+        // in an investigation. The WHERE clause is the whole guard: one statement, one winner.
+        self.run("consuming a one-time token", move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE one_time_tokens SET consumed_at = :now
+                     WHERE digest = :digest AND purpose = :purpose
+                       AND consumed_at IS NULL AND :now < expires_at
+                     RETURNING user_id",
+                )?
+                .query_row(
+                    named_params! {
+                        ":digest": digest.as_bytes(),
+                        ":purpose": purpose.as_str(),
+                        ":now": millis(now),
+                    },
+                    |row| Ok(parsed_column(row, "user_id")),
+                )
+                .optional()?
+                .transpose()
+        })
+        .await
+    }
+}

@@ -1,0 +1,160 @@
+//! Adapters layer (SQLite): the `users` table behind `UserStore`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, named_params};
+
+use super::SqliteStore;
+use super::columns::{
+    column, millis, optional_millis, optional_text_column, optional_time_column, parsed_column,
+    text_column, time_column,
+};
+use crate::core::model::{Address, Email, Name, PasswordHash, Phone, ProfileChanges, User, UserId};
+use crate::core::ports::{InsertUserError, StoreError, UserStore};
+
+const USER_COLUMNS: &str = "id, name, email, phone, address, role, status, password_hash, \
+                            email_verified_at, created_at, updated_at";
+
+fn user_from_row(row: &Row<'_>) -> anyhow::Result<User> {
+    Ok(User {
+        id: parsed_column(row, "id")?,
+        name: text_column(row, "name", Name::parse)?,
+        email: text_column(row, "email", Email::parse)?,
+        phone: optional_text_column(row, "phone", Phone::parse)?,
+        address: optional_text_column(row, "address", Address::parse)?,
+        role: parsed_column(row, "role")?,
+        status: parsed_column(row, "status")?,
+        password_hash: PasswordHash::from_phc(column(row, "password_hash")?),
+        email_verified_at: optional_time_column(row, "email_verified_at")?,
+        created_at: time_column(row, "created_at")?,
+        updated_at: time_column(row, "updated_at")?,
+    })
+}
+
+/// Runs a query expected to return at most one user.
+fn query_user(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> anyhow::Result<Option<User>> {
+    connection
+        .prepare_cached(sql)?
+        .query_row(params, |row| Ok(user_from_row(row)))
+        .optional()?
+        .transpose()
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
+        let user = user.clone();
+        // `ON CONFLICT (email) DO NOTHING` turns the unique index's verdict into "no row
+        // inserted" — atomic, and without parsing SQLite's error messages. Any other
+        // conflict (a reused id) is still an error.
+        let inserted = self
+            .run("inserting a user", move |connection| {
+                let inserted = connection
+                    .prepare_cached(
+                        "INSERT INTO users (id, name, email, phone, address, role, status,
+                                            password_hash, email_verified_at, created_at,
+                                            updated_at)
+                         VALUES (:id, :name, :email, :phone, :address, :role, :status,
+                                 :password_hash, :email_verified_at, :created_at, :updated_at)
+                         ON CONFLICT (email) DO NOTHING",
+                    )?
+                    .execute(named_params! {
+                        ":id": user.id.to_string(),
+                        ":name": user.name.as_str(),
+                        ":email": user.email.as_str(),
+                        ":phone": user.phone.as_ref().map(Phone::as_str),
+                        ":address": user.address.as_ref().map(Address::as_str),
+                        ":role": user.role.as_str(),
+                        ":status": user.status.as_str(),
+                        ":password_hash": user.password_hash.as_str(),
+                        ":email_verified_at": optional_millis(user.email_verified_at),
+                        ":created_at": millis(user.created_at),
+                        ":updated_at": millis(user.updated_at),
+                    })?;
+                Ok(inserted == 1)
+            })
+            .await?;
+        if inserted {
+            Ok(())
+        } else {
+            Err(InsertUserError::EmailTaken)
+        }
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.run("reading a user by id", move |connection| {
+            query_user(
+                connection,
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id.to_string()],
+            )
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let email = email.clone();
+        self.run("reading a user by email", move |connection| {
+            query_user(
+                connection,
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"),
+                [email.as_str()],
+            )
+        })
+        .await
+    }
+
+    async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.run("marking an email verified", move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE users SET email_verified_at = ?2
+                     WHERE id = ?1 AND email_verified_at IS NULL",
+                )?
+                .execute((id.to_string(), millis(at)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_profile(
+        &self,
+        id: UserId,
+        changes: &ProfileChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let changes = changes.clone();
+        // One statement, so the returned user is exactly what this update left. A `:set_*`
+        // flag says whether a field is present: a present `None` must clear the column, which
+        // a NULL parameter alone could not tell apart from "absent".
+        self.run("updating a profile", move |connection| {
+            query_user(
+                connection,
+                &format!(
+                    "UPDATE users SET
+                         name = CASE WHEN :set_name THEN :name ELSE name END,
+                         phone = CASE WHEN :set_phone THEN :phone ELSE phone END,
+                         address = CASE WHEN :set_address THEN :address ELSE address END,
+                         updated_at = :updated_at
+                     WHERE id = :id
+                     RETURNING {USER_COLUMNS}"
+                ),
+                named_params! {
+                    ":id": id.to_string(),
+                    ":set_name": changes.name.is_some(),
+                    ":name": changes.name.as_ref().map(Name::as_str),
+                    ":set_phone": changes.phone.is_some(),
+                    ":phone": changes.phone.as_ref().and_then(Option::as_ref).map(Phone::as_str),
+                    ":set_address": changes.address.is_some(),
+                    ":address": changes.address.as_ref().and_then(Option::as_ref).map(Address::as_str),
+                    ":updated_at": millis(at),
+                },
+            )
+        })
+        .await
+    }
+}

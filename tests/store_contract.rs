@@ -1,0 +1,1149 @@
+//! Tests: the store contract — every obligation the store ports document, written once and run
+//! against every store adapter, plus what only the SQLite store promises (its file).
+//!
+//! Adding a backend is one line at the bottom of the contract section:
+//! `store_contract!(name, async { (fresh_store, anything_to_keep_alive) });`
+
+use std::future::Future;
+use std::sync::Arc;
+
+use allomedia::core::model::{
+    AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
+    PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId, TokenPurpose,
+    User, UserId,
+};
+use allomedia::core::ports::{
+    AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
+    SessionStore, StoreHealth, UserStore,
+};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
+
+/// Everything a store adapter implements.
+trait Store:
+    UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static
+{
+}
+
+impl<S> Store for S where
+    S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static
+{
+}
+
+/// Expands every contract test into a module named after the backend. `$fresh_store` is an
+/// `async` expression giving `(store, keep_alive)`; it is evaluated anew for each test, and
+/// `keep_alive` (a temporary folder, a container) lives until the test ends.
+///
+/// Every test runs on a multi-threaded runtime: the race tests need real parallelism, and
+/// using it for all means a test cannot silently lose it. A contract function missing from
+/// this list is dead code, which `clippy -D warnings` refuses.
+macro_rules! store_contract {
+    ($backend:ident, $fresh_store:expr) => {
+        store_contract!(@expand $backend, $fresh_store, [
+            an_inserted_user_reads_back_with_every_field_by_id_and_by_email,
+            a_user_without_optional_details_reads_back_without_them,
+            unknown_users_are_absent,
+            inserting_a_second_user_with_the_same_email_fails_with_email_taken,
+            of_sixteen_concurrent_inserts_with_one_email_exactly_one_succeeds,
+            marking_an_email_verified_keeps_the_first_time,
+            marking_an_unknown_user_verified_is_not_an_error,
+            updating_a_profile_changes_only_the_present_fields,
+            updating_a_profile_with_a_present_none_clears_the_field,
+            updating_an_unknown_user_returns_none,
+            consuming_a_token_twice_fails_the_second_time,
+            a_token_is_refused_from_its_expiry_on,
+            an_unknown_token_is_not_consumed,
+            of_sixteen_concurrent_consumptions_of_one_token_exactly_one_succeeds,
+            an_inserted_challenge_reads_back_with_every_field,
+            attempts_are_counted_up_to_the_maximum_then_exhausted,
+            attempts_on_an_expired_challenge_are_closed,
+            attempts_on_a_completed_challenge_are_closed,
+            attempts_on_an_unknown_challenge_are_closed,
+            an_exhausted_challenge_that_expired_is_closed,
+            of_twenty_concurrent_attempts_with_five_left_exactly_five_are_counted,
+            completing_a_challenge_succeeds_once,
+            completing_an_unknown_challenge_fails,
+            of_sixteen_concurrent_completions_exactly_one_succeeds,
+            a_code_is_replaced_once_the_cooldown_has_passed,
+            a_code_is_not_replaced_within_the_cooldown,
+            replacing_the_code_of_a_completed_or_expired_challenge_is_refused,
+            replacing_the_code_of_an_exhausted_challenge_is_refused,
+            replacing_the_code_of_an_unknown_challenge_is_refused,
+            of_sixteen_concurrent_code_replacements_exactly_one_succeeds,
+            an_inserted_session_reads_back_with_every_field,
+            advancing_the_refresh_generation_needs_the_current_generation,
+            a_revoked_session_does_not_advance,
+            an_unknown_session_does_not_advance,
+            a_session_at_the_last_generation_does_not_wrap_around,
+            of_sixteen_concurrent_rotations_from_one_generation_exactly_one_succeeds,
+            revoking_a_session_succeeds_once,
+            revoking_an_unknown_session_fails,
+            revoking_a_users_sessions_counts_them_and_spares_other_users,
+            a_working_store_answers_the_ping,
+        ]);
+    };
+    (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
+        mod $backend {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let (store, _keep_alive) = $fresh_store.await;
+                    contract::$test(Arc::new(store)).await;
+                }
+            )*
+        }
+    };
+}
+
+store_contract!(memory, async {
+    (allomedia::adapters::memory::MemoryStore::new(), ())
+});
+
+store_contract!(sqlite, async {
+    let folder = tempfile::tempdir().unwrap();
+    let store =
+        allomedia::adapters::sqlite::SqliteStore::open(&folder.path().join("store.db")).unwrap();
+    (store, folder)
+});
+
+// ---------------------------------------------------------------------------------------------
+// Building domain values
+// ---------------------------------------------------------------------------------------------
+
+/// A fixed instant with milliseconds, the precision every store keeps.
+fn t0() -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(1_767_225_600_123).unwrap()
+}
+
+fn digest(byte: u8) -> SecretDigest {
+    SecretDigest::from_bytes([byte; 32])
+}
+
+/// A user with every optional detail filled in.
+fn user_with_email(email: &str) -> User {
+    User {
+        id: UserId::new(),
+        name: Name::parse("Amina Alaoui").unwrap(),
+        email: Email::parse(email).unwrap(),
+        phone: Some(Phone::parse("+212 6 12 34 56 78").unwrap()),
+        address: Some(Address::parse("12 rue Atlas\nCasablanca").unwrap()),
+        role: Role::Courier,
+        status: AccountStatus::PendingApproval,
+        password_hash: PasswordHash::from_phc(
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        ),
+        email_verified_at: Some(t0() + Duration::minutes(5)),
+        created_at: t0(),
+        updated_at: t0() + Duration::milliseconds(7),
+    }
+}
+
+async fn a_stored_user<S: Store>(store: &S, email: &str) -> User {
+    let user = user_with_email(email);
+    store.insert_user(&user).await.unwrap();
+    user
+}
+
+fn token_for(user: &User, digest: SecretDigest, expires_at: DateTime<Utc>) -> OneTimeToken {
+    OneTimeToken {
+        digest,
+        purpose: TokenPurpose::VerifyEmail,
+        user_id: user.id,
+        created_at: t0(),
+        expires_at,
+    }
+}
+
+/// An open challenge, its code sent at `t0`, valid ten minutes.
+fn challenge_for(user: &User) -> LoginChallenge {
+    LoginChallenge {
+        id: ChallengeId::new(),
+        user_id: user.id,
+        code_digest: digest(1),
+        code_sent_at: t0(),
+        attempts: 0,
+        expires_at: t0() + Duration::minutes(10),
+        completed_at: None,
+    }
+}
+
+async fn a_stored_challenge<S: Store>(
+    store: &S,
+    user: &User,
+    change: impl FnOnce(&mut LoginChallenge),
+) -> LoginChallenge {
+    let mut challenge = challenge_for(user);
+    change(&mut challenge);
+    store.insert_challenge(&challenge).await.unwrap();
+    challenge
+}
+
+/// A live session at generation 0, from a known client.
+fn session_for(user: &User) -> Session {
+    Session {
+        id: SessionId::new(),
+        user_id: user.id,
+        refresh_generation: 0,
+        rotated_at: None,
+        created_at: t0(),
+        last_used_at: t0(),
+        expires_at: t0() + Duration::days(30),
+        revoked_at: None,
+        client: ClientInfo {
+            ip: Some("203.0.113.7".to_owned()),
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
+        },
+    }
+}
+
+async fn a_stored_session<S: Store>(store: &S, user: &User) -> Session {
+    let session = session_for(user);
+    store.insert_session(&session).await.unwrap();
+    session
+}
+
+/// Runs `attempt` `contenders` times at once — released together by a barrier — and returns
+/// every outcome, in no particular order. `attempt` receives its contender's index.
+async fn race<S, T, Fut>(
+    store: &Arc<S>,
+    contenders: usize,
+    attempt: impl Fn(Arc<S>, usize) -> Fut + Send + Sync + 'static,
+) -> Vec<T>
+where
+    S: Store,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let attempt = Arc::new(attempt);
+    let start = Arc::new(Barrier::new(contenders));
+    let mut tasks = JoinSet::new();
+    for index in 0..contenders {
+        let (store, start, attempt) = (Arc::clone(store), Arc::clone(&start), Arc::clone(&attempt));
+        tasks.spawn(async move {
+            start.wait().await;
+            attempt(store, index).await
+        });
+    }
+    tasks.join_all().await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+// ---------------------------------------------------------------------------------------------
+
+mod contract {
+    use super::*;
+
+    // --- UserStore ---------------------------------------------------------------------------
+
+    pub async fn an_inserted_user_reads_back_with_every_field_by_id_and_by_email<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = user_with_email("amina@example.com");
+
+        store.insert_user(&user).await.unwrap();
+
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user.clone()));
+        assert_eq!(store.user_by_email(&user.email).await.unwrap(), Some(user));
+    }
+
+    pub async fn a_user_without_optional_details_reads_back_without_them<S: Store>(store: Arc<S>) {
+        let user = User {
+            phone: None,
+            address: None,
+            email_verified_at: None,
+            role: Role::Client,
+            status: AccountStatus::Active,
+            ..user_with_email("amina@example.com")
+        };
+
+        store.insert_user(&user).await.unwrap();
+
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(user));
+    }
+
+    pub async fn unknown_users_are_absent<S: Store>(store: Arc<S>) {
+        a_stored_user(&*store, "amina@example.com").await;
+        let stranger = Email::parse("nobody@example.com").unwrap();
+
+        let by_id = store.user_by_id(UserId::new()).await.unwrap();
+        let by_email = store.user_by_email(&stranger).await.unwrap();
+
+        assert_eq!(by_id, None);
+        assert_eq!(by_email, None);
+    }
+
+    pub async fn inserting_a_second_user_with_the_same_email_fails_with_email_taken<S: Store>(
+        store: Arc<S>,
+    ) {
+        let first = a_stored_user(&*store, "amina@example.com").await;
+        let second = User {
+            name: Name::parse("Someone Else").unwrap(),
+            ..user_with_email("amina@example.com")
+        };
+
+        let outcome = store.insert_user(&second).await;
+
+        assert!(
+            matches!(outcome, Err(InsertUserError::EmailTaken)),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            store.user_by_email(&first.email).await.unwrap(),
+            Some(first)
+        );
+        assert_eq!(store.user_by_id(second.id).await.unwrap(), None);
+    }
+
+    pub async fn of_sixteen_concurrent_inserts_with_one_email_exactly_one_succeeds<S: Store>(
+        store: Arc<S>,
+    ) {
+        let contenders: Vec<User> = (0..16)
+            .map(|_| user_with_email("amina@example.com"))
+            .collect();
+        let shared = Arc::new(contenders.clone());
+
+        let outcomes = race(&store, 16, move |store, index| {
+            let user = shared[index].clone();
+            async move { (user.id, store.insert_user(&user).await) }
+        })
+        .await;
+
+        let winners: Vec<UserId> = outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_ok())
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(winners.len(), 1, "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .all(|(_, outcome)| matches!(outcome, Ok(()) | Err(InsertUserError::EmailTaken))),
+            "{outcomes:?}"
+        );
+        let stored = store
+            .user_by_email(&contenders[0].email)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.id, winners[0]);
+    }
+
+    pub async fn marking_an_email_verified_keeps_the_first_time<S: Store>(store: Arc<S>) {
+        let user = User {
+            email_verified_at: None,
+            ..user_with_email("amina@example.com")
+        };
+        store.insert_user(&user).await.unwrap();
+        let first = t0() + Duration::hours(1);
+
+        store.mark_email_verified(user.id, first).await.unwrap();
+        store
+            .mark_email_verified(user.id, first + Duration::hours(1))
+            .await
+            .unwrap();
+
+        let stored = store.user_by_id(user.id).await.unwrap().unwrap();
+        assert_eq!(stored.email_verified_at, Some(first));
+    }
+
+    pub async fn marking_an_unknown_user_verified_is_not_an_error<S: Store>(store: Arc<S>) {
+        let outcome = store.mark_email_verified(UserId::new(), t0()).await;
+
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+
+    pub async fn updating_a_profile_changes_only_the_present_fields<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let changes = ProfileChanges {
+            name: Some(Name::parse("Amina B.").unwrap()),
+            ..ProfileChanges::default()
+        };
+        let at = t0() + Duration::days(1);
+
+        let updated = store.update_profile(user.id, &changes, at).await.unwrap();
+
+        let expected = User {
+            name: Name::parse("Amina B.").unwrap(),
+            updated_at: at,
+            ..user.clone()
+        };
+        assert_eq!(updated, Some(expected.clone()));
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn updating_a_profile_with_a_present_none_clears_the_field<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let new_address = Address::parse("3 avenue Hassan II\nRabat").unwrap();
+        let changes = ProfileChanges {
+            name: None,
+            phone: Some(None),
+            address: Some(Some(new_address.clone())),
+        };
+        let at = t0() + Duration::days(1);
+
+        let updated = store.update_profile(user.id, &changes, at).await.unwrap();
+
+        let expected = User {
+            phone: None,
+            address: Some(new_address),
+            updated_at: at,
+            ..user.clone()
+        };
+        assert_eq!(updated, Some(expected.clone()));
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn updating_an_unknown_user_returns_none<S: Store>(store: Arc<S>) {
+        let changes = ProfileChanges {
+            name: Some(Name::parse("Ghost").unwrap()),
+            ..ProfileChanges::default()
+        };
+
+        let updated = store
+            .update_profile(UserId::new(), &changes, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(updated, None);
+    }
+
+    // --- OneTimeTokenStore -------------------------------------------------------------------
+
+    pub async fn consuming_a_token_twice_fails_the_second_time<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let token = token_for(&user, digest(7), t0() + Duration::hours(24));
+        store.insert_token(&token).await.unwrap();
+        let now = t0() + Duration::hours(1);
+
+        let first = store
+            .consume_token(&digest(7), TokenPurpose::VerifyEmail, now)
+            .await;
+        let second = store
+            .consume_token(&digest(7), TokenPurpose::VerifyEmail, now)
+            .await;
+
+        assert_eq!(first.unwrap(), Some(user.id));
+        assert_eq!(second.unwrap(), None);
+    }
+
+    pub async fn a_token_is_refused_from_its_expiry_on<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let expires_at = t0() + Duration::hours(24);
+        store
+            .insert_token(&token_for(&user, digest(7), expires_at))
+            .await
+            .unwrap();
+        let purpose = TokenPurpose::VerifyEmail;
+
+        let at_expiry = store.consume_token(&digest(7), purpose, expires_at).await;
+        let after_expiry = store
+            .consume_token(&digest(7), purpose, expires_at + Duration::days(1))
+            .await;
+        let just_before = store
+            .consume_token(&digest(7), purpose, expires_at - Duration::milliseconds(1))
+            .await;
+
+        assert_eq!(at_expiry.unwrap(), None);
+        assert_eq!(after_expiry.unwrap(), None);
+        // The refusals did not use it up.
+        assert_eq!(just_before.unwrap(), Some(user.id));
+    }
+
+    pub async fn an_unknown_token_is_not_consumed<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        store
+            .insert_token(&token_for(&user, digest(7), t0() + Duration::hours(24)))
+            .await
+            .unwrap();
+
+        let consumed = store
+            .consume_token(&digest(8), TokenPurpose::VerifyEmail, t0())
+            .await;
+
+        assert_eq!(consumed.unwrap(), None);
+    }
+
+    pub async fn of_sixteen_concurrent_consumptions_of_one_token_exactly_one_succeeds<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        store
+            .insert_token(&token_for(&user, digest(7), t0() + Duration::hours(24)))
+            .await
+            .unwrap();
+
+        let outcomes = race(&store, 16, |store, _| async move {
+            store
+                .consume_token(&digest(7), TokenPurpose::VerifyEmail, t0())
+                .await
+                .unwrap()
+        })
+        .await;
+
+        let winners: Vec<_> = outcomes.iter().flatten().collect();
+        assert_eq!(winners, vec![&user.id], "{outcomes:?}");
+    }
+
+    // --- ChallengeStore ----------------------------------------------------------------------
+
+    pub async fn an_inserted_challenge_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let open = LoginChallenge {
+            attempts: 2,
+            code_digest: digest(9),
+            ..challenge_for(&user)
+        };
+        let completed = LoginChallenge {
+            completed_at: Some(t0() + Duration::seconds(42)),
+            ..challenge_for(&user)
+        };
+
+        store.insert_challenge(&open).await.unwrap();
+        store.insert_challenge(&completed).await.unwrap();
+
+        assert_eq!(store.challenge(open.id).await.unwrap(), Some(open));
+        assert_eq!(
+            store.challenge(completed.id).await.unwrap(),
+            Some(completed)
+        );
+        assert_eq!(store.challenge(ChallengeId::new()).await.unwrap(), None);
+    }
+
+    pub async fn attempts_are_counted_up_to_the_maximum_then_exhausted<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge = a_stored_challenge(&*store, &user, |_| {}).await;
+        let now = t0() + Duration::minutes(1);
+
+        let mut outcomes = Vec::new();
+        for _ in 0..4 {
+            outcomes.push(store.count_attempt(challenge.id, 3, now).await.unwrap());
+        }
+
+        let counted = |attempts| {
+            AttemptOutcome::Counted(LoginChallenge {
+                attempts,
+                ..challenge.clone()
+            })
+        };
+        assert_eq!(
+            outcomes,
+            vec![
+                counted(1),
+                counted(2),
+                counted(3),
+                AttemptOutcome::Exhausted
+            ]
+        );
+        let stored = store.challenge(challenge.id).await.unwrap().unwrap();
+        assert_eq!(stored.attempts, 3);
+    }
+
+    pub async fn attempts_on_an_expired_challenge_are_closed<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge = a_stored_challenge(&*store, &user, |_| {}).await;
+
+        let at_expiry = store
+            .count_attempt(challenge.id, 5, challenge.expires_at)
+            .await
+            .unwrap();
+
+        assert_eq!(at_expiry, AttemptOutcome::Closed);
+        assert_eq!(
+            store.challenge(challenge.id).await.unwrap(),
+            Some(challenge)
+        );
+    }
+
+    pub async fn attempts_on_a_completed_challenge_are_closed<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge = a_stored_challenge(&*store, &user, |challenge| {
+            challenge.attempts = 1;
+            challenge.completed_at = Some(t0() + Duration::minutes(1));
+        })
+        .await;
+
+        let outcome = store
+            .count_attempt(challenge.id, 5, t0() + Duration::minutes(2))
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, AttemptOutcome::Closed);
+        assert_eq!(
+            store.challenge(challenge.id).await.unwrap(),
+            Some(challenge)
+        );
+    }
+
+    pub async fn attempts_on_an_unknown_challenge_are_closed<S: Store>(store: Arc<S>) {
+        let outcome = store
+            .count_attempt(ChallengeId::new(), 5, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, AttemptOutcome::Closed);
+    }
+
+    pub async fn an_exhausted_challenge_that_expired_is_closed<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*store, &user, |challenge| challenge.attempts = 5).await;
+
+        let before_expiry = store.count_attempt(challenge.id, 5, t0()).await.unwrap();
+        let after_expiry = store
+            .count_attempt(challenge.id, 5, challenge.expires_at)
+            .await
+            .unwrap();
+
+        assert_eq!(before_expiry, AttemptOutcome::Exhausted);
+        assert_eq!(after_expiry, AttemptOutcome::Closed);
+    }
+
+    pub async fn of_twenty_concurrent_attempts_with_five_left_exactly_five_are_counted<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*store, &user, |challenge| challenge.attempts = 3).await;
+        let id = challenge.id;
+
+        let outcomes = race(&store, 20, move |store, _| async move {
+            store.count_attempt(id, 8, t0()).await.unwrap()
+        })
+        .await;
+
+        let mut counted: Vec<u32> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                AttemptOutcome::Counted(challenge) => Some(challenge.attempts),
+                _ => None,
+            })
+            .collect();
+        counted.sort_unstable();
+        assert_eq!(counted, vec![4, 5, 6, 7, 8], "{outcomes:?}");
+        let exhausted = outcomes
+            .iter()
+            .filter(|outcome| **outcome == AttemptOutcome::Exhausted)
+            .count();
+        assert_eq!(exhausted, 15, "{outcomes:?}");
+        assert_eq!(store.challenge(id).await.unwrap().unwrap().attempts, 8);
+    }
+
+    pub async fn completing_a_challenge_succeeds_once<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge = a_stored_challenge(&*store, &user, |_| {}).await;
+        let first = t0() + Duration::minutes(1);
+
+        let won = store.complete_challenge(challenge.id, first).await.unwrap();
+        let won_again = store
+            .complete_challenge(challenge.id, first + Duration::seconds(1))
+            .await
+            .unwrap();
+
+        assert!(won);
+        assert!(!won_again);
+        let stored = store.challenge(challenge.id).await.unwrap().unwrap();
+        assert_eq!(stored.completed_at, Some(first));
+    }
+
+    pub async fn completing_an_unknown_challenge_fails<S: Store>(store: Arc<S>) {
+        let won = store
+            .complete_challenge(ChallengeId::new(), t0())
+            .await
+            .unwrap();
+
+        assert!(!won);
+    }
+
+    pub async fn of_sixteen_concurrent_completions_exactly_one_succeeds<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let id = a_stored_challenge(&*store, &user, |_| {}).await.id;
+
+        let outcomes = race(&store, 16, move |store, _| async move {
+            store.complete_challenge(id, t0()).await.unwrap()
+        })
+        .await;
+
+        let winners = outcomes.iter().filter(|won| **won).count();
+        assert_eq!(winners, 1, "{outcomes:?}");
+    }
+
+    pub async fn a_code_is_replaced_once_the_cooldown_has_passed<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*store, &user, |challenge| challenge.attempts = 2).await;
+        let cooldown = Duration::seconds(30);
+        let now = t0() + cooldown;
+
+        let outcome = store
+            .replace_code(challenge.id, &digest(2), 5, cooldown, now)
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, ReplaceCodeOutcome::Replaced);
+        let expected = LoginChallenge {
+            code_digest: digest(2),
+            code_sent_at: now,
+            ..challenge.clone()
+        };
+        assert_eq!(store.challenge(challenge.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn a_code_is_not_replaced_within_the_cooldown<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge = a_stored_challenge(&*store, &user, |_| {}).await;
+        let cooldown = Duration::seconds(30);
+        let now = t0() + cooldown - Duration::milliseconds(1);
+
+        let outcome = store
+            .replace_code(challenge.id, &digest(2), 5, cooldown, now)
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, ReplaceCodeOutcome::TooSoon { sent_at: t0() });
+        assert_eq!(
+            store.challenge(challenge.id).await.unwrap(),
+            Some(challenge)
+        );
+    }
+
+    pub async fn replacing_the_code_of_a_completed_or_expired_challenge_is_refused<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let completed = a_stored_challenge(&*store, &user, |challenge| {
+            challenge.completed_at = Some(t0() + Duration::minutes(1));
+        })
+        .await;
+        let expiring = a_stored_challenge(&*store, &user, |_| {}).await;
+        let cooldown = Duration::seconds(30);
+
+        let for_completed = store
+            .replace_code(
+                completed.id,
+                &digest(2),
+                5,
+                cooldown,
+                t0() + Duration::minutes(2),
+            )
+            .await
+            .unwrap();
+        let for_expired = store
+            .replace_code(expiring.id, &digest(2), 5, cooldown, expiring.expires_at)
+            .await
+            .unwrap();
+
+        assert_eq!(for_completed, ReplaceCodeOutcome::Closed);
+        assert_eq!(for_expired, ReplaceCodeOutcome::Closed);
+        assert_eq!(
+            store.challenge(completed.id).await.unwrap(),
+            Some(completed)
+        );
+        assert_eq!(store.challenge(expiring.id).await.unwrap(), Some(expiring));
+    }
+
+    pub async fn replacing_the_code_of_an_exhausted_challenge_is_refused<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*store, &user, |challenge| challenge.attempts = 5).await;
+
+        let outcome = store
+            .replace_code(
+                challenge.id,
+                &digest(2),
+                5,
+                Duration::seconds(30),
+                t0() + Duration::minutes(1),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, ReplaceCodeOutcome::Closed);
+        assert_eq!(
+            store.challenge(challenge.id).await.unwrap(),
+            Some(challenge)
+        );
+    }
+
+    pub async fn replacing_the_code_of_an_unknown_challenge_is_refused<S: Store>(store: Arc<S>) {
+        let outcome = store
+            .replace_code(
+                ChallengeId::new(),
+                &digest(2),
+                5,
+                Duration::seconds(30),
+                t0(),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, ReplaceCodeOutcome::Closed);
+    }
+
+    pub async fn of_sixteen_concurrent_code_replacements_exactly_one_succeeds<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let id = a_stored_challenge(&*store, &user, |_| {}).await.id;
+        let now = t0() + Duration::minutes(1);
+
+        let outcomes = race(&store, 16, move |store, index| async move {
+            let code = digest(100 + index as u8);
+            let outcome = store
+                .replace_code(id, &code, 5, Duration::seconds(30), now)
+                .await
+                .unwrap();
+            (code, outcome)
+        })
+        .await;
+
+        let winners: Vec<SecretDigest> = outcomes
+            .iter()
+            .filter(|(_, outcome)| *outcome == ReplaceCodeOutcome::Replaced)
+            .map(|(code, _)| *code)
+            .collect();
+        assert_eq!(winners.len(), 1, "{outcomes:?}");
+        let losers_told_too_soon = outcomes
+            .iter()
+            .filter(|(_, outcome)| *outcome == ReplaceCodeOutcome::TooSoon { sent_at: now })
+            .count();
+        assert_eq!(losers_told_too_soon, 15, "{outcomes:?}");
+        let stored = store.challenge(id).await.unwrap().unwrap();
+        assert_eq!(stored.code_digest, winners[0]);
+        assert_eq!(stored.code_sent_at, now);
+    }
+
+    // --- SessionStore ------------------------------------------------------------------------
+
+    pub async fn an_inserted_session_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let rotated = Session {
+            refresh_generation: 3,
+            rotated_at: Some(t0() + Duration::hours(2)),
+            last_used_at: t0() + Duration::hours(2),
+            revoked_at: Some(t0() + Duration::hours(3)),
+            ..session_for(&user)
+        };
+        let anonymous = Session {
+            client: ClientInfo::default(),
+            ..session_for(&user)
+        };
+
+        store.insert_session(&rotated).await.unwrap();
+        store.insert_session(&anonymous).await.unwrap();
+
+        assert_eq!(store.session(rotated.id).await.unwrap(), Some(rotated));
+        assert_eq!(store.session(anonymous.id).await.unwrap(), Some(anonymous));
+        assert_eq!(store.session(SessionId::new()).await.unwrap(), None);
+    }
+
+    pub async fn advancing_the_refresh_generation_needs_the_current_generation<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = a_stored_session(&*store, &user).await;
+        let first = t0() + Duration::hours(1);
+        let second = t0() + Duration::hours(2);
+
+        let from_zero = store
+            .advance_refresh_generation(session.id, 0, first)
+            .await
+            .unwrap();
+        let from_zero_again = store
+            .advance_refresh_generation(session.id, 0, second)
+            .await
+            .unwrap();
+        let after_first = store.session(session.id).await.unwrap().unwrap();
+        let from_one = store
+            .advance_refresh_generation(session.id, 1, second)
+            .await
+            .unwrap();
+
+        assert!(from_zero);
+        assert!(!from_zero_again);
+        assert!(from_one);
+        let expected_after_first = Session {
+            refresh_generation: 1,
+            rotated_at: Some(first),
+            last_used_at: first,
+            ..session.clone()
+        };
+        assert_eq!(after_first, expected_after_first);
+        let expected_after_second = Session {
+            refresh_generation: 2,
+            rotated_at: Some(second),
+            last_used_at: second,
+            ..session.clone()
+        };
+        assert_eq!(
+            store.session(session.id).await.unwrap(),
+            Some(expected_after_second)
+        );
+    }
+
+    pub async fn a_revoked_session_does_not_advance<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = a_stored_session(&*store, &user).await;
+        store.revoke_session(session.id, t0()).await.unwrap();
+
+        let advanced = store
+            .advance_refresh_generation(session.id, 0, t0() + Duration::hours(1))
+            .await
+            .unwrap();
+
+        assert!(!advanced);
+        let stored = store.session(session.id).await.unwrap().unwrap();
+        assert_eq!(stored.refresh_generation, 0);
+    }
+
+    pub async fn an_unknown_session_does_not_advance<S: Store>(store: Arc<S>) {
+        let advanced = store
+            .advance_refresh_generation(SessionId::new(), 0, t0())
+            .await
+            .unwrap();
+
+        assert!(!advanced);
+    }
+
+    /// Wrapping to generation 0 would make the session's first refresh token valid again.
+    pub async fn a_session_at_the_last_generation_does_not_wrap_around<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = Session {
+            refresh_generation: u32::MAX,
+            ..session_for(&user)
+        };
+        store.insert_session(&session).await.unwrap();
+
+        let advanced = store
+            .advance_refresh_generation(session.id, u32::MAX, t0() + Duration::hours(1))
+            .await
+            .unwrap();
+
+        assert!(!advanced);
+        assert_eq!(store.session(session.id).await.unwrap(), Some(session));
+    }
+
+    pub async fn of_sixteen_concurrent_rotations_from_one_generation_exactly_one_succeeds<
+        S: Store,
+    >(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let id = a_stored_session(&*store, &user).await.id;
+
+        let outcomes = race(&store, 16, move |store, _| async move {
+            store.advance_refresh_generation(id, 0, t0()).await.unwrap()
+        })
+        .await;
+
+        let winners = outcomes.iter().filter(|won| **won).count();
+        assert_eq!(winners, 1, "{outcomes:?}");
+        let stored = store.session(id).await.unwrap().unwrap();
+        assert_eq!(stored.refresh_generation, 1);
+    }
+
+    pub async fn revoking_a_session_succeeds_once<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = a_stored_session(&*store, &user).await;
+        let first = t0() + Duration::hours(1);
+
+        let revoked = store.revoke_session(session.id, first).await.unwrap();
+        let revoked_again = store
+            .revoke_session(session.id, first + Duration::hours(1))
+            .await
+            .unwrap();
+
+        assert!(revoked);
+        assert!(!revoked_again);
+        let stored = store.session(session.id).await.unwrap().unwrap();
+        assert_eq!(stored.revoked_at, Some(first));
+    }
+
+    pub async fn revoking_an_unknown_session_fails<S: Store>(store: Arc<S>) {
+        let revoked = store.revoke_session(SessionId::new(), t0()).await.unwrap();
+
+        assert!(!revoked);
+    }
+
+    pub async fn revoking_a_users_sessions_counts_them_and_spares_other_users<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let laptop = a_stored_session(&*store, &amina).await;
+        let phone = a_stored_session(&*store, &amina).await;
+        let old_tablet = a_stored_session(&*store, &amina).await;
+        let earlier = t0() + Duration::minutes(1);
+        store.revoke_session(old_tablet.id, earlier).await.unwrap();
+        let omars_session = a_stored_session(&*store, &omar).await;
+        let now = t0() + Duration::hours(1);
+
+        let revoked = store.revoke_user_sessions(amina.id, now).await.unwrap();
+        let revoked_again = store
+            .revoke_user_sessions(amina.id, now + Duration::hours(1))
+            .await
+            .unwrap();
+
+        assert_eq!(revoked, 2);
+        assert_eq!(revoked_again, 0);
+        let revoked_at = |id| {
+            let store = Arc::clone(&store);
+            async move { store.session(id).await.unwrap().unwrap().revoked_at }
+        };
+        assert_eq!(revoked_at(laptop.id).await, Some(now));
+        assert_eq!(revoked_at(phone.id).await, Some(now));
+        assert_eq!(revoked_at(old_tablet.id).await, Some(earlier));
+        assert_eq!(
+            store.session(omars_session.id).await.unwrap(),
+            Some(omars_session)
+        );
+    }
+
+    // --- StoreHealth -------------------------------------------------------------------------
+
+    pub async fn a_working_store_answers_the_ping<S: Store>(store: Arc<S>) {
+        let outcome = store.ping().await;
+
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What only the SQLite store promises: a file that outlives the process
+// ---------------------------------------------------------------------------------------------
+
+mod sqlite_file {
+    use std::path::Path;
+
+    use allomedia::adapters::sqlite::SqliteStore;
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn schema_version(path: &Path) -> u32 {
+        Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn data_survives_closing_and_reopening_the_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let user = a_stored_user(&store, "amina@example.com").await;
+        let session = a_stored_session(&store, &user).await;
+        drop(store);
+
+        let reopened = SqliteStore::open(&path).unwrap();
+
+        assert_eq!(reopened.user_by_id(user.id).await.unwrap(), Some(user));
+        assert_eq!(reopened.session(session.id).await.unwrap(), Some(session));
+    }
+
+    #[tokio::test]
+    async fn opening_creates_the_missing_folders() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("data").join("nested").join("store.db");
+
+        let store = SqliteStore::open(&path).unwrap();
+
+        assert!(path.is_file());
+        assert!(store.ping().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn reopening_applies_no_migration_twice() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let version_after_first_open = schema_version(&path);
+
+        let reopened = SqliteStore::open(&path);
+
+        assert!(reopened.is_ok(), "{:?}", reopened.err());
+        assert!(version_after_first_open > 0);
+        assert_eq!(schema_version(&path), version_after_first_open);
+    }
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_build_is_refused() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let newer = schema_version(&path) + 1;
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+
+        let reopened = SqliteStore::open(&path);
+
+        assert!(reopened.is_err());
+        assert_eq!(schema_version(&path), newer);
+    }
+
+    #[tokio::test]
+    async fn the_file_is_in_write_ahead_log_mode() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        let _store = SqliteStore::open(&path).unwrap();
+
+        let mode: String = Connection::open(&path)
+            .unwrap()
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_row_is_a_store_error_not_a_panic() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let user = a_stored_user(&store, "amina@example.com").await;
+        Connection::open(&path)
+            .unwrap()
+            .execute("UPDATE users SET role = 'pirate'", [])
+            .unwrap();
+
+        let read = store.user_by_id(user.id).await;
+
+        let error = anyhow::Error::from(read.expect_err("a corrupt role must not read back"));
+        let chain = format!("{error:#}");
+        assert!(chain.contains("column `role`"), "{chain}");
+    }
+
+    /// Two stores on one file stand for two processes: the guards hold in SQLite itself,
+    /// not in anything one process shares between its connections.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn guards_hold_across_two_stores_on_one_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("store.db");
+        let first = Arc::new(SqliteStore::open(&path).unwrap());
+        let second = Arc::new(SqliteStore::open(&path).unwrap());
+        let user = a_stored_user(&*first, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*first, &user, |challenge| challenge.attempts = 3).await;
+        let id = challenge.id;
+
+        let attempt = move |store: Arc<SqliteStore>, _| async move {
+            store.count_attempt(id, 8, t0()).await.unwrap()
+        };
+
+        let (from_first, from_second) =
+            tokio::join!(race(&first, 10, attempt), race(&second, 10, attempt));
+
+        let counted = from_first
+            .iter()
+            .chain(&from_second)
+            .filter(|outcome| matches!(outcome, AttemptOutcome::Counted(_)))
+            .count();
+        assert_eq!(counted, 5);
+        assert_eq!(first.challenge(id).await.unwrap().unwrap().attempts, 8);
+    }
+}

@@ -1,0 +1,183 @@
+//! Test support: the core wired to in-memory adapters, a manual clock and a mailer that keeps
+//! what it is asked to send, so tests read codes and links the way a user reads their inbox.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+
+use allomedia::adapters::crypto::{
+    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, ManualClock, OsSecretGenerator,
+};
+use allomedia::adapters::memory::MemoryStore;
+use allomedia::adapters::metrics::Metrics;
+use allomedia::core::auth::{
+    AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
+};
+use allomedia::core::model::{Mail, MailMessage};
+use allomedia::core::policy::AuthPolicy;
+use allomedia::core::ports::{MailError, Mailer};
+use allomedia::core::profile::ProfileService;
+
+pub const PASSWORD: &str = "tulipe-marteau-orage";
+
+/// Keeps every mail instead of sending it.
+#[derive(Default)]
+pub struct CapturingMailer {
+    mails: Mutex<Vec<Mail>>,
+}
+
+impl CapturingMailer {
+    pub fn sent(&self) -> Vec<Mail> {
+        self.mails.lock().unwrap().clone()
+    }
+
+    pub fn sent_to(&self, email: &str) -> Vec<MailMessage> {
+        self.sent()
+            .into_iter()
+            .filter(|m| m.to.as_str() == email)
+            .map(|m| m.message)
+            .collect()
+    }
+
+    /// The token of the newest verification mail to `email`.
+    pub fn verification_token(&self, email: &str) -> String {
+        self.sent_to(email)
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                MailMessage::VerifyEmail { token, .. } => Some(token),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no verification mail to {email}"))
+    }
+
+    /// The code of the newest login-code mail to `email`.
+    pub fn login_code(&self, email: &str) -> String {
+        self.sent_to(email)
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                MailMessage::LoginCode { code, .. } => Some(code),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no login code mailed to {email}"))
+    }
+}
+
+#[async_trait]
+impl Mailer for CapturingMailer {
+    async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        self.mails.lock().unwrap().push(mail);
+        Ok(())
+    }
+}
+
+/// The account use cases over in-memory state, with a clock the test moves.
+pub struct World {
+    pub auth: AuthService,
+    pub profile: ProfileService,
+    pub store: MemoryStore,
+    pub clock: ManualClock,
+    pub mailer: Arc<CapturingMailer>,
+    pub metrics: Metrics,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let mailer = Arc::new(CapturingMailer::default());
+        Self::with_mailer(mailer.clone(), mailer)
+    }
+
+    /// A world whose mails go to `mailer` (a mock, say); `capture` stays empty unless it is
+    /// the same mailer.
+    pub fn with_mailer(mailer: Arc<dyn Mailer>, capture: Arc<CapturingMailer>) -> Self {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap());
+        let metrics = Metrics::new();
+        let shared_clock = Arc::new(clock.clone());
+        let ports = AuthPorts {
+            users: Arc::new(store.clone()),
+            tokens: Arc::new(store.clone()),
+            challenges: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            mailer,
+            clock: shared_clock.clone(),
+            secrets: Arc::new(OsSecretGenerator),
+            digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!").unwrap()),
+            passwords: Arc::new(
+                Argon2Hashing::new(
+                    Argon2Settings::FAST_FOR_TESTS,
+                    2,
+                    metrics.hashes_waiting.clone(),
+                    metrics.hashes_running.clone(),
+                )
+                .unwrap(),
+            ),
+            access_tokens: Arc::new(
+                JwtAccessTokens::new(
+                    b"test signing key, 32 bytes long!",
+                    "allomedia".into(),
+                    "allomedia-api".into(),
+                    chrono::Duration::minutes(15),
+                    shared_clock.clone(),
+                )
+                .unwrap(),
+            ),
+        };
+        Self {
+            auth: AuthService::new(ports, AuthPolicy::default()),
+            profile: ProfileService::new(Arc::new(store.clone()), shared_clock),
+            store,
+            clock,
+            mailer: capture,
+            metrics,
+        }
+    }
+
+    pub fn registration(name: &str, email: &str) -> RegisterRequest {
+        RegisterRequest {
+            name: name.into(),
+            email: email.into(),
+            password: PASSWORD.into(),
+            role: None,
+            phone: None,
+        }
+    }
+
+    pub fn login_request(email: &str, password: &str) -> LoginRequest {
+        LoginRequest {
+            email: email.into(),
+            password: password.into(),
+            ..LoginRequest::default()
+        }
+    }
+
+    /// Registers `email` as a client and clicks the verification link.
+    pub async fn verified_client(&self, email: &str) {
+        self.auth
+            .register(Self::registration("Amina", email))
+            .await
+            .unwrap();
+        let token = self.mailer.verification_token(email);
+        self.auth.verify_email(&token).await.unwrap();
+    }
+
+    /// Logs `email` in with the mailed code and returns the session's tokens.
+    pub async fn signed_in(&self, email: &str) -> SessionTokens {
+        let challenge = self
+            .auth
+            .login(Self::login_request(email, PASSWORD))
+            .await
+            .unwrap();
+        self.auth
+            .verify_code(VerifyCodeRequest {
+                challenge_id: challenge.challenge_id.to_string(),
+                code: self.mailer.login_code(email),
+                ..VerifyCodeRequest::default()
+            })
+            .await
+            .unwrap()
+    }
+}
