@@ -78,7 +78,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<VerifyEmailBody>,
     ) -> VerifyEmailResponse {
-        match services.auth.verify_email(&body.0.token).await {
+        match services.auth.verify_email(&body.0.token.0).await {
             Ok(()) => VerifyEmailResponse::Verified,
             Err(error) => ApiError::from(error).into(),
         }
@@ -98,7 +98,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<ResendVerificationBody>,
     ) -> ResendVerificationResponse {
-        match services.auth.resend_verification(&body.0.email).await {
+        match services.auth.resend_verification(&body.0.email.0).await {
             Ok(()) => ResendVerificationResponse::Accepted(Json(MessageBody::new(
                 "If this address has an unconfirmed account, a new link is on its way.",
             ))),
@@ -195,7 +195,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<RefreshBody>,
     ) -> RefreshTokensResponse {
-        match services.auth.refresh(&body.0.refresh_token).await {
+        match services.auth.refresh(&body.0.refresh_token.0).await {
             Ok(tokens) => RefreshTokensResponse::Refreshed(Json(TokensBody::new(
                 tokens,
                 services.clock.now(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use super::text::Text;
 use crate::core::auth::{
     LoginChallengeView, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
 };
@@ -35,26 +36,26 @@ impl SelfServiceRole {
 #[oai(deny_unknown_fields)]
 pub struct RegisterBody {
     /// How the person wants to be called; 1 to 100 characters.
-    pub name: String,
+    pub name: Text,
     /// Trimmed and compared case-insensitively: one account per address.
-    pub email: String,
+    pub email: Text,
     /// 8 to 128 characters, and not easy to guess (common passwords and ones built from the
     /// name or email are refused). Long passphrases are welcome.
-    pub password: String,
+    pub password: Text,
     /// `client` when absent.
     pub role: Option<SelfServiceRole>,
     /// 6 to 20 digits, optionally with a leading `+` and spaces, dots or dashes.
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
 }
 
 impl From<RegisterBody> for RegisterRequest {
     fn from(body: RegisterBody) -> Self {
         RegisterRequest {
-            name: body.name,
-            email: body.email,
-            password: body.password,
+            name: body.name.into(),
+            email: body.email.into(),
+            password: body.password.into(),
             role: body.role.map(|role| role.as_core().as_str().to_owned()),
-            phone: body.phone,
+            phone: body.phone.map(String::from),
         }
     }
 }
@@ -63,29 +64,29 @@ impl From<RegisterBody> for RegisterRequest {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct VerifyEmailBody {
-    pub token: String,
+    pub token: Text,
 }
 
 /// An address that may need a new verification mail.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct ResendVerificationBody {
-    pub email: String,
+    pub email: Text,
 }
 
 /// The first step of signing in.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct LoginBody {
-    pub email: String,
-    pub password: String,
+    pub email: Text,
+    pub password: Text,
 }
 
 impl LoginBody {
     pub fn into_request(self, client: ClientInfo) -> LoginRequest {
         LoginRequest {
-            email: self.email,
-            password: self.password,
+            email: self.email.into(),
+            password: self.password.into(),
             client,
         }
     }
@@ -142,7 +143,7 @@ impl From<LoginChallengeView> for LoginChallengeBody {
 pub struct VerifyCodeBody {
     pub challenge_id: Uuid,
     /// The code as received.
-    pub code: String,
+    pub code: Text,
     /// `email` when absent.
     pub method: Option<SecondFactorMethod>,
 }
@@ -151,7 +152,7 @@ impl VerifyCodeBody {
     pub fn into_request(self, client: ClientInfo) -> VerifyCodeRequest {
         VerifyCodeRequest {
             challenge_id: self.challenge_id.to_string(),
-            code: self.code,
+            code: self.code.into(),
             method: self
                 .method
                 .map(|method| method.as_core().as_str().to_owned()),
@@ -171,7 +172,7 @@ pub struct ResendCodeBody {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct RefreshBody {
-    pub refresh_token: String,
+    pub refresh_token: Text,
 }
 
 /// The tokens of a session.

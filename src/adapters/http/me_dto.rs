@@ -7,6 +7,7 @@ use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 use super::nullable::Nullable;
+use super::text::Text;
 use crate::core::model::{AccountStatus, Role, User};
 use crate::core::profile::UpdateProfileRequest;
 
@@ -88,19 +89,23 @@ impl From<User> for MeView {
 #[oai(deny_unknown_fields)]
 pub struct UpdateMeBody {
     /// 1 to 100 characters.
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// 6 to 20 digits, optionally with a leading `+` and spaces, dots or dashes; `null` removes it.
-    pub phone: Nullable<String>,
+    pub phone: Nullable<Text>,
     /// Up to 500 characters, possibly on several lines; `null` removes it.
-    pub address: Nullable<String>,
+    pub address: Nullable<Text>,
 }
 
 impl From<UpdateMeBody> for UpdateProfileRequest {
     fn from(body: UpdateMeBody) -> Self {
         UpdateProfileRequest {
-            name: body.name,
-            phone: body.phone.into_change(),
-            address: body.address.into_change(),
+            name: body.name.map(String::from),
+            phone: text_change(body.phone),
+            address: text_change(body.address),
         }
     }
+}
+
+fn text_change(field: Nullable<Text>) -> Option<Option<String>> {
+    field.into_change().map(|value| value.map(String::from))
 }

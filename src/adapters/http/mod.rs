@@ -19,11 +19,13 @@ mod rate_limiter;
 mod routes;
 mod security;
 mod tags;
+mod text;
 
 use std::sync::Arc;
 
-use poem::endpoint::BoxEndpoint;
+use poem::endpoint::{BoxEndpoint, make_sync};
 use poem::middleware::{AddData, CatchPanic};
+use poem::web::Html;
 use poem::{EndpointExt, Route};
 use poem_openapi::{ExtraHeader, OpenApi, OpenApiService};
 
@@ -124,11 +126,14 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
     ));
     let metrics = services.metrics.clone();
     let api = api_service();
-    let docs = api_service().server(settings.server_url).swagger_ui();
+    // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
+    // (this API has no OAuth flow).
+    let docs_page = api_service().server(settings.server_url).swagger_ui_html();
+    let docs = make_sync(move |_| Html(docs_page.clone()));
     Route::new()
         .at(SPEC_JSON_PATH, api.spec_endpoint())
         .at(SPEC_YAML_PATH, api.spec_endpoint_yaml())
-        .nest(DOCS_PATH, docs)
+        .at(DOCS_PATH, docs)
         .nest("/", api)
         .with(AddData::new(Arc::new(services)))
         .with(BodyLimit::new(settings.body_limit_bytes))

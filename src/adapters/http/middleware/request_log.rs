@@ -99,10 +99,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         span.record("route", route.as_str());
         span.record("status", status);
         span.in_scope(|| {
-            tracing::info!(
-                latency_ms = elapsed.as_secs_f64() * 1000.0,
-                "request completed"
-            );
+            tracing::info!(latency_us = elapsed.as_micros() as u64, "request completed");
         });
         let labels = RouteLabels {
             method,
