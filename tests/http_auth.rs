@@ -384,6 +384,48 @@ async fn fields_that_would_smuggle_privileges_are_refused_with_400() {
 }
 
 #[tokio::test]
+async fn every_auth_request_body_refuses_an_unknown_field() {
+    let api = Api::new();
+    let challenge_id = "0190d6d2-7a3c-7cc0-8000-000000000000";
+    let bodies = [
+        (
+            "/api/v1/auth/register",
+            json!({"name": "A", "email": "a@example.com", "password": PASSWORD}),
+        ),
+        ("/api/v1/auth/verify-email", json!({"token": "t"})),
+        (
+            "/api/v1/auth/verify-email/resend",
+            json!({"email": "a@example.com"}),
+        ),
+        (
+            "/api/v1/auth/login",
+            json!({"email": "a@example.com", "password": PASSWORD}),
+        ),
+        (
+            "/api/v1/auth/2fa/verify",
+            json!({"challenge_id": challenge_id, "code": "123456"}),
+        ),
+        (
+            "/api/v1/auth/2fa/resend",
+            json!({"challenge_id": challenge_id}),
+        ),
+        ("/api/v1/auth/refresh", json!({"refresh_token": "r"})),
+    ];
+
+    for (path, mut body) in bodies {
+        body["device_token"] = json!("smuggled");
+
+        let reply = api.post(path, body).await;
+
+        let problem = reply.assert_problem(400, "malformed_request");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("device_token"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn nobody_can_register_as_a_manager() {
     let api = Api::new();
 

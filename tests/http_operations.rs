@@ -294,6 +294,7 @@ async fn the_served_openapi_documents_are_the_generated_ones_whatever_the_settin
     assert_eq!(json_spec.header("content-type"), Some("application/json"));
     assert_eq!(json_spec.body, openapi_json());
     assert_eq!(yaml_spec.status, StatusCode::OK);
+    assert_eq!(yaml_spec.header("content-type"), Some("application/yaml"));
     assert_eq!(yaml_spec.body, openapi_yaml());
     assert!(!openapi_yaml().contains("example.test"));
 }
@@ -358,6 +359,24 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
             );
         }
     }
+}
+
+#[test]
+fn the_openapi_document_says_request_bodies_refuse_unknown_fields() {
+    let spec: Value = serde_json::from_str(&openapi_json()).unwrap();
+
+    for name in [
+        "RegisterBody",
+        "LoginBody",
+        "VerifyCodeBody",
+        "UpdateMeBody",
+    ] {
+        assert_eq!(
+            spec["components"]["schemas"][name]["additionalProperties"], false,
+            "{name}"
+        );
+    }
+    assert!(spec["components"]["schemas"]["Me"]["additionalProperties"].is_null());
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod problem;
 mod rate_limiter;
 mod routes;
 mod security;
+mod spec;
 mod tags;
 mod text;
 
@@ -26,21 +27,21 @@ use std::sync::Arc;
 use poem::endpoint::{BoxEndpoint, make_sync};
 use poem::middleware::{AddData, CatchPanic};
 use poem::web::Html;
-use poem::{EndpointExt, Route};
-use poem_openapi::{ExtraHeader, OpenApi, OpenApiService};
+use poem::{EndpointExt, Response, Route};
+use poem_openapi::OpenApi;
 
-use self::auth_api::AuthApi;
-use self::me_api::MeApi;
 use self::middleware::{
     AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
     panic_problem,
 };
-use self::operations_api::OperationsApi;
 use self::routes::RouteTable;
+use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
+
+pub use self::spec::{openapi_json, openapi_yaml};
 
 /// What the HTTP adapter calls. Handlers reach it through request data, so the API
 /// definitions themselves hold nothing and the spec can be built without it.
@@ -79,43 +80,10 @@ impl Default for HttpSettings {
     }
 }
 
-/// Every API of the service, in the order of the OpenAPI document.
-type Apis = (AuthApi, MeApi, OperationsApi);
-
-/// Routes outside the OpenAPI document.
+// Routes outside the OpenAPI document.
 const DOCS_PATH: &str = "/docs";
 const SPEC_JSON_PATH: &str = "/openapi.json";
 const SPEC_YAML_PATH: &str = "/openapi.yaml";
-
-/// The OpenAPI service with everything fixed at compile time, so that the document is the
-/// same wherever and however the service runs.
-fn api_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (AuthApi, MeApi, OperationsApi),
-        "allomedia",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "Home-delivery backend. Errors are RFC 9457 problem documents \
-         (`application/problem+json`) whose `code` is stable. Request bodies are limited to \
-         64 KiB by default and refuse unknown fields. `/api/v1/auth/*` is rate-limited per \
-         client address.",
-    )
-    .extra_response_header::<String, _>(
-        ExtraHeader::new("X-Request-Id")
-            .description("Identifies the request in our logs; quote it when asking for help."),
-    )
-}
-
-/// The OpenAPI document as served at `/openapi.json`.
-pub fn openapi_json() -> String {
-    api_service().spec()
-}
-
-/// The OpenAPI document as served at `/openapi.yaml` and committed as `openapi/openapi.yaml`.
-pub fn openapi_yaml() -> String {
-    api_service().spec_yaml()
-}
 
 /// The whole HTTP service: `/api/v1/…`, `/health/*`, `/metrics`, `/docs`, `/openapi.json`
 /// and `/openapi.yaml`, behind the middleware every request passes through.
@@ -125,16 +93,22 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         &[DOCS_PATH, SPEC_JSON_PATH, SPEC_YAML_PATH],
     ));
     let metrics = services.metrics.clone();
-    let api = api_service();
+    let (spec_json, spec_yaml) = (openapi_json(), openapi_yaml());
     // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
     // (this API has no OAuth flow).
     let docs_page = api_service().server(settings.server_url).swagger_ui_html();
     let docs = make_sync(move |_| Html(docs_page.clone()));
     Route::new()
-        .at(SPEC_JSON_PATH, api.spec_endpoint())
-        .at(SPEC_YAML_PATH, api.spec_endpoint_yaml())
+        .at(
+            SPEC_JSON_PATH,
+            make_sync(move |_| with_content_type(spec_json.clone(), "application/json")),
+        )
+        .at(
+            SPEC_YAML_PATH,
+            make_sync(move |_| with_content_type(spec_yaml.clone(), "application/yaml")),
+        )
         .at(DOCS_PATH, docs)
-        .nest("/", api)
+        .nest("/", api_service())
         .with(AddData::new(Arc::new(services)))
         .with(BodyLimit::new(settings.body_limit_bytes))
         .with(AuthRateLimit::per_minute(
@@ -146,4 +120,8 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         .with(SecurityHeaders)
         .with(RequestLog::new(metrics, routes))
         .boxed()
+}
+
+fn with_content_type(body: String, content_type: &'static str) -> Response {
+    Response::builder().content_type(content_type).body(body)
 }
