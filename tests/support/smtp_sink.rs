@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -47,6 +47,7 @@ pub struct SmtpSink {
     address: SocketAddr,
     transcript: watch::Receiver<Transcript>,
     acceptor: JoinHandle<()>,
+    sessions: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl SmtpSink {
@@ -67,16 +68,27 @@ impl SmtpSink {
         let address = listener.local_addr().unwrap();
         let (record, transcript) = watch::channel(Transcript::default());
         let record = Arc::new(record);
+        let sessions = Arc::new(Mutex::new(Vec::new()));
+        let running = sessions.clone();
         let acceptor = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 record.send_modify(|t| t.connections += 1);
-                tokio::spawn(converse(stream, record.clone(), faults.clone()));
+                let session = tokio::spawn(converse(stream, record.clone(), faults.clone()));
+                running.lock().unwrap().push(session);
             }
         });
         Self {
             address,
             transcript,
             acceptor,
+            sessions,
+        }
+    }
+
+    /// Closes every open connection without a word, as a restarting relay would.
+    pub fn drop_connections(&self) {
+        for session in self.sessions.lock().unwrap().drain(..) {
+            session.abort();
         }
     }
 
@@ -91,16 +103,21 @@ impl SmtpSink {
 
     /// The first `count` messages, waiting for them to arrive; panics after `within`.
     pub async fn wait_for_messages(&self, count: usize, within: Duration) -> Vec<Received> {
+        let transcript = self.wait_until(|t| t.messages.len() >= count, within).await;
+        transcript.messages[..count].to_vec()
+    }
+
+    /// The transcript as soon as `seen` holds for it; panics after `within`.
+    pub async fn wait_until(
+        &self,
+        seen: impl FnMut(&Transcript) -> bool,
+        within: Duration,
+    ) -> Transcript {
         let mut transcript = self.transcript.clone();
-        let arrived = tokio::time::timeout(
-            within,
-            transcript.wait_for(|t| t.messages.len() >= count),
-        )
-        .await;
-        match arrived {
-            Ok(Ok(t)) => t.messages[..count].to_vec(),
+        match tokio::time::timeout(within, transcript.wait_for(seen)).await {
+            Ok(Ok(t)) => t.clone(),
             _ => panic!(
-                "expected {count} messages within {within:?}, got {:#?}",
+                "the sink did not see what was expected within {within:?}: {:#?}",
                 self.transcript()
             ),
         }
@@ -110,6 +127,7 @@ impl SmtpSink {
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.acceptor.abort();
+        self.drop_connections();
     }
 }
 

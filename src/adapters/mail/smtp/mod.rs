@@ -62,7 +62,7 @@ pub enum SmtpConfigError {
     #[error("MAIL_URL: {0}")]
     MailUrl(InvalidMailUrl),
     #[error("MAIL_URL: TLS cannot be set up for this relay: {0}")]
-    Tls(#[source] lettre::transport::smtp::Error),
+    Tls(lettre::transport::smtp::Error),
     #[error("MAIL_FROM: `{0}` is not a mailbox such as `allomedia <no-reply@example.com>`")]
     MailFrom(String),
     #[error(transparent)]

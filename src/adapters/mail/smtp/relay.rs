@@ -28,8 +28,10 @@ pub enum DeliveryError {
     Refused(Code),
     #[error("the relay did not finish within {0:?}")]
     TimedOut(Duration),
-    #[error("the conversation with the relay failed")]
-    Transport(#[source] lettre::transport::smtp::Error),
+    /// lettre's message already ends with its cause, so it is shown here rather than chained
+    /// as a source, which would print the cause twice.
+    #[error("the conversation with the relay failed: {0}")]
+    Transport(lettre::transport::smtp::Error),
 }
 
 impl From<lettre::transport::smtp::Error> for DeliveryError {
