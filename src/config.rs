@@ -24,7 +24,8 @@ pub enum DatabaseConfig {
 pub enum MailConfig {
     /// `console://` — mails are printed to the log.
     Console,
-    /// `smtp://host:port` (STARTTLS when offered) or `smtps://user:pass@host:port` (implicit TLS).
+    /// `smtp://host:port` (plain, for local relays; `?tls=required` for STARTTLS) or
+    /// `smtps://user:pass@host:port` (implicit TLS).
     Smtp(Url),
 }
 
