@@ -4,5 +4,6 @@
 //! `app` chooses adapters from the configuration and serves.
 
 pub mod adapters;
+pub mod app;
 pub mod config;
 pub mod core;

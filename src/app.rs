@@ -1,0 +1,336 @@
+//! Composition root: chooses adapters from the configuration, builds the services and serves.
+//! The only module that knows every adapter; it decides nothing about the business.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use hmac::{Hmac, Mac};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use sha2::Sha256;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::adapters::crypto::{
+    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator, SystemClock,
+};
+use crate::adapters::http::{self, HttpServices, HttpSettings};
+use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
+use crate::adapters::memory::MemoryStore;
+use crate::adapters::metrics::Metrics;
+use crate::adapters::sqlite::SqliteStore;
+use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
+use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{
+    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
+};
+use crate::core::profile::ProfileService;
+
+/// Issuer and audience of our access tokens: this service issues them for itself.
+const TOKEN_ISSUER: &str = "allomedia";
+const TOKEN_AUDIENCE: &str = "allomedia-api";
+/// Short, because a stolen access token cannot be recalled from the client — only its
+/// session can be ended, which the server checks on every request anyway.
+const ACCESS_TOKEN_TTL_MINUTES: i64 = 15;
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+/// How long queued mails may take to leave after the server stopped.
+const MAIL_FLUSH_SECONDS: u64 = 10;
+
+/// Every store port, implemented by one adapter chosen by `DATABASE_URL`.
+#[derive(Clone)]
+pub struct Stores {
+    pub users: Arc<dyn UserStore>,
+    pub tokens: Arc<dyn OneTimeTokenStore>,
+    pub challenges: Arc<dyn ChallengeStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl Stores {
+    fn from_adapter<S>(store: S) -> Self
+    where
+        S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static,
+    {
+        let store = Arc::new(store);
+        Self {
+            users: store.clone(),
+            tokens: store.clone(),
+            challenges: store.clone(),
+            sessions: store.clone(),
+            health: store,
+        }
+    }
+
+    /// Opens the store named by the configuration, migrating its schema if needed.
+    pub async fn open(database: &DatabaseConfig) -> anyhow::Result<Self> {
+        match database {
+            DatabaseConfig::Memory => Ok(Self::from_adapter(MemoryStore::new())),
+            DatabaseConfig::Sqlite(path) => {
+                let store = SqliteStore::open(path).with_context(|| {
+                    format!(
+                        "DATABASE_URL: cannot open SQLite database {}",
+                        path.display()
+                    )
+                })?;
+                Ok(Self::from_adapter(store))
+            }
+            DatabaseConfig::Mongo(_) => {
+                bail!(
+                    "DATABASE_URL: MongoDB is not supported by this build yet; use sqlite:// or memory://"
+                )
+            }
+        }
+    }
+}
+
+/// Starts logging in the configured format; `RUST_LOG` refines the level (default `info`).
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A second initialisation (tests starting several apps) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// A key for one purpose, derived from the master secret (HMAC-SHA256 as a PRF), so that the
+/// token-signing key and the digest key are independent even though one variable holds both.
+fn derive_key(master: &[u8], purpose: &str) -> anyhow::Result<Vec<u8>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(master).context("deriving a key")?;
+    mac.update(purpose.as_bytes());
+    Ok(mac.finalize().into_bytes().to_vec())
+}
+
+/// Builds the account use cases over the given stores, mailer and clock.
+pub fn auth_service(
+    config: &Config,
+    stores: &Stores,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> anyhow::Result<AuthService> {
+    let master = config.secret.as_bytes();
+    let passwords = Argon2Hashing::new(
+        Argon2Settings::OWASP,
+        hashing_slots(),
+        metrics.hashes_waiting.clone(),
+        metrics.hashes_running.clone(),
+    )
+    .context("setting up password hashing")?;
+    let access_tokens = JwtAccessTokens::new(
+        &derive_key(master, "allomedia/access-token-signing/v1")?,
+        TOKEN_ISSUER.to_owned(),
+        TOKEN_AUDIENCE.to_owned(),
+        chrono::Duration::minutes(ACCESS_TOKEN_TTL_MINUTES),
+        clock.clone(),
+    )
+    .context("JWT_SECRET")?;
+    let ports = AuthPorts {
+        users: stores.users.clone(),
+        tokens: stores.tokens.clone(),
+        challenges: stores.challenges.clone(),
+        sessions: stores.sessions.clone(),
+        mailer,
+        clock,
+        secrets: Arc::new(OsSecretGenerator),
+        digester: Arc::new(
+            HmacDigester::new(&derive_key(master, "allomedia/secret-digest/v1")?)
+                .context("deriving the digest key")?,
+        ),
+        passwords: Arc::new(passwords),
+        access_tokens: Arc::new(access_tokens),
+    };
+    Ok(AuthService::new(ports, AuthPolicy::default()))
+}
+
+/// One hash per core: argon2 is CPU-bound, so more at once only adds memory and latency.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// A server accepting connections, and the means to stop it.
+pub struct RunningApp {
+    pub local_addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+    /// The SMTP queue to flush once no request can add to it.
+    smtp: Option<Arc<SmtpMailer>>,
+}
+
+impl RunningApp {
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        let served = self.task.await.context("server task")?.context("server");
+        if let Some(smtp) = self.smtp {
+            smtp.shutdown(std::time::Duration::from_secs(MAIL_FLUSH_SECONDS))
+                .await;
+        }
+        served
+    }
+
+    /// Waits until the server ends on its own (it only does on an I/O error).
+    async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task)
+            .await
+            .context("server task")?
+            .context("server")?;
+        Ok(())
+    }
+}
+
+/// Opens the store, builds every service and starts serving on `config.http_addr`
+/// (port 0 picks a free port; see `RunningApp::local_addr`).
+pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
+    match &config.mail {
+        MailConfig::Console => {
+            let console = Arc::new(ConsoleMailer::new(config.public_url.clone()));
+            start_serving(config, console, None).await
+        }
+        MailConfig::Smtp(url) => {
+            let smtp = Arc::new(SmtpMailer::new(
+                url,
+                &config.mail_from,
+                config.public_url.clone(),
+            )?);
+            start_serving(config, smtp.clone(), Some(smtp)).await
+        }
+    }
+}
+
+/// `start`, with mails going to `mailer` whatever `MAIL_URL` says (tests read them there).
+pub async fn start_with_mailer(
+    config: Config,
+    mailer: Arc<dyn Mailer>,
+) -> anyhow::Result<RunningApp> {
+    start_serving(config, mailer, None).await
+}
+
+async fn start_serving(
+    config: Config,
+    mailer: Arc<dyn Mailer>,
+    smtp: Option<Arc<SmtpMailer>>,
+) -> anyhow::Result<RunningApp> {
+    let stores = Stores::open(&config.database).await?;
+    let metrics = Metrics::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let services = HttpServices {
+        auth,
+        profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        health: stores.health.clone(),
+        metrics,
+        clock,
+    };
+    let settings = HttpSettings {
+        auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
+        server_url: config.public_url.to_string(),
+        ..HttpSettings::default()
+    };
+    let endpoint = http::app(services, settings);
+
+    let acceptor = TcpListener::bind(config.http_addr)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("HTTP_ADDR: cannot listen on {}", config.http_addr))?;
+    let local_addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("HTTP_ADDR: listener has no socket address")?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                async {
+                    let _ = stopped.await;
+                },
+                Some(std::time::Duration::from_secs(SHUTDOWN_GRACE_SECONDS)),
+            )
+            .await
+    });
+    Ok(RunningApp {
+        local_addr,
+        shutdown,
+        task,
+        smtp,
+    })
+}
+
+/// `allomedia serve`: runs until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.secret.generated {
+        tracing::warn!(
+            "JWT_SECRET is not set: using a random one for this run (APP_ENV=dev). Sessions and \
+             mailed links stop working at restart; set JWT_SECRET to keep them."
+        );
+    }
+    let mut app = start(config).await?;
+    tracing::info!(address = %app.local_addr, "allomedia listening; API docs at /docs");
+    tokio::select! {
+        result = app.wait() => return result,
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+    app.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// `allomedia create-manager`: provisions an active, verified manager in the configured store.
+pub async fn create_manager(
+    config: Config,
+    name: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    use crate::core::auth::CreateManagerError;
+
+    if config.database == DatabaseConfig::Memory {
+        bail!(
+            "DATABASE_URL: memory:// lives inside a running server, so a separate command cannot \
+             add a manager to it; use sqlite:// or mongodb://"
+        );
+    }
+    let stores = Stores::open(&config.database).await?;
+    let metrics = Metrics::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Provisioning a manager sends no mail, so no mail transport is opened.
+    let no_mail = Arc::new(ConsoleMailer::new(config.public_url.clone()));
+    let auth = auth_service(&config, &stores, no_mail, clock, &metrics)?;
+    match auth.create_manager(name, email, password).await {
+        Ok(manager) => {
+            println!("manager {} created with id {}", manager.email, manager.id);
+            Ok(())
+        }
+        Err(CreateManagerError::Invalid(errors)) => bail!("invalid manager: {errors}"),
+        Err(CreateManagerError::EmailTaken) => bail!("an account with this email already exists"),
+        Err(CreateManagerError::Unexpected(error)) => Err(error),
+    }
+}
