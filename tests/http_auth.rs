@@ -3,228 +3,16 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use chrono::Duration;
 use poem::Body;
-use poem::endpoint::BoxEndpoint;
-use poem::http::{HeaderMap, StatusCode};
-use poem::test::{TestClient, TestRequestBuilder};
+use poem::http::StatusCode;
 use serde_json::{Value, json};
 
-use allomedia::adapters::http::{HttpServices, HttpSettings, app};
-use allomedia::core::model::{AccountStatus, Email, User, UserId};
-use allomedia::core::ports::{Clock, UserStore};
-use support::{PASSWORD, World};
-
-// ---- harness ----
-
-struct Api {
-    world: World,
-    client: TestClient<BoxEndpoint<'static>>,
-}
-
-/// One answer, read whole.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    /// Checks this is the problem document `code` with `status`, and returns it.
-    #[track_caller]
-    fn assert_problem(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json")
-        );
-        let problem = self.json();
-        assert_eq!(problem["status"], status);
-        assert_eq!(problem["code"], code, "{problem}");
-        assert_eq!(problem["type"], "about:blank");
-        assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
-        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
-        problem
-    }
-}
-
-/// Session tokens as a client holds them.
-struct Tokens {
-    access: String,
-    refresh: String,
-}
-
-impl Api {
-    fn new() -> Self {
-        Self::with_settings(HttpSettings::default())
-    }
-
-    fn with_settings(settings: HttpSettings) -> Self {
-        let world = World::new();
-        let services = HttpServices {
-            auth: world.auth.clone(),
-            profile: world.profile.clone(),
-            health: Arc::new(world.store.clone()),
-            metrics: world.metrics.clone(),
-            clock: Arc::new(world.clock.clone()),
-        };
-        let client = TestClient::new(app(services, settings));
-        Api { world, client }
-    }
-
-    async fn send(request: TestRequestBuilder<'_, BoxEndpoint<'static>>) -> Reply {
-        let response = request.send().await.0;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().into_string().await.unwrap();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        Self::send(self.client.post(path).body_json(&body)).await
-    }
-
-    async fn post_raw(&self, path: &str, body: &'static str) -> Reply {
-        Self::send(
-            self.client
-                .post(path)
-                .content_type("application/json")
-                .body(body),
-        )
-        .await
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        Self::send(self.client.get(path)).await
-    }
-
-    async fn get_as(&self, path: &str, access: &str) -> Reply {
-        Self::send(
-            self.client
-                .get(path)
-                .header("authorization", bearer(access)),
-        )
-        .await
-    }
-
-    async fn post_as(&self, path: &str, access: &str) -> Reply {
-        Self::send(
-            self.client
-                .post(path)
-                .header("authorization", bearer(access)),
-        )
-        .await
-    }
-
-    async fn patch_as(&self, path: &str, access: &str, body: Value) -> Reply {
-        Self::send(
-            self.client
-                .patch(path)
-                .header("authorization", bearer(access))
-                .body_json(&body),
-        )
-        .await
-    }
-
-    async fn register(&self, email: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/register",
-            json!({"name": "Amina", "email": email, "password": PASSWORD}),
-        )
-        .await
-    }
-
-    async fn verified_account(&self, email: &str) {
-        assert_eq!(self.register(email).await.status, StatusCode::ACCEPTED);
-        let token = self.world.mailer.verification_token(email);
-        let reply = self
-            .post("/api/v1/auth/verify-email", json!({"token": token}))
-            .await;
-        assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    }
-
-    async fn login(&self, email: &str, password: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/login",
-            json!({"email": email, "password": password}),
-        )
-        .await
-    }
-
-    /// Logs in with the right password and returns the open challenge's id.
-    async fn challenge(&self, email: &str) -> String {
-        let reply = self.login(email, PASSWORD).await;
-        assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
-        reply.json()["challenge_id"].as_str().unwrap().to_owned()
-    }
-
-    async fn verify_code(&self, challenge_id: &str, code: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/2fa/verify",
-            json!({"challenge_id": challenge_id, "code": code}),
-        )
-        .await
-    }
-
-    async fn sign_in(&self, email: &str) -> Tokens {
-        let challenge = self.challenge(email).await;
-        let code = self.world.mailer.login_code(email);
-        let reply = self.verify_code(&challenge, &code).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        tokens(&reply)
-    }
-
-    /// Adds an account with `status` directly to the store: no endpoint suspends yet.
-    async fn account_with_status(&self, email: &str, status: AccountStatus) {
-        self.verified_account("template@example.com").await;
-        let template = self
-            .world
-            .store
-            .user_by_email(&Email::parse("template@example.com").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        let user = User {
-            id: UserId::new(),
-            email: Email::parse(email).unwrap(),
-            status,
-            ..template
-        };
-        self.world.store.insert_user(&user).await.unwrap();
-    }
-}
-
-fn bearer(access: &str) -> String {
-    format!("Bearer {access}")
-}
-
-fn tokens(reply: &Reply) -> Tokens {
-    let body = reply.json();
-    Tokens {
-        access: body["access_token"].as_str().unwrap().to_owned(),
-        refresh: body["refresh_token"].as_str().unwrap().to_owned(),
-    }
-}
-
-/// A six-digit code that is not `code`.
-fn other_code(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:06}", (n + 1) % 1_000_000)
-}
+use allomedia::adapters::http::HttpSettings;
+use allomedia::core::model::AccountStatus;
+use allomedia::core::ports::Clock;
+use support::PASSWORD;
+use support::http::{Api, other_code, send, tokens};
 
 // ---- the journey ----
 
@@ -351,7 +139,7 @@ async fn a_field_of_the_wrong_type_is_a_400_problem() {
 async fn a_body_without_json_content_type_is_a_400_problem() {
     let api = Api::new();
 
-    let reply = Api::send(
+    let reply = send(
         api.client
             .post("/api/v1/auth/login")
             .body("{\"email\":\"a@example.com\",\"password\":\"x\"}"),
@@ -466,7 +254,7 @@ async fn a_body_over_the_limit_is_a_413_problem() {
     let api = Api::new();
     let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000));
 
-    let reply = Api::send(
+    let reply = send(
         api.client
             .post("/api/v1/auth/verify-email/resend")
             .content_type("application/json")
@@ -483,7 +271,7 @@ async fn a_streamed_body_without_length_is_cut_at_the_limit_too() {
     let api = Api::new();
     let oversized = format!("{{\"email\": \"{}\"}}", "a".repeat(70_000)).into_bytes();
 
-    let reply = Api::send(
+    let reply = send(
         api.client
             .post("/api/v1/auth/verify-email/resend")
             .content_type("application/json")
@@ -788,15 +576,15 @@ async fn logging_out_everywhere_ends_every_session() {
 async fn secured_operations_without_a_valid_bearer_get_401_and_a_challenge() {
     let api = Api::new();
     let requests = [
-        Api::send(api.client.get("/api/v1/me")).await,
-        Api::send(api.client.post("/api/v1/auth/logout")).await,
-        Api::send(
+        send(api.client.get("/api/v1/me")).await,
+        send(api.client.post("/api/v1/auth/logout")).await,
+        send(
             api.client
                 .post("/api/v1/auth/logout-all")
                 .header("authorization", "Bearer not.a.jwt"),
         )
         .await,
-        Api::send(
+        send(
             api.client
                 .patch("/api/v1/me")
                 .header("authorization", "Basic YTpi")
@@ -860,7 +648,7 @@ async fn auth_operations_are_rate_limited_per_client_address() {
         ..HttpSettings::default()
     });
     let resend_from = |ip: &'static str| {
-        Api::send(
+        send(
             api.client
                 .post("/api/v1/auth/verify-email/resend")
                 .header("x-forwarded-for", ip)
@@ -890,7 +678,7 @@ async fn a_forwarded_address_is_ignored_unless_trusted() {
         ..HttpSettings::default()
     });
     let resend_from = |ip: &'static str| {
-        Api::send(
+        send(
             api.client
                 .post("/api/v1/auth/verify-email/resend")
                 .header("x-forwarded-for", ip)
@@ -929,7 +717,7 @@ async fn account_responses_are_never_cached_and_carry_safety_headers() {
 async fn every_answer_carries_a_request_id_and_keeps_a_sane_incoming_one() {
     let api = Api::new();
 
-    let given = Api::send(
+    let given = send(
         api.client
             .get("/health/live")
             .header("x-request-id", "trace-42"),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use poem::endpoint::BoxEndpoint;
-use poem::http::{HeaderMap, StatusCode};
-use poem::test::{TestClient, TestRequestBuilder};
+use poem::http::StatusCode;
+use poem::test::TestClient;
 use serde_json::{Value, json};
 
 use allomedia::adapters::crypto::{
@@ -21,62 +21,12 @@ use allomedia::core::model::{Email, ProfileChanges, User, UserId};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{InsertUserError, StoreError, StoreHealth, UserStore};
 use support::World;
+use support::http::{send, services_of};
 
 // ---- harness ----
 
 /// Says what a database driver would say, so tests can check it never reaches a client.
 const STORE_FAILURE: &str = "connection refused by db.internal:5432";
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
-    #[track_caller]
-    fn assert_problem(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json")
-        );
-        let problem = self.json();
-        assert_eq!(problem["status"], status);
-        assert_eq!(problem["code"], code, "{problem}");
-        problem
-    }
-}
-
-async fn send(request: TestRequestBuilder<'_, BoxEndpoint<'static>>) -> Reply {
-    let response = request.send().await.0;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.into_body().into_string().await.unwrap();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn services_of(world: &World) -> HttpServices {
-    HttpServices {
-        auth: world.auth.clone(),
-        profile: world.profile.clone(),
-        health: Arc::new(world.store.clone()),
-        metrics: world.metrics.clone(),
-        clock: Arc::new(world.clock.clone()),
-    }
-}
 
 fn client_for(services: HttpServices, settings: HttpSettings) -> TestClient<BoxEndpoint<'static>> {
     TestClient::new(app(services, settings))

@@ -20,6 +20,8 @@ use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
 use allomedia::core::profile::ProfileService;
 
+pub mod http;
+
 pub const PASSWORD: &str = "tulipe-marteau-orage";
 
 /// Keeps every mail instead of sending it.

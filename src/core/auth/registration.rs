@@ -93,26 +93,8 @@ impl AuthService {
     /// password is hashed either way so that timing tells nothing.
     pub async fn register(&self, request: RegisterRequest) -> Result<(), RegisterError> {
         let valid = validate(&request).map_err(RegisterError::Invalid)?;
-        let password_hash = self
-            .ports
-            .passwords
-            .hash(&valid.password)
-            .await
-            .map_err(anyhow::Error::from)?;
-        let now = self.ports.clock.now();
-        let user = User {
-            id: UserId::new(),
-            name: valid.name,
-            email: valid.email,
-            phone: valid.phone,
-            address: None,
-            role: valid.role,
-            status: AccountStatus::on_registration(valid.role),
-            password_hash,
-            email_verified_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let status = AccountStatus::on_registration(valid.role);
+        let user = self.new_account(valid, status, None).await?;
         match self.ports.users.insert_user(&user).await {
             Ok(()) => self.send_verification(&user).await?,
             Err(InsertUserError::EmailTaken) => self.warn_owner_of(&user.email).await?,
@@ -137,27 +119,12 @@ impl AuthService {
             role: None,
             phone: None,
         };
-        let valid = validate(&request).map_err(CreateManagerError::Invalid)?;
-        let password_hash = self
-            .ports
-            .passwords
-            .hash(&valid.password)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let mut valid = validate(&request).map_err(CreateManagerError::Invalid)?;
+        valid.role = Role::Manager;
         let now = self.ports.clock.now();
-        let manager = User {
-            id: UserId::new(),
-            name: valid.name,
-            email: valid.email,
-            phone: None,
-            address: None,
-            role: Role::Manager,
-            status: AccountStatus::Active,
-            password_hash,
-            email_verified_at: Some(now),
-            created_at: now,
-            updated_at: now,
-        };
+        let manager = self
+            .new_account(valid, AccountStatus::Active, Some(now))
+            .await?;
         match self.ports.users.insert_user(&manager).await {
             Ok(()) => Ok(manager),
             Err(InsertUserError::EmailTaken) => Err(CreateManagerError::EmailTaken),
@@ -198,6 +165,31 @@ impl AuthService {
             Some(user) if !user.email_verified() => self.send_verification(&user).await,
             _ => Ok(()),
         }
+    }
+
+    /// A new account from validated details, with its password hashed (off the async workers,
+    /// by the hashing port).
+    async fn new_account(
+        &self,
+        valid: ValidRegistration,
+        status: AccountStatus,
+        email_verified_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<User, anyhow::Error> {
+        let password_hash = self.ports.passwords.hash(&valid.password).await?;
+        let now = self.ports.clock.now();
+        Ok(User {
+            id: UserId::new(),
+            name: valid.name,
+            email: valid.email,
+            phone: valid.phone,
+            address: None,
+            role: valid.role,
+            status,
+            password_hash,
+            email_verified_at,
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     async fn send_verification(&self, user: &User) -> Result<(), anyhow::Error> {
