@@ -7,7 +7,7 @@ mod sessions;
 
 use std::sync::Arc;
 
-use super::model::{Mail, SessionId, UserId};
+use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
     AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
@@ -43,11 +43,13 @@ pub struct AuthService {
     policy: AuthPolicy,
 }
 
-/// Who is calling, once their access token has been checked against a live session.
+/// Who is calling, once their access token has been checked against a live session and
+/// their account read: the role is the current one, not the one at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: UserId,
     pub session_id: SessionId,
+    pub role: Role,
 }
 
 impl AuthService {
@@ -57,6 +59,12 @@ impl AuthService {
 
     pub fn policy(&self) -> &AuthPolicy {
         &self.policy
+    }
+
+    /// Whether `user` may act with a session right now. Suspension revokes sessions at once;
+    /// this also covers a session opened just before its account was suspended.
+    fn may_act(user: &User) -> bool {
+        user.status == AccountStatus::Active
     }
 
     /// Sends a mail without letting its failure change the outcome of the request: the user

@@ -185,15 +185,22 @@ impl AuthService {
             .session(claims.session_id)
             .await
             .map_err(anyhow::Error::from)?;
-        match session {
-            Some(session) if session.is_live(now) && session.user_id == claims.user_id => {
-                Ok(Principal {
-                    user_id: claims.user_id,
-                    session_id: claims.session_id,
-                })
-            }
-            _ => Err(AuthenticateError::Unauthenticated),
+        if !session.is_some_and(|s| s.is_live(now) && s.user_id == claims.user_id) {
+            return Err(AuthenticateError::Unauthenticated);
         }
+        let user = self
+            .ports
+            .users
+            .user_by_id(claims.user_id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .filter(Self::may_act)
+            .ok_or(AuthenticateError::Unauthenticated)?;
+        Ok(Principal {
+            user_id: user.id,
+            session_id: claims.session_id,
+            role: user.role,
+        })
     }
 
     /// Ends the caller's session.
