@@ -18,6 +18,7 @@ use crate::adapters::http::{self, HttpServices, HttpSettings};
 use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::metrics::Metrics;
+use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};

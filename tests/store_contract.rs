@@ -1,10 +1,14 @@
 //! Tests: the store contract — every obligation the store ports document, written once and run
-//! against every store adapter, plus what only the SQLite store promises (its file).
+//! against every store adapter, plus what only the SQLite store promises (its file) and what
+//! only the MongoDB store promises (its indexes and documents).
 //!
 //! Adding a backend is one line at the bottom of the contract section:
-//! `store_contract!(name, async { (fresh_store, anything_to_keep_alive) });`
+//! `store_contract!(name, async { (fresh_store, anything_to_keep_alive) });`, or
+//! `store_contract!(name, when available async { … })` for a backend whose server this machine
+//! may lack (MongoDB): each of its tests then either runs or prints why it was skipped.
 
 use std::future::Future;
+use std::io::Write;
 use std::sync::Arc;
 
 use allomedia::core::model::{
@@ -31,15 +35,35 @@ impl<S> Store for S where
 {
 }
 
+/// Why a backend's server is missing on this machine.
+struct Unavailable(&'static str);
+
+impl Unavailable {
+    /// Says that `test` did not run, visibly: libtest captures `eprintln!` of passing tests,
+    /// but not what is written to the stderr handle itself, so the line shows in every
+    /// `cargo test` log. One `write_all`, so that parallel tests cannot cut the line apart.
+    fn report(self, test: &str) {
+        let line = format!("skipped: {} — {test}\n", self.0);
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+}
+
 /// Expands every contract test into a module named after the backend. `$fresh_store` is an
-/// `async` expression giving `(store, keep_alive)`; it is evaluated anew for each test, and
+/// `async` expression giving `(store, keep_alive)` — or, after `when available`,
+/// `Result<(store, keep_alive), Unavailable>`; it is evaluated anew for each test, and
 /// `keep_alive` (a temporary folder, a container) lives until the test ends.
 ///
 /// Every test runs on a multi-threaded runtime: the race tests need real parallelism, and
 /// using it for all means a test cannot silently lose it. A contract function missing from
 /// this list is dead code, which `clippy -D warnings` refuses.
 macro_rules! store_contract {
+    ($backend:ident, when available $fresh_store:expr) => {
+        store_contract!(@tests $backend, $fresh_store);
+    };
     ($backend:ident, $fresh_store:expr) => {
+        store_contract!(@tests $backend, async { Ok::<_, Unavailable>($fresh_store.await) });
+    };
+    (@tests $backend:ident, $fresh_store:expr) => {
         store_contract!(@expand $backend, $fresh_store, [
             an_inserted_user_reads_back_with_every_field_by_id_and_by_email,
             a_user_without_optional_details_reads_back_without_them,
@@ -89,7 +113,13 @@ macro_rules! store_contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $test() {
-                    let (store, _keep_alive) = $fresh_store.await;
+                    let (store, _keep_alive) = match $fresh_store.await {
+                        Ok(fresh) => fresh,
+                        Err(unavailable) => {
+                            let test = concat!(stringify!($backend), "::", stringify!($test));
+                            return unavailable.report(test);
+                        }
+                    };
                     contract::$test(Arc::new(store)).await;
                 }
             )*
@@ -108,13 +138,17 @@ store_contract!(sqlite, async {
     (store, folder)
 });
 
+store_contract!(mongo, when available mongo_server::fresh_store());
+
 // ---------------------------------------------------------------------------------------------
 // Building domain values
 // ---------------------------------------------------------------------------------------------
 
-/// A fixed instant with milliseconds, the precision every store keeps.
+/// A fixed instant with milliseconds, the precision every store keeps: 2100-01-01. Far in
+/// the future, so that a store which deletes expired records on its own (MongoDB's TTL
+/// monitor, against the real clock) never deletes a test's records while it runs.
 fn t0() -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(1_767_225_600_123).unwrap()
+    Utc.timestamp_millis_opt(4_102_444_800_123).unwrap()
 }
 
 fn digest(byte: u8) -> SecretDigest {
@@ -1135,6 +1169,295 @@ mod sqlite_file {
             store.count_attempt(id, 8, t0()).await.unwrap()
         };
 
+        let (from_first, from_second) =
+            tokio::join!(race(&first, 10, attempt), race(&second, 10, attempt));
+
+        let counted = from_first
+            .iter()
+            .chain(&from_second)
+            .filter(|outcome| matches!(outcome, AttemptOutcome::Counted(_)))
+            .count();
+        assert_eq!(counted, 5);
+        assert_eq!(first.challenge(id).await.unwrap().unwrap().attempts, 8);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the MongoDB backend finds a server
+// ---------------------------------------------------------------------------------------------
+
+/// The MongoDB tests run against `MONGODB_TEST_URI` if it is set, else in a `mongo` container
+/// when a Docker engine answers, else not at all — each test then prints a `skipped:` line.
+/// Nothing here imitates a server.
+mod mongo_server {
+    use std::future::IntoFuture;
+
+    use allomedia::adapters::mongo::MongoStore;
+    use mongodb::options::ClientOptions;
+    use mongodb::{Client, Database};
+    use testcontainers_modules::mongo::Mongo;
+    use testcontainers_modules::testcontainers::ContainerAsync;
+    use testcontainers_modules::testcontainers::core::client::docker_client_instance;
+    use testcontainers_modules::testcontainers::runners::AsyncRunner;
+    use tokio::runtime::Handle;
+    use tokio::sync::OnceCell;
+
+    use super::Unavailable;
+
+    /// A server for the suite (`mongodb://…`); each test gets a database of its own on it.
+    const URI_VARIABLE: &str = "MONGODB_TEST_URI";
+
+    /// Set where a MongoDB must be found (a CI job with Docker, say): a missing server then
+    /// fails the tests instead of skipping them.
+    const REQUIRED_VARIABLE: &str = "MONGODB_TEST_REQUIRED";
+
+    enum Server {
+        Named(String),
+        Docker,
+        Missing,
+    }
+
+    /// Found once per test binary: the answer does not change while it runs.
+    static SERVER: OnceCell<Server> = OnceCell::const_new();
+
+    async fn find_server() -> Server {
+        if let Some(uri) = std::env::var(URI_VARIABLE)
+            .ok()
+            .filter(|uri| !uri.trim().is_empty())
+        {
+            return Server::Named(uri);
+        }
+        // Without an engine this fails in about a millisecond (no socket); it honours
+        // DOCKER_HOST.
+        let docker_answers = match docker_client_instance().await {
+            Ok(docker) => docker.ping().await.is_ok(),
+            Err(_) => false,
+        };
+        if docker_answers {
+            Server::Docker
+        } else {
+            Server::Missing
+        }
+    }
+
+    /// One test's own database: uniquely named on the named server, and dropped when the test
+    /// ends; or on a container of its own, removed when the test ends.
+    pub struct TestDatabase {
+        /// Driver options naming the test's database, for `MongoStore::connect_with_options`.
+        pub options: ClientOptions,
+        /// Direct access, for what only a test does: looking at or damaging raw documents.
+        pub raw: Database,
+        container: Option<ContainerAsync<Mongo>>,
+    }
+
+    pub async fn fresh_database() -> Result<TestDatabase, Unavailable> {
+        let (uri, container) = match SERVER.get_or_init(find_server).await {
+            Server::Named(uri) => (uri.clone(), None),
+            Server::Docker => {
+                let container = Mongo::default()
+                    .start()
+                    .await
+                    .expect("starting a MongoDB container");
+                let host = container.get_host().await.unwrap();
+                let port = container.get_host_port_ipv4(27017).await.unwrap();
+                (format!("mongodb://{host}:{port}/"), Some(container))
+            }
+            Server::Missing => {
+                assert!(
+                    std::env::var_os(REQUIRED_VARIABLE).is_none(),
+                    "{REQUIRED_VARIABLE} is set, but there is no MongoDB: set {URI_VARIABLE} \
+                     or start Docker"
+                );
+                return Err(Unavailable(
+                    "no MongoDB (set MONGODB_TEST_URI or start Docker)",
+                ));
+            }
+        };
+        let mut options = ClientOptions::parse(&uri)
+            .await
+            .expect("MONGODB_TEST_URI must be a mongodb:// or mongodb+srv:// URL");
+        let name = format!("allomedia_contract_{}", uuid::Uuid::now_v7().simple());
+        options.default_database = Some(name.clone());
+        let raw = Client::with_options(options.clone())
+            .unwrap()
+            .database(&name);
+        Ok(TestDatabase {
+            options,
+            raw,
+            container,
+        })
+    }
+
+    pub async fn fresh_store() -> Result<(MongoStore, TestDatabase), Unavailable> {
+        let database = fresh_database().await?;
+        let store = MongoStore::connect_with_options(database.options.clone())
+            .await
+            .unwrap();
+        Ok((store, database))
+    }
+
+    impl Drop for TestDatabase {
+        fn drop(&mut self) {
+            // A container takes its data with it. On a named server, drop the test's
+            // database. `Drop` cannot await, so this thread blocks — allowed because every
+            // MongoDB test runs on a multi-threaded runtime. Best effort: a leftover
+            // `allomedia_contract_*` database costs disk space, nothing else.
+            if self.container.is_none() {
+                let database = self.raw.clone();
+                let _ = tokio::task::block_in_place(|| {
+                    Handle::current().block_on(database.drop().into_future())
+                });
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What only the MongoDB store promises: its indexes and its documents
+// ---------------------------------------------------------------------------------------------
+
+mod mongo_database {
+    use allomedia::adapters::mongo::MongoStore;
+    use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
+    use mongodb::{Collection, IndexModel};
+
+    use super::mongo_server::{TestDatabase, fresh_database, fresh_store};
+    use super::*;
+
+    /// The test's own database, or `None` once the skip has been reported.
+    async fn database_or_skip(test: &str) -> Option<TestDatabase> {
+        fresh_database()
+            .await
+            .map_err(|unavailable| unavailable.report(test))
+            .ok()
+    }
+
+    /// The test's own database and the store on it, or `None` once the skip has been reported.
+    async fn store_or_skip(test: &str) -> Option<(MongoStore, TestDatabase)> {
+        fresh_store()
+            .await
+            .map_err(|unavailable| unavailable.report(test))
+            .ok()
+    }
+
+    async fn indexes(database: &TestDatabase, collection: &str) -> Vec<IndexModel> {
+        let mut cursor = database
+            .raw
+            .collection::<Document>(collection)
+            .list_indexes()
+            .await
+            .unwrap();
+        let mut indexes = Vec::new();
+        while cursor.advance().await.unwrap() {
+            indexes.push(cursor.deserialize_current().unwrap());
+        }
+        indexes
+    }
+
+    fn index<'a>(indexes: &'a [IndexModel], name: &str) -> &'a IndexModel {
+        indexes
+            .iter()
+            .find(|index| index.options.as_ref().and_then(|o| o.name.as_deref()) == Some(name))
+            .unwrap_or_else(|| panic!("no index named {name} in {indexes:?}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
+        let test = "mongo_database::connecting_creates_the_indexes_and_connecting_again_keeps_them";
+        let Some(database) = database_or_skip(test).await else {
+            return;
+        };
+        let first = MongoStore::connect_with_options(database.options.clone()).await;
+
+        let second = MongoStore::connect_with_options(database.options.clone()).await;
+
+        assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+        let users = indexes(&database, "users").await;
+        let email = index(&users, "email_unique");
+        assert_eq!(email.keys, doc! { "email": 1 });
+        assert_eq!(email.options.as_ref().unwrap().unique, Some(true));
+        let sessions = indexes(&database, "sessions").await;
+        assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
+        for collection in ["one_time_tokens", "login_challenges", "sessions"] {
+            let all = indexes(&database, collection).await;
+            let ttl = index(&all, "expires_at_ttl");
+            assert_eq!(ttl.keys, doc! { "expires_at": 1 }, "{collection}");
+            assert_eq!(
+                ttl.options.as_ref().unwrap().expire_after,
+                Some(std::time::Duration::from_secs(24 * 60 * 60)),
+                "{collection}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn documents_hold_binary_uuids_and_bson_dates() {
+        let test = "mongo_database::documents_hold_binary_uuids_and_bson_dates";
+        let Some((store, database)) = store_or_skip(test).await else {
+            return;
+        };
+        let user = a_stored_user(&store, "amina@example.com").await;
+
+        let raw: Collection<Document> = database.raw.collection("users");
+        let stored = raw.find_one(doc! {}).await.unwrap().unwrap();
+
+        match stored.get("_id") {
+            Some(Bson::Binary(id)) => {
+                assert_eq!(id.subtype, BinarySubtype::Uuid);
+                assert_eq!(id.bytes, user.id.as_uuid().as_bytes().to_vec());
+            }
+            other => panic!("_id should be a binary UUID, is {other:?}"),
+        }
+        assert_eq!(
+            stored.get("created_at"),
+            Some(&Bson::DateTime(mongodb::bson::DateTime::from_millis(
+                user.created_at.timestamp_millis()
+            )))
+        );
+        assert_eq!(stored.get_str("email").unwrap(), "amina@example.com");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_corrupt_document_is_a_store_error_not_a_panic() {
+        let test = "mongo_database::a_corrupt_document_is_a_store_error_not_a_panic";
+        let Some((store, database)) = store_or_skip(test).await else {
+            return;
+        };
+        let user = a_stored_user(&store, "amina@example.com").await;
+        database
+            .raw
+            .collection::<Document>("users")
+            .update_many(doc! {}, doc! { "$set": { "role": "pirate" } })
+            .await
+            .unwrap();
+
+        let read = store.user_by_id(user.id).await;
+
+        let error = anyhow::Error::from(read.expect_err("a corrupt role must not read back"));
+        let chain = format!("{error:#}");
+        assert!(chain.contains("field `role`"), "{chain}");
+    }
+
+    /// Two stores stand for two service instances, each with its own connection pool: the
+    /// guards hold in the server, not in anything one process shares.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn guards_hold_across_two_stores_on_one_database() {
+        let test = "mongo_database::guards_hold_across_two_stores_on_one_database";
+        let Some((first, database)) = store_or_skip(test).await else {
+            return;
+        };
+        let second = MongoStore::connect_with_options(database.options.clone())
+            .await
+            .unwrap();
+        let (first, second) = (Arc::new(first), Arc::new(second));
+        let user = a_stored_user(&*first, "amina@example.com").await;
+        let challenge =
+            a_stored_challenge(&*first, &user, |challenge| challenge.attempts = 3).await;
+        let id = challenge.id;
+
+        let attempt = move |store: Arc<MongoStore>, _| async move {
+            store.count_attempt(id, 8, t0()).await.unwrap()
+        };
         let (from_first, from_second) =
             tokio::join!(race(&first, 10, attempt), race(&second, 10, attempt));
 

@@ -6,4 +6,5 @@ pub mod http;
 pub mod mail;
 pub mod memory;
 pub mod metrics;
+pub mod mongo;
 pub mod sqlite;

@@ -1,0 +1,76 @@
+//! Adapters layer (MongoDB): the indexes every collection needs, created at start-up.
+//!
+//! `createIndexes` with an index that already exists, same keys and options, does nothing, so
+//! every start (and every instance) runs it. An index that exists under the same name with
+//! other options makes the start fail loudly (`IndexOptionsConflict`): change such an index
+//! by hand (`collMod`, or drop and let the next start recreate it), never silently.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mongodb::bson::{Document, doc};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, IndexModel};
+
+use super::MongoStore;
+
+/// The unique index on `users.email`; `users.rs` recognises it in duplicate-key errors.
+pub(super) const USERS_EMAIL: &str = "email_unique";
+
+/// How long the server keeps a token, challenge or session after it expired before deleting
+/// it. The service checks expiry itself on every read, so this is housekeeping: the margin
+/// covers clock drift between the service and the database, and leaves a day to look at a
+/// suspicious login before its traces go.
+const DELETED_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The name every TTL index here has.
+const EXPIRES_AT_TTL: &str = "expires_at_ttl";
+
+pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
+    // One address, one account: the server refuses a second user with the same email,
+    // atomically, whatever the number of service instances.
+    create_one(
+        &store.users,
+        doc! { "email": 1 },
+        IndexOptions::builder()
+            .name(USERS_EMAIL.to_owned())
+            .unique(true)
+            .build(),
+    )
+    .await?;
+    // Revoke-all (`update_many` by user) and the signed-in user's list of sessions.
+    create_one(
+        &store.sessions,
+        doc! { "user_id": 1 },
+        IndexOptions::builder().name("user_id".to_owned()).build(),
+    )
+    .await?;
+    // Expired records disappear on their own. Tokens are found by digest and challenges by
+    // id, both `_id`, so they need no other index.
+    create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(&store.challenges, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(&store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
+    Ok(())
+}
+
+/// A TTL index on a BSON date: the server's TTL monitor (a pass about every 60 s) deletes a
+/// document once the date is `DELETED_AFTER_EXPIRY` in the past.
+fn expiring() -> IndexOptions {
+    IndexOptions::builder()
+        .name(EXPIRES_AT_TTL.to_owned())
+        .expire_after(DELETED_AFTER_EXPIRY)
+        .build()
+}
+
+async fn create_one<T: Send + Sync>(
+    collection: &Collection<T>,
+    keys: Document,
+    options: IndexOptions,
+) -> anyhow::Result<()> {
+    let name = options.name.clone().unwrap_or_default();
+    collection
+        .create_index(IndexModel::builder().keys(keys).options(options).build())
+        .await
+        .with_context(|| format!("creating the index `{name}` on `{}`", collection.name()))?;
+    Ok(())
+}
