@@ -77,10 +77,11 @@ impl Stores {
                 })?;
                 Ok(Self::from_adapter(store))
             }
-            DatabaseConfig::Mongo(_) => {
-                bail!(
-                    "DATABASE_URL: MongoDB is not supported by this build yet; use sqlite:// or memory://"
-                )
+            DatabaseConfig::Mongo(url) => {
+                let store = MongoStore::connect(url)
+                    .await
+                    .context("DATABASE_URL: cannot use MongoDB")?;
+                Ok(Self::from_adapter(store))
             }
         }
     }
