@@ -26,6 +26,7 @@ use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
     ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
 };
+use crate::core::people::UserAdministration;
 use crate::core::profile::ProfileService;
 
 /// Issuer and audience of our access tokens: this service issues them for itself.
@@ -221,9 +222,16 @@ async fn start_serving(
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let people = UserAdministration::new(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        auth.password_hashing(),
+        clock.clone(),
+    );
     let services = HttpServices {
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        people,
         health: stores.health.clone(),
         metrics,
         clock,

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod model;
+pub mod people;
 pub mod policy;
 pub mod ports;
 pub mod profile;

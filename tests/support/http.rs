@@ -18,6 +18,7 @@ pub fn services_of(world: &World) -> HttpServices {
     HttpServices {
         auth: world.auth.clone(),
         profile: world.profile.clone(),
+        people: world.people.clone(),
         health: Arc::new(world.store.clone()),
         metrics: world.metrics.clone(),
         clock: Arc::new(world.clock.clone()),

@@ -18,6 +18,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
+use allomedia::core::people::UserAdministration;
 use allomedia::core::profile::ProfileService;
 
 pub mod http;
@@ -80,6 +81,7 @@ impl Mailer for CapturingMailer {
 pub struct World {
     pub auth: AuthService,
     pub profile: ProfileService,
+    pub people: UserAdministration,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
@@ -128,8 +130,15 @@ impl World {
                 .unwrap(),
             ),
         };
+        let auth = AuthService::new(ports, AuthPolicy::default());
         Self {
-            auth: AuthService::new(ports, AuthPolicy::default()),
+            people: UserAdministration::new(
+                Arc::new(store.clone()),
+                Arc::new(store.clone()),
+                auth.password_hashing(),
+                shared_clock.clone(),
+            ),
+            auth,
             profile: ProfileService::new(Arc::new(store.clone()), shared_clock),
             store,
             clock,

@@ -9,6 +9,7 @@ use crate::core::auth::{
     AuthenticateError, LoginError, RefreshError, RegisterError, ResendCodeError, VerifyCodeError,
     VerifyEmailError,
 };
+use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
 
 /// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
@@ -104,6 +105,31 @@ impl From<ProfileError> for ApiError {
             ProfileError::NotFound => ApiError::NotFound,
             ProfileError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ProfileError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<AdministrationError> for ApiError {
+    fn from(error: AdministrationError) -> Self {
+        match error {
+            AdministrationError::Forbidden => ApiError::Forbidden,
+            AdministrationError::NotFound => ApiError::NotFound,
+            AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            AdministrationError::LastActiveManager => ApiError::LastActiveManager,
+            AdministrationError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DeleteOwnAccountError> for ApiError {
+    fn from(error: DeleteOwnAccountError) -> Self {
+        match error {
+            // The caller's token is fine; their password is not. The code tells a client not
+            // to drop its token, as it would for `unauthenticated`.
+            DeleteOwnAccountError::WrongPassword => ApiError::InvalidCredentials,
+            DeleteOwnAccountError::NotFound => ApiError::NotFound,
+            DeleteOwnAccountError::LastActiveManager => ApiError::LastActiveManager,
+            DeleteOwnAccountError::Unexpected(error) => fault(error),
         }
     }
 }

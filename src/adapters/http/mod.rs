@@ -21,6 +21,8 @@ mod security;
 mod spec;
 mod tags;
 mod text;
+mod users_api;
+mod users_dto;
 
 use std::sync::Arc;
 
@@ -39,6 +41,7 @@ use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
 use crate::core::ports::{Clock, StoreHealth};
+use crate::core::people::UserAdministration;
 use crate::core::profile::ProfileService;
 
 pub use self::spec::{openapi_json, openapi_yaml};
@@ -48,6 +51,8 @@ pub use self::spec::{openapi_json, openapi_yaml};
 pub struct HttpServices {
     pub auth: AuthService,
     pub profile: ProfileService,
+    /// Managers' administration of accounts, and `DELETE /me`.
+    pub people: UserAdministration,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

@@ -8,6 +8,8 @@ pub enum ApiTags {
     Auth,
     /// The signed-in user's own account.
     Me,
+    /// Managers administer accounts: list, read, approve, suspend, promote, delete.
+    Users,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }

@@ -62,6 +62,13 @@ const MIGRATIONS: &[&str] = &[r#"
         client_user_agent  TEXT
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
+"#,
+// Managers' listing of users, newest first, filtered by role and status or by status alone
+// (an unfiltered listing walks the primary key). The last-active-manager guard counts
+// through `users_role_status_id` too.
+r#"
+    CREATE INDEX users_role_status_id ON users (role, status, id);
+    CREATE INDEX users_status_id ON users (status, id);
 "#];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
