@@ -13,12 +13,13 @@ use std::sync::Arc;
 
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
-    PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId, TokenPurpose,
-    User, UserId,
+    PageRequest, PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId,
+    TokenPurpose, User, UserId,
 };
 use allomedia::core::ports::{
-    AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
-    SessionStore, StoreHealth, UserStore,
+    AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
+    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreHealth,
+    UserFilter, UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -75,6 +76,18 @@ macro_rules! store_contract {
             updating_a_profile_changes_only_the_present_fields,
             updating_a_profile_with_a_present_none_clears_the_field,
             updating_an_unknown_user_returns_none,
+            listing_users_is_newest_first_one_page_after_another,
+            listing_users_keeps_only_those_matching_every_filter,
+            searching_users_matches_part_of_a_name_in_any_case_or_of_an_email,
+            changing_access_sets_the_present_fields_and_returns_the_user,
+            changing_the_access_of_an_unknown_user_is_not_found,
+            the_only_active_manager_can_be_neither_demoted_nor_suspended,
+            a_manager_can_be_demoted_while_another_one_is_active,
+            of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins,
+            deleting_a_user_removes_their_tokens_challenges_and_sessions,
+            deleting_an_unknown_user_is_not_found,
+            the_only_active_manager_cannot_be_deleted,
+            of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins,
             consuming_a_token_twice_fails_the_second_time,
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
@@ -172,6 +185,37 @@ fn user_with_email(email: &str) -> User {
         created_at: t0(),
         updated_at: t0() + Duration::milliseconds(7),
     }
+}
+
+/// Stores a user with this email, role and status.
+async fn a_stored_account<S: Store>(
+    store: &S,
+    email: &str,
+    role: Role,
+    status: AccountStatus,
+) -> User {
+    let user = User {
+        role,
+        status,
+        ..user_with_email(email)
+    };
+    store.insert_user(&user).await.unwrap();
+    user
+}
+
+async fn an_active_manager<S: Store>(store: &S, email: &str) -> User {
+    a_stored_account(store, email, Role::Manager, AccountStatus::Active).await
+}
+
+/// The ids of `users`, newest first — the order every listing promises.
+fn newest_first(users: &[&User]) -> Vec<UserId> {
+    let mut ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    ids.sort_by_key(|id| std::cmp::Reverse(id.as_uuid()));
+    ids
+}
+
+fn ids(users: &[User]) -> Vec<UserId> {
+    users.iter().map(|user| user.id).collect()
 }
 
 async fn a_stored_user<S: Store>(store: &S, email: &str) -> User {
@@ -442,6 +486,329 @@ mod contract {
             .unwrap();
 
         assert_eq!(updated, None);
+    }
+
+    // --- UserStore: managers' administration -------------------------------------------------
+
+    pub async fn listing_users_is_newest_first_one_page_after_another<S: Store>(store: Arc<S>) {
+        let a = a_stored_user(&*store, "a@example.com").await;
+        let b = a_stored_user(&*store, "b@example.com").await;
+        let c = a_stored_user(&*store, "c@example.com").await;
+        let all = newest_first(&[&a, &b, &c]);
+        let everyone = UserFilter::default();
+
+        let first = store
+            .list_users(&everyone, PageRequest::first(1))
+            .await
+            .unwrap();
+        let after_first = PageRequest {
+            limit: 1,
+            before: Some(all[0].as_uuid()),
+        };
+        let rest = store.list_users(&everyone, after_first).await.unwrap();
+
+        // A page fetches one more than its limit, to know whether another follows.
+        assert_eq!(ids(&first), all[..2]);
+        assert_eq!(ids(&rest), all[1..]);
+        assert_eq!(first[0], store.user_by_id(all[0]).await.unwrap().unwrap());
+    }
+
+    pub async fn listing_users_keeps_only_those_matching_every_filter<S: Store>(store: Arc<S>) {
+        let pending = a_stored_account(
+            &*store,
+            "pending@example.com",
+            Role::Courier,
+            AccountStatus::PendingApproval,
+        )
+        .await;
+        let active_courier =
+            a_stored_account(&*store, "rider@example.com", Role::Courier, AccountStatus::Active)
+                .await;
+        let suspended_client = a_stored_account(
+            &*store,
+            "client@example.com",
+            Role::Client,
+            AccountStatus::Suspended,
+        )
+        .await;
+        let list = |filter: UserFilter| {
+            let store = Arc::clone(&store);
+            async move { ids(&store.list_users(&filter, PageRequest::first(10)).await.unwrap()) }
+        };
+
+        let couriers = list(UserFilter {
+            role: Some(Role::Courier),
+            ..UserFilter::default()
+        })
+        .await;
+        let waiting_couriers = list(UserFilter {
+            role: Some(Role::Courier),
+            status: Some(AccountStatus::PendingApproval),
+            ..UserFilter::default()
+        })
+        .await;
+        let suspended = list(UserFilter {
+            status: Some(AccountStatus::Suspended),
+            ..UserFilter::default()
+        })
+        .await;
+        let managers = list(UserFilter {
+            role: Some(Role::Manager),
+            ..UserFilter::default()
+        })
+        .await;
+
+        assert_eq!(couriers, newest_first(&[&pending, &active_courier]));
+        assert_eq!(waiting_couriers, vec![pending.id]);
+        assert_eq!(suspended, vec![suspended_client.id]);
+        assert!(managers.is_empty());
+    }
+
+    pub async fn searching_users_matches_part_of_a_name_in_any_case_or_of_an_email<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = User {
+            name: Name::parse("Amina Alaoui").unwrap(),
+            ..user_with_email("amina@example.com")
+        };
+        store.insert_user(&amina).await.unwrap();
+        let omar = User {
+            name: Name::parse("Omar Benali").unwrap(),
+            ..user_with_email("o.benali@shop.ma")
+        };
+        store.insert_user(&omar).await.unwrap();
+        let search = |text: &str| {
+            let store = Arc::clone(&store);
+            let filter = UserFilter {
+                search: Some(text.to_owned()),
+                ..UserFilter::default()
+            };
+            async move { ids(&store.list_users(&filter, PageRequest::first(10)).await.unwrap()) }
+        };
+
+        assert_eq!(search("alaoui").await, vec![amina.id]);
+        assert_eq!(search("shop.ma").await, vec![omar.id]);
+        assert_eq!(search("benali").await, vec![omar.id]);
+        // Plain text, not a pattern: neither `.` nor `%` is a wildcard.
+        assert_eq!(search("o.b").await, vec![omar.id]);
+        assert!(search("%").await.is_empty());
+        assert!(search("a.ina").await.is_empty());
+    }
+
+    pub async fn changing_access_sets_the_present_fields_and_returns_the_user<S: Store>(
+        store: Arc<S>,
+    ) {
+        let courier = a_stored_user(&*store, "rider@example.com").await;
+        let at = t0() + Duration::hours(3);
+        let approve = AccessChange {
+            status: Some(AccountStatus::Active),
+            ..AccessChange::default()
+        };
+
+        let outcome = store.change_access(courier.id, approve, at).await.unwrap();
+
+        let expected = User {
+            status: AccountStatus::Active,
+            updated_at: at,
+            ..courier.clone()
+        };
+        assert_eq!(outcome, AccessChangeOutcome::Changed(expected.clone()));
+        assert_eq!(store.user_by_id(courier.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn changing_the_access_of_an_unknown_user_is_not_found<S: Store>(store: Arc<S>) {
+        let promote = AccessChange {
+            role: Some(Role::Manager),
+            ..AccessChange::default()
+        };
+
+        let outcome = store
+            .change_access(UserId::new(), promote, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, AccessChangeOutcome::NotFound);
+    }
+
+    pub async fn the_only_active_manager_can_be_neither_demoted_nor_suspended<S: Store>(
+        store: Arc<S>,
+    ) {
+        let boss = an_active_manager(&*store, "boss@example.com").await;
+        a_stored_account(
+            &*store,
+            "former@example.com",
+            Role::Manager,
+            AccountStatus::Suspended,
+        )
+        .await;
+        let later = t0() + Duration::hours(1);
+        let changes = [
+            AccessChange {
+                role: Some(Role::Client),
+                status: None,
+            },
+            AccessChange {
+                role: None,
+                status: Some(AccountStatus::Suspended),
+            },
+            AccessChange {
+                role: None,
+                status: Some(AccountStatus::PendingApproval),
+            },
+        ];
+
+        for change in changes {
+            let outcome = store.change_access(boss.id, change, later).await.unwrap();
+            assert_eq!(outcome, AccessChangeOutcome::LastActiveManager, "{change:?}");
+        }
+        let harmless = AccessChange {
+            role: Some(Role::Manager),
+            status: Some(AccountStatus::Active),
+        };
+        let kept = store.change_access(boss.id, harmless, later).await.unwrap();
+
+        assert!(matches!(kept, AccessChangeOutcome::Changed(_)), "{kept:?}");
+        let stored = store.user_by_id(boss.id).await.unwrap().unwrap();
+        assert!(stored.is_active_manager());
+    }
+
+    pub async fn a_manager_can_be_demoted_while_another_one_is_active<S: Store>(store: Arc<S>) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        an_active_manager(&*store, "second@example.com").await;
+        let demote = AccessChange {
+            role: Some(Role::Courier),
+            ..AccessChange::default()
+        };
+
+        let outcome = store.change_access(first.id, demote, t0()).await.unwrap();
+
+        let AccessChangeOutcome::Changed(demoted) = outcome else {
+            panic!("demotion refused: {outcome:?}");
+        };
+        assert_eq!(demoted.role, Role::Courier);
+        assert_eq!(demoted.status, AccountStatus::Active);
+    }
+
+    pub async fn of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins<
+        S: Store,
+    >(
+        store: Arc<S>,
+    ) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        let second = an_active_manager(&*store, "second@example.com").await;
+        let managers = [first.id, second.id];
+
+        let outcomes = race(&store, 2, move |store, index| async move {
+            let demote = AccessChange {
+                role: Some(Role::Client),
+                ..AccessChange::default()
+            };
+            store
+                .change_access(managers[index], demote, t0())
+                .await
+                .unwrap()
+        })
+        .await;
+
+        let won = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, AccessChangeOutcome::Changed(_)))
+            .count();
+        let refused = outcomes
+            .iter()
+            .filter(|outcome| **outcome == AccessChangeOutcome::LastActiveManager)
+            .count();
+        assert_eq!((won, refused), (1, 1), "{outcomes:?}");
+        let managers_left = store
+            .list_users(
+                &UserFilter {
+                    role: Some(Role::Manager),
+                    status: Some(AccountStatus::Active),
+                    ..UserFilter::default()
+                },
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(managers_left.len(), 1);
+    }
+
+    pub async fn deleting_a_user_removes_their_tokens_challenges_and_sessions<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let token = token_for(&amina, digest(9), t0() + Duration::days(1));
+        store.insert_token(&token).await.unwrap();
+        let challenge = a_stored_challenge(&*store, &amina, |_| {}).await;
+        let session = a_stored_session(&*store, &amina).await;
+        let omars_session = a_stored_session(&*store, &omar).await;
+
+        let outcome = store.delete_user(amina.id).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::Deleted);
+        assert_eq!(store.user_by_id(amina.id).await.unwrap(), None);
+        assert_eq!(store.user_by_email(&amina.email).await.unwrap(), None);
+        assert_eq!(store.session(session.id).await.unwrap(), None);
+        assert_eq!(store.challenge(challenge.id).await.unwrap(), None);
+        let consumed = store
+            .consume_token(&token.digest, token.purpose, t0())
+            .await
+            .unwrap();
+        assert_eq!(consumed, None);
+        assert_eq!(
+            store.session(omars_session.id).await.unwrap(),
+            Some(omars_session)
+        );
+        // The address is free again.
+        a_stored_user(&*store, "amina@example.com").await;
+    }
+
+    pub async fn deleting_an_unknown_user_is_not_found<S: Store>(store: Arc<S>) {
+        a_stored_user(&*store, "amina@example.com").await;
+
+        let outcome = store.delete_user(UserId::new()).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::NotFound);
+    }
+
+    pub async fn the_only_active_manager_cannot_be_deleted<S: Store>(store: Arc<S>) {
+        let boss = an_active_manager(&*store, "boss@example.com").await;
+        let session = a_stored_session(&*store, &boss).await;
+
+        let outcome = store.delete_user(boss.id).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::LastActiveManager);
+        assert_eq!(store.user_by_id(boss.id).await.unwrap(), Some(boss));
+        assert_eq!(store.session(session.id).await.unwrap(), Some(session));
+    }
+
+    pub async fn of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins<
+        S: Store,
+    >(
+        store: Arc<S>,
+    ) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        let second = an_active_manager(&*store, "second@example.com").await;
+        let managers = [first.id, second.id];
+
+        let outcomes = race(&store, 2, move |store, index| async move {
+            store.delete_user(managers[index]).await.unwrap()
+        })
+        .await;
+
+        let mut outcomes = outcomes;
+        outcomes.sort_by_key(|outcome| *outcome == DeleteUserOutcome::Deleted);
+        assert_eq!(
+            outcomes,
+            vec![DeleteUserOutcome::LastActiveManager, DeleteUserOutcome::Deleted]
+        );
+        let left = store
+            .list_users(&UserFilter::default(), PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        assert!(left[0].is_active_manager());
     }
 
     // --- OneTimeTokenStore -------------------------------------------------------------------
@@ -1376,8 +1743,17 @@ mod mongo_database {
         let email = index(&users, "email_unique");
         assert_eq!(email.keys, doc! { "email": 1 });
         assert_eq!(email.options.as_ref().unwrap().unique, Some(true));
+        assert_eq!(
+            index(&users, "role_status_id").keys,
+            doc! { "role": 1, "status": 1, "_id": 1 }
+        );
+        assert_eq!(index(&users, "status_id").keys, doc! { "status": 1, "_id": 1 });
         let sessions = indexes(&database, "sessions").await;
         assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
+        for collection in ["one_time_tokens", "login_challenges"] {
+            let all = indexes(&database, collection).await;
+            assert_eq!(index(&all, "user_id").keys, doc! { "user_id": 1 });
+        }
         for collection in ["one_time_tokens", "login_challenges", "sessions"] {
             let all = indexes(&database, collection).await;
             let ttl = index(&all, "expires_at_ttl");
