@@ -17,9 +17,12 @@ use allomedia::adapters::crypto::{
 };
 use allomedia::adapters::http::{HttpServices, HttpSettings, app, openapi_json, openapi_yaml};
 use allomedia::core::auth::{AuthPorts, AuthService};
-use allomedia::core::model::{Email, ProfileChanges, User, UserId};
+use allomedia::core::model::{Email, PageRequest, ProfileChanges, User, UserId};
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{InsertUserError, StoreError, StoreHealth, UserStore};
+use allomedia::core::ports::{
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError,
+    StoreHealth, UserFilter, UserStore,
+};
 use support::World;
 use support::http::{send, services_of};
 
@@ -70,6 +73,24 @@ impl UserStore for BrokenStore {
         _changes: &ProfileChanges,
         _at: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
+        Err(broken())
+    }
+    async fn list_users(
+        &self,
+        _filter: &UserFilter,
+        _page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        Err(broken())
+    }
+    async fn change_access(
+        &self,
+        _id: UserId,
+        _change: AccessChange,
+        _at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        Err(broken())
+    }
+    async fn delete_user(&self, _id: UserId) -> Result<DeleteUserOutcome, StoreError> {
         Err(broken())
     }
 }
