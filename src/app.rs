@@ -22,11 +22,11 @@ use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
     ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
 };
-use crate::core::people::UserAdministration;
 use crate::core::profile::ProfileService;
 
 /// Issuer and audience of our access tokens: this service issues them for itself.

@@ -3,7 +3,7 @@
 
 mod support;
 
-use allomedia::core::auth::{AuthenticateError, Principal, RegisterRequest, RefreshError};
+use allomedia::core::auth::{AuthenticateError, Principal, RefreshError, RegisterRequest};
 use allomedia::core::model::{AccountStatus, Email, Role, User};
 use allomedia::core::people::{
     AdministrationError, ChangeAccessRequest, DeleteOwnAccountError, ListUsersRequest,
@@ -166,7 +166,13 @@ async fn a_promotion_takes_effect_on_the_next_request_without_signing_in_again()
 
     let principal = world.auth.authenticate(&client.access_token).await.unwrap();
     assert_eq!(principal.role, Role::Manager);
-    assert!(world.people.list(principal, ListUsersRequest::default()).await.is_ok());
+    assert!(
+        world
+            .people
+            .list(principal, ListUsersRequest::default())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -184,9 +190,19 @@ async fn the_last_active_manager_can_neither_demote_nor_suspend_themself() {
         .change_access(manager.principal, me, status("suspended"))
         .await;
 
-    assert!(matches!(demoted, Err(AdministrationError::LastActiveManager)));
-    assert!(matches!(suspended, Err(AdministrationError::LastActiveManager)));
-    assert!(stored(&world, "salma@example.com").await.is_active_manager());
+    assert!(matches!(
+        demoted,
+        Err(AdministrationError::LastActiveManager)
+    ));
+    assert!(matches!(
+        suspended,
+        Err(AdministrationError::LastActiveManager)
+    ));
+    assert!(
+        stored(&world, "salma@example.com")
+            .await
+            .is_active_manager()
+    );
     assert!(world.auth.authenticate(&manager.access_token).await.is_ok());
 }
 
@@ -204,7 +220,10 @@ async fn a_manager_may_step_down_once_another_manager_is_active() {
 
     assert_eq!(stepped_down.role, Role::Courier);
     let principal = world.auth.authenticate(&salma.access_token).await.unwrap();
-    let listed = world.people.list(principal, ListUsersRequest::default()).await;
+    let listed = world
+        .people
+        .list(principal, ListUsersRequest::default())
+        .await;
     assert!(matches!(listed, Err(AdministrationError::Forbidden)));
 }
 
@@ -216,7 +235,11 @@ async fn a_change_needs_a_known_role_or_status() {
 
     let empty = world
         .people
-        .change_access(manager.principal, client.user.id, ChangeAccessRequest::default())
+        .change_access(
+            manager.principal,
+            client.user.id,
+            ChangeAccessRequest::default(),
+        )
         .await;
     let unknown = world
         .people
@@ -314,9 +337,15 @@ async fn the_last_active_manager_cannot_be_deleted() {
     let world = World::new();
     let manager = a_manager(&world, "salma@example.com").await;
 
-    let outcome = world.people.delete(manager.principal, manager.user.id).await;
+    let outcome = world
+        .people
+        .delete(manager.principal, manager.user.id)
+        .await;
 
-    assert!(matches!(outcome, Err(AdministrationError::LastActiveManager)));
+    assert!(matches!(
+        outcome,
+        Err(AdministrationError::LastActiveManager)
+    ));
     assert!(world.auth.authenticate(&manager.access_token).await.is_ok());
 }
 
@@ -354,6 +383,13 @@ async fn the_last_active_manager_cannot_delete_their_own_account() {
         .delete_own_account(manager.principal, PASSWORD)
         .await;
 
-    assert!(matches!(outcome, Err(DeleteOwnAccountError::LastActiveManager)));
-    assert!(stored(&world, "salma@example.com").await.is_active_manager());
+    assert!(matches!(
+        outcome,
+        Err(DeleteOwnAccountError::LastActiveManager)
+    ));
+    assert!(
+        stored(&world, "salma@example.com")
+            .await
+            .is_active_manager()
+    );
 }

@@ -20,8 +20,8 @@ use allomedia::core::auth::{AuthPorts, AuthService};
 use allomedia::core::model::{Email, PageRequest, ProfileChanges, User, UserId};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{
-    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError,
-    StoreHealth, UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, StoreHealth,
+    UserFilter, UserStore,
 };
 use support::World;
 use support::http::{send, services_of};

@@ -18,8 +18,8 @@ use allomedia::core::model::{
 };
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreHealth,
-    UserFilter, UserStore,
+    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreHealth, UserFilter,
+    UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -521,9 +521,13 @@ mod contract {
             AccountStatus::PendingApproval,
         )
         .await;
-        let active_courier =
-            a_stored_account(&*store, "rider@example.com", Role::Courier, AccountStatus::Active)
-                .await;
+        let active_courier = a_stored_account(
+            &*store,
+            "rider@example.com",
+            Role::Courier,
+            AccountStatus::Active,
+        )
+        .await;
         let suspended_client = a_stored_account(
             &*store,
             "client@example.com",
@@ -533,7 +537,12 @@ mod contract {
         .await;
         let list = |filter: UserFilter| {
             let store = Arc::clone(&store);
-            async move { ids(&store.list_users(&filter, PageRequest::first(10)).await.unwrap()) }
+            async move {
+                ids(&store
+                    .list_users(&filter, PageRequest::first(10))
+                    .await
+                    .unwrap())
+            }
         };
 
         let couriers = list(UserFilter {
@@ -583,7 +592,12 @@ mod contract {
                 search: Some(text.to_owned()),
                 ..UserFilter::default()
             };
-            async move { ids(&store.list_users(&filter, PageRequest::first(10)).await.unwrap()) }
+            async move {
+                ids(&store
+                    .list_users(&filter, PageRequest::first(10))
+                    .await
+                    .unwrap())
+            }
         };
 
         assert_eq!(search("alaoui").await, vec![amina.id]);
@@ -659,7 +673,11 @@ mod contract {
 
         for change in changes {
             let outcome = store.change_access(boss.id, change, later).await.unwrap();
-            assert_eq!(outcome, AccessChangeOutcome::LastActiveManager, "{change:?}");
+            assert_eq!(
+                outcome,
+                AccessChangeOutcome::LastActiveManager,
+                "{change:?}"
+            );
         }
         let harmless = AccessChange {
             role: Some(Role::Manager),
@@ -689,9 +707,7 @@ mod contract {
         assert_eq!(demoted.status, AccountStatus::Active);
     }
 
-    pub async fn of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins<
-        S: Store,
-    >(
+    pub async fn of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins<S: Store>(
         store: Arc<S>,
     ) {
         let first = an_active_manager(&*store, "first@example.com").await;
@@ -783,9 +799,7 @@ mod contract {
         assert_eq!(store.session(session.id).await.unwrap(), Some(session));
     }
 
-    pub async fn of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins<
-        S: Store,
-    >(
+    pub async fn of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins<S: Store>(
         store: Arc<S>,
     ) {
         let first = an_active_manager(&*store, "first@example.com").await;
@@ -801,7 +815,10 @@ mod contract {
         outcomes.sort_by_key(|outcome| *outcome == DeleteUserOutcome::Deleted);
         assert_eq!(
             outcomes,
-            vec![DeleteUserOutcome::LastActiveManager, DeleteUserOutcome::Deleted]
+            vec![
+                DeleteUserOutcome::LastActiveManager,
+                DeleteUserOutcome::Deleted
+            ]
         );
         let left = store
             .list_users(&UserFilter::default(), PageRequest::first(10))
@@ -1747,7 +1764,10 @@ mod mongo_database {
             index(&users, "role_status_id").keys,
             doc! { "role": 1, "status": 1, "_id": 1 }
         );
-        assert_eq!(index(&users, "status_id").keys, doc! { "status": 1, "_id": 1 });
+        assert_eq!(
+            index(&users, "status_id").keys,
+            doc! { "status": 1, "_id": 1 }
+        );
         let sessions = indexes(&database, "sessions").await;
         assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
         for collection in ["one_time_tokens", "login_challenges"] {

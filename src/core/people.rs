@@ -11,9 +11,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::auth::Principal;
-use super::model::{
-    AccountStatus, Page, PageRequest, Role, User, UserId, ValidationErrors,
-};
+use super::model::{AccountStatus, Page, PageRequest, Role, User, UserId, ValidationErrors};
 use super::ports::{
     AccessChange, AccessChangeOutcome, Clock, DeleteUserOutcome, PasswordHashing, SessionStore,
     UserFilter, UserStore,
@@ -242,7 +240,10 @@ fn validate_listing(
         .filter(|q| !q.is_empty())
         .and_then(|q| {
             if q.chars().count() > MAX_SEARCH_CHARS {
-                errors.add("q", format!("must be at most {MAX_SEARCH_CHARS} characters"));
+                errors.add(
+                    "q",
+                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                );
                 None
             } else {
                 Some(q.to_lowercase())

@@ -16,9 +16,9 @@ use allomedia::core::auth::{
     AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::model::{Mail, MailMessage};
+use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
-use allomedia::core::people::UserAdministration;
 use allomedia::core::profile::ProfileService;
 
 pub mod http;

@@ -10,10 +10,10 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::HttpServices;
 use super::errors::{problem_variants, rejected_request};
 use super::me_dto::{MeView, UpdateMeBody};
-use super::users_dto::DeleteMeBody;
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
+use super::users_dto::DeleteMeBody;
 
 pub struct MeApi;
 

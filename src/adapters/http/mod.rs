@@ -40,8 +40,8 @@ use self::routes::RouteTable;
 use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
-use crate::core::ports::{Clock, StoreHealth};
 use crate::core::people::UserAdministration;
+use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
 
 pub use self::spec::{openapi_json, openapi_yaml};

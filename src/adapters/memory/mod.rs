@@ -14,8 +14,8 @@ use crate::core::model::{
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreError,
-    StoreHealth, UserFilter, UserStore,
+    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreError, StoreHealth,
+    UserFilter, UserStore,
 };
 
 /// All stores in one struct. Clones share the same data.
@@ -196,7 +196,9 @@ impl UserStore for MemoryStore {
         state.users.remove(&id);
         state.user_ids_by_email.remove(&email);
         state.tokens.retain(|_, stored| stored.token.user_id != id);
-        state.challenges.retain(|_, challenge| challenge.user_id != id);
+        state
+            .challenges
+            .retain(|_, challenge| challenge.user_id != id);
         state.sessions.retain(|_, session| session.user_id != id);
         Ok(DeleteUserOutcome::Deleted)
     }
@@ -207,7 +209,8 @@ fn matches(filter: &UserFilter, user: &User) -> bool {
     filter.role.is_none_or(|role| user.role == role)
         && filter.status.is_none_or(|status| user.status == status)
         && filter.search.as_deref().is_none_or(|search| {
-            user.email.as_str().contains(search) || user.name.as_str().to_lowercase().contains(search)
+            user.email.as_str().contains(search)
+                || user.name.as_str().to_lowercase().contains(search)
         })
 }
 

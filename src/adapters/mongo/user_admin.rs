@@ -12,13 +12,13 @@
 //! outcome.
 
 use chrono::{DateTime, Utc};
+use mongodb::ClientSession;
 use mongodb::bson::{Document, doc};
 use mongodb::options::{ReadConcern, TransactionOptions, WriteConcern};
-use mongodb::ClientSession;
 
+use super::MongoStore;
 use super::users::user_from;
 use super::values::{bson_time, bson_uuid};
-use super::MongoStore;
 use crate::core::model::{PageRequest, User, UserId};
 use crate::core::ports::{AccessChange, AccessChangeOutcome, DeleteUserOutcome, UserFilter};
 

@@ -16,8 +16,8 @@ use crate::core::model::{
     Address, Email, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
 };
 use crate::core::ports::{
-    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError,
-    UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, UserFilter,
+    UserStore,
 };
 
 pub(super) const COLLECTION: &str = "users";

@@ -11,7 +11,8 @@ use rusqlite::{Connection, TransactionBehavior};
 /// tables refuse values of the wrong type, so a bug cannot store a time as text. Child tables
 /// index `user_id`: sessions are listed and revoked by user, and the foreign keys' cascades
 /// would otherwise scan the whole table for each deleted user.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id                TEXT    NOT NULL PRIMARY KEY,
         name              TEXT    NOT NULL,
@@ -63,13 +64,14 @@ const MIGRATIONS: &[&str] = &[r#"
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
 "#,
-// Managers' listing of users, newest first, filtered by role and status or by status alone
-// (an unfiltered listing walks the primary key). The last-active-manager guard counts
-// through `users_role_status_id` too.
-r#"
+    // Managers' listing of users, newest first, filtered by role and status or by status alone
+    // (an unfiltered listing walks the primary key). The last-active-manager guard counts
+    // through `users_role_status_id` too.
+    r#"
     CREATE INDEX users_role_status_id ON users (role, status, id);
     CREATE INDEX users_status_id ON users (status, id);
-"#];
+"#,
+];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
 /// bump. `BEGIN IMMEDIATE` takes the write lock before reading the version, so two processes

@@ -13,8 +13,8 @@ use crate::core::model::{
     Address, Email, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
 };
 use crate::core::ports::{
-    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError,
-    UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, UserFilter,
+    UserStore,
 };
 
 const USER_COLUMNS: &str = "id, name, email, phone, address, role, status, password_hash, \
