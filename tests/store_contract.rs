@@ -1638,13 +1638,18 @@ mod mongo_server {
         let (uri, container) = match SERVER.get_or_init(find_server).await {
             Server::Named(uri) => (uri.clone(), None),
             Server::Docker => {
-                let container = Mongo::default()
+                // A one-node replica set: managers' guarded changes run in transactions,
+                // which a standalone server refuses.
+                let container = Mongo::repl_set()
                     .start()
                     .await
                     .expect("starting a MongoDB container");
                 let host = container.get_host().await.unwrap();
                 let port = container.get_host_port_ipv4(27017).await.unwrap();
-                (format!("mongodb://{host}:{port}/"), Some(container))
+                (
+                    format!("mongodb://{host}:{port}/?directConnection=true"),
+                    Some(container),
+                )
             }
             Server::Missing => {
                 assert!(
