@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 
 use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, ManualClock, OsSecretGenerator,
+    SealedTotpEngine,
 };
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
@@ -126,6 +127,10 @@ impl World {
                     shared_clock.clone(),
                 )
                 .unwrap(),
+            ),
+            second_factors: Arc::new(store.clone()),
+            totp: Arc::new(
+                SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
         };
         Self {

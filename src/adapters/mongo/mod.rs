@@ -9,6 +9,7 @@
 
 mod challenges;
 mod indexes;
+mod second_factors;
 mod sessions;
 mod tokens;
 mod users;
@@ -27,6 +28,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
@@ -49,6 +51,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    second_factors: Collection<SecondFactorsDocument>,
 }
 
 impl MongoStore {
@@ -96,6 +99,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            second_factors: database.collection(second_factors::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

@@ -11,7 +11,8 @@ use rusqlite::{Connection, TransactionBehavior};
 /// tables refuse values of the wrong type, so a bug cannot store a time as text. Child tables
 /// index `user_id`: sessions are listed and revoked by user, and the foreign keys' cascades
 /// would otherwise scan the whole table for each deleted user.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id                TEXT    NOT NULL PRIMARY KEY,
         name              TEXT    NOT NULL,
@@ -62,7 +63,27 @@ const MIGRATIONS: &[&str] = &[r#"
         client_user_agent  TEXT
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
-"#];
+"#,
+    // Second factors beyond email: one authenticator-app enrolment per user (its secret
+    // sealed by the TOTP engine, never in clear) and the user's hashed recovery codes.
+    r#"
+    CREATE TABLE totp_enrolments (
+        user_id        TEXT    NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        sealed_secret  BLOB    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        enabled_at     INTEGER,
+        last_used_step INTEGER CHECK (last_used_step >= 0)
+    ) STRICT;
+
+    CREATE TABLE recovery_codes (
+        user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        digest     BLOB    NOT NULL CHECK (length(digest) = 32),
+        created_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        PRIMARY KEY (user_id, digest)
+    ) STRICT;
+"#,
+];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
 /// bump. `BEGIN IMMEDIATE` takes the write lock before reading the version, so two processes
