@@ -21,6 +21,7 @@ use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
 use allomedia::core::profile::ProfileService;
 
+pub mod authenticator;
 pub mod http;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
