@@ -269,6 +269,8 @@ impl AuthService {
             .second_factors
             .unused_recovery_codes(user_id)
             .await?;
+        // A security event: logged until the audit log (another branch) records it in the store.
+        tracing::warn!(user_id = %user_id, remaining, "recovery code used to sign in");
         self.send_mail(Mail {
             to: user.email.clone(),
             to_name: user.name.to_string(),

@@ -117,6 +117,7 @@ impl AuthService {
         if !enabled {
             return Err(ConfirmTotpError::NoPendingSetup);
         }
+        tracing::info!(user_id = %user_id, "TOTP turned on");
         Ok(self.issue_recovery_codes(user_id).await?)
     }
 
@@ -154,6 +155,7 @@ impl AuthService {
             .remove_totp(user_id)
             .await
             .map_err(anyhow::Error::from)?;
+        tracing::info!(user_id = %user_id, "TOTP turned off");
         Ok(())
     }
 
