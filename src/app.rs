@@ -12,7 +12,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator, SystemClock,
+    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
+    SealedTotpEngine, SystemClock,
 };
 use crate::adapters::http::{self, HttpServices, HttpSettings};
 use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
@@ -25,7 +26,8 @@ use crate::core::auth::{AuthPorts, AuthService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
+    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SecondFactorStore, SessionStore, StoreHealth,
+    UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -47,13 +49,20 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
 impl Stores {
     fn from_adapter<S>(store: S) -> Self
     where
-        S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static,
+        S: UserStore
+            + OneTimeTokenStore
+            + ChallengeStore
+            + SessionStore
+            + SecondFactorStore
+            + StoreHealth
+            + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -61,6 +70,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            second_factors: store.clone(),
             health: store,
         }
     }
@@ -146,6 +156,14 @@ pub fn auth_service(
         ),
         passwords: Arc::new(passwords),
         access_tokens: Arc::new(access_tokens),
+        second_factors: stores.second_factors.clone(),
+        totp: Arc::new(
+            SealedTotpEngine::new(
+                &derive_key(master, "allomedia/totp-secret-sealing/v1")?,
+                TOKEN_ISSUER,
+            )
+            .context("deriving the TOTP sealing key")?,
+        ),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

@@ -58,7 +58,7 @@ impl MeApi {
     /// Delete my account
     ///
     /// Deletes the signed-in user's account for good, with every session, once the password
-    /// is typed again. A wrong password answers `invalid_credentials` (the token stays
+    /// is typed again. A wrong password answers 422 naming `password` (the token stays
     /// valid). The last active manager cannot delete their own account.
     #[oai(path = "/me", method = "delete", operation_id = "delete_me")]
     async fn delete_me(
@@ -160,8 +160,7 @@ pub enum DeleteMeResponse {
     #[oai(status = 400)]
     BadRequest(ApiError),
     /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`, with `WWW-Authenticate`), or the password is wrong
-    /// (`invalid_credentials`).
+    /// (`unauthenticated`).
     #[oai(
         status = 401,
         header(
@@ -180,6 +179,9 @@ pub enum DeleteMeResponse {
     /// The body is over the size limit (`payload_too_large`).
     #[oai(status = 413)]
     PayloadTooLarge(ApiError),
+    /// The password is wrong (`validation_failed`, naming `password`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
     /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
     #[oai(status = 500)]
     InternalError(ApiError),
@@ -190,4 +192,5 @@ problem_variants!(DeleteMeResponse {
     404 => NotFound,
     409 => Conflict,
     413 => PayloadTooLarge,
+    422 => Invalid,
 });

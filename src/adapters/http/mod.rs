@@ -17,6 +17,8 @@ mod operations_api;
 mod problem;
 mod rate_limiter;
 mod routes;
+mod second_factor_api;
+mod second_factor_dto;
 mod security;
 mod spec;
 mod tags;

@@ -10,6 +10,7 @@
 
 mod challenges;
 mod indexes;
+mod second_factors;
 mod sessions;
 mod tokens;
 mod user_admin;
@@ -29,6 +30,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
@@ -51,6 +53,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    second_factors: Collection<SecondFactorsDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
 }
@@ -100,6 +103,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            second_factors: database.collection(second_factors::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };

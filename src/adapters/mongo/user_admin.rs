@@ -202,6 +202,11 @@ impl MongoStore {
             .delete_many(owned)
             .session(&mut *session)
             .await?;
+        // The user's TOTP enrolment and recovery codes: one document, keyed by the user.
+        self.second_factors
+            .delete_one(by_id(id))
+            .session(&mut *session)
+            .await?;
         Ok(DeleteUserOutcome::Deleted)
     }
 
