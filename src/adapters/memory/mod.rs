@@ -1,7 +1,9 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
-use std::collections::HashMap;
+mod products;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::anyhow;
@@ -9,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, ProfileChanges, SecretDigest, Session,
-    SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, Product, ProductId, ProfileChanges,
+    SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::ports::{
     AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
@@ -35,6 +37,8 @@ struct State {
     tokens: HashMap<[u8; 32], StoredToken>,
     challenges: HashMap<ChallengeId, LoginChallenge>,
     sessions: HashMap<SessionId, Session>,
+    /// Ordered by id, so by creation time: lists walk it backwards.
+    products: BTreeMap<ProductId, Product>,
 }
 
 struct StoredToken {

@@ -9,6 +9,7 @@
 
 mod challenges;
 mod indexes;
+mod products;
 mod sessions;
 mod tokens;
 mod users;
@@ -27,6 +28,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use products::ProductDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
@@ -49,6 +51,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    products: Collection<ProductDocument>,
 }
 
 impl MongoStore {
@@ -96,6 +99,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            products: database.collection(products::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

@@ -11,7 +11,8 @@ use rusqlite::{Connection, TransactionBehavior};
 /// tables refuse values of the wrong type, so a bug cannot store a time as text. Child tables
 /// index `user_id`: sessions are listed and revoked by user, and the foreign keys' cascades
 /// would otherwise scan the whole table for each deleted user.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id                TEXT    NOT NULL PRIMARY KEY,
         name              TEXT    NOT NULL,
@@ -62,7 +63,21 @@ const MIGRATIONS: &[&str] = &[r#"
         client_user_agent  TEXT
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
-"#];
+"#,
+    r#"
+    -- The catalogue. Lists walk the primary key (UUID v7 text sorts by creation time);
+    -- orders copy name and price when placed, so no foreign key points here.
+    CREATE TABLE products (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        description TEXT,
+        price_cents INTEGER NOT NULL CHECK (price_cents > 0),
+        available   INTEGER NOT NULL CHECK (available IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+"#,
+];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
 /// bump. `BEGIN IMMEDIATE` takes the write lock before reading the version, so two processes

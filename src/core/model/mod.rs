@@ -7,6 +7,7 @@ mod mail;
 mod one_time_token;
 mod page;
 mod password;
+mod product;
 mod profile;
 mod secret;
 mod session;
@@ -15,11 +16,15 @@ mod validation;
 
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use email::{Email, EmailError};
-pub use ids::{ChallengeId, SessionId, UserId};
+pub use ids::{ChallengeId, ProductId, SessionId, UserId};
 pub use mail::{Mail, MailMessage};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
+pub use product::{
+    Currency, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductName,
+    ProductSearch,
+};
 pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
 pub use secret::SecretDigest;
 pub use session::{ClientInfo, RefreshToken, Session};
