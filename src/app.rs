@@ -22,9 +22,12 @@ use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::catalogue::CatalogueService;
+use crate::core::model::Currency;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
+    ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore, SessionStore, StoreHealth,
+    UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -46,13 +49,20 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub products: Arc<dyn ProductStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
 impl Stores {
     fn from_adapter<S>(store: S) -> Self
     where
-        S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static,
+        S: UserStore
+            + OneTimeTokenStore
+            + ChallengeStore
+            + SessionStore
+            + ProductStore
+            + StoreHealth
+            + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -60,6 +70,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            products: store.clone(),
             health: store,
         }
     }
@@ -221,9 +232,11 @@ async fn start_serving(
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let currency = Currency::parse(&config.currency).context("CURRENCY")?;
     let services = HttpServices {
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency),
         health: stores.health.clone(),
         metrics,
         clock,

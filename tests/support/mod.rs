@@ -15,6 +15,8 @@ use allomedia::adapters::metrics::Metrics;
 use allomedia::core::auth::{
     AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
 };
+use allomedia::core::catalogue::CatalogueService;
+use allomedia::core::model::Currency;
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
@@ -80,6 +82,7 @@ impl Mailer for CapturingMailer {
 pub struct World {
     pub auth: AuthService,
     pub profile: ProfileService,
+    pub catalogue: CatalogueService,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
@@ -130,7 +133,12 @@ impl World {
         };
         Self {
             auth: AuthService::new(ports, AuthPolicy::default()),
-            profile: ProfileService::new(Arc::new(store.clone()), shared_clock),
+            profile: ProfileService::new(Arc::new(store.clone()), shared_clock.clone()),
+            catalogue: CatalogueService::new(
+                Arc::new(store.clone()),
+                shared_clock,
+                Currency::parse("MAD").unwrap(),
+            ),
             store,
             clock,
             mailer: capture,

@@ -9,6 +9,7 @@ use crate::core::auth::{
     AuthenticateError, LoginError, RefreshError, RegisterError, ResendCodeError, VerifyCodeError,
     VerifyEmailError,
 };
+use crate::core::catalogue::ProductError;
 use crate::core::profile::ProfileError;
 
 /// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
@@ -104,6 +105,17 @@ impl From<ProfileError> for ApiError {
             ProfileError::NotFound => ApiError::NotFound,
             ProfileError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ProfileError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(error: ProductError) -> Self {
+        match error {
+            ProductError::NotFound => ApiError::NotFound,
+            ProductError::Forbidden => ApiError::Forbidden,
+            ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProductError::Unexpected(error) => fault(error),
         }
     }
 }

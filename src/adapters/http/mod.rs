@@ -15,6 +15,8 @@ mod middleware;
 mod nullable;
 mod operations_api;
 mod problem;
+mod products_api;
+mod products_dto;
 mod rate_limiter;
 mod routes;
 mod security;
@@ -38,6 +40,7 @@ use self::routes::RouteTable;
 use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
+use crate::core::catalogue::CatalogueService;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
 
@@ -48,6 +51,7 @@ pub use self::spec::{openapi_json, openapi_yaml};
 pub struct HttpServices {
     pub auth: AuthService,
     pub profile: ProfileService,
+    pub catalogue: CatalogueService,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

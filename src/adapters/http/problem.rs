@@ -32,6 +32,7 @@ pub enum ProblemCode {
     EmailNotVerified,
     AccountPendingApproval,
     AccountSuspended,
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -100,6 +101,9 @@ pub enum ApiError {
     AccountPendingApproval,
     #[error("account suspended")]
     AccountSuspended,
+    /// Authenticated, but the caller's role may not do this.
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     /// `allow` lists the methods the resource has, for the `Allow` header (RFC 9110 §15.5.6).
@@ -133,7 +137,8 @@ impl ApiError {
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
             ApiError::EmailNotVerified
             | ApiError::AccountPendingApproval
-            | ApiError::AccountSuspended => StatusCode::FORBIDDEN,
+            | ApiError::AccountSuspended
+            | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -157,6 +162,7 @@ impl ApiError {
             ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
             ApiError::AccountPendingApproval => ProblemCode::AccountPendingApproval,
             ApiError::AccountSuspended => ProblemCode::AccountSuspended,
+            ApiError::Forbidden => ProblemCode::Forbidden,
             ApiError::NotFound => ProblemCode::NotFound,
             ApiError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
@@ -180,6 +186,7 @@ impl ApiError {
             ApiError::EmailNotVerified => "Email not verified",
             ApiError::AccountPendingApproval => "Account pending approval",
             ApiError::AccountSuspended => "Account suspended",
+            ApiError::Forbidden => "Forbidden",
             ApiError::NotFound => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::PayloadTooLarge => "Payload too large",
@@ -220,6 +227,7 @@ impl ApiError {
                 "A manager has not approved this account yet.".into()
             }
             ApiError::AccountSuspended => "This account is suspended.".into(),
+            ApiError::Forbidden => "Your role does not allow this.".into(),
             ApiError::NotFound => "There is nothing here.".into(),
             ApiError::MethodNotAllowed { .. } => {
                 "This resource does not support this method; see the `Allow` header.".into()

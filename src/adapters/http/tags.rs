@@ -8,6 +8,8 @@ pub enum ApiTags {
     Auth,
     /// The signed-in user's own account.
     Me,
+    /// The catalogue: anyone browses it, managers edit it.
+    Products,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }
