@@ -13,6 +13,7 @@ mod secret;
 mod session;
 mod user;
 mod validation;
+mod workflow;
 
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use email::{Email, EmailError};
@@ -30,3 +31,4 @@ pub use secret::SecretDigest;
 pub use session::{ClientInfo, RefreshToken, Session};
 pub use user::{AccountStatus, Role, User};
 pub use validation::{FieldError, ValidationErrors};
+pub use workflow::{MoveRefusal, MoveRequirements, OrderStatus, Party, decide};
