@@ -12,7 +12,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator, SystemClock,
+    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
+    SealedTotpEngine, SystemClock,
 };
 use crate::adapters::http::{self, HttpServices, HttpSettings};
 use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
@@ -26,8 +27,8 @@ use crate::core::catalogue::CatalogueService;
 use crate::core::model::Currency;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore, SessionStore, StoreHealth,
-    UserStore,
+    ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore, SecondFactorStore,
+    SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -50,6 +51,7 @@ pub struct Stores {
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub products: Arc<dyn ProductStore>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -61,6 +63,7 @@ impl Stores {
             + ChallengeStore
             + SessionStore
             + ProductStore
+            + SecondFactorStore
             + StoreHealth
             + 'static,
     {
@@ -71,6 +74,7 @@ impl Stores {
             challenges: store.clone(),
             sessions: store.clone(),
             products: store.clone(),
+            second_factors: store.clone(),
             health: store,
         }
     }
@@ -156,6 +160,14 @@ pub fn auth_service(
         ),
         passwords: Arc::new(passwords),
         access_tokens: Arc::new(access_tokens),
+        second_factors: stores.second_factors.clone(),
+        totp: Arc::new(
+            SealedTotpEngine::new(
+                &derive_key(master, "allomedia/totp-secret-sealing/v1")?,
+                TOKEN_ISSUER,
+            )
+            .context("deriving the TOTP sealing key")?,
+        ),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

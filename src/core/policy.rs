@@ -20,6 +20,8 @@ pub struct AuthPolicy {
     /// How long the refresh token just rotated away stays acceptable, so that two concurrent
     /// refreshes by one client do not look like token theft (API contract: at most 5 s).
     pub refresh_grace: Duration,
+    /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
+    pub recovery_code_count: usize,
 }
 
 impl Default for AuthPolicy {
@@ -32,6 +34,7 @@ impl Default for AuthPolicy {
             login_code_resend_cooldown: Duration::seconds(30),
             session_ttl: Duration::days(30),
             refresh_grace: Duration::seconds(5),
+            recovery_code_count: 10,
         }
     }
 }

@@ -19,6 +19,8 @@ mod products_api;
 mod products_dto;
 mod rate_limiter;
 mod routes;
+mod second_factor_api;
+mod second_factor_dto;
 mod security;
 mod spec;
 mod tags;

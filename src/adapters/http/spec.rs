@@ -10,13 +10,14 @@ use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
 use super::products_api::ProductsApi;
+use super::second_factor_api::SecondFactorApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, MeApi, ProductsApi, OperationsApi);
+pub type Apis = (AuthApi, MeApi, SecondFactorApi, ProductsApi, OperationsApi);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, ProductsApi, OperationsApi),
+        (AuthApi, MeApi, SecondFactorApi, ProductsApi, OperationsApi),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

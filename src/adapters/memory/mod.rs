@@ -3,6 +3,8 @@
 
 mod products;
 
+mod second_factors;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -39,6 +41,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     /// Ordered by id, so by creation time: lists walk it backwards.
     products: BTreeMap<ProductId, Product>,
+    totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
+    recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
 }
 
 struct StoredToken {

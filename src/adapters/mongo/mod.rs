@@ -10,6 +10,7 @@
 mod challenges;
 mod indexes;
 mod products;
+mod second_factors;
 mod sessions;
 mod tokens;
 mod users;
@@ -29,6 +30,7 @@ use mongodb::{Client, Collection, Database};
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
 use products::ProductDocument;
+use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
@@ -52,6 +54,7 @@ pub struct MongoStore {
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
     products: Collection<ProductDocument>,
+    second_factors: Collection<SecondFactorsDocument>,
 }
 
 impl MongoStore {
@@ -100,6 +103,7 @@ impl MongoStore {
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
             products: database.collection(products::COLLECTION),
+            second_factors: database.collection(second_factors::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

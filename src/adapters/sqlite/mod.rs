@@ -10,6 +10,7 @@ mod columns;
 mod migrations;
 mod pool;
 mod products;
+mod second_factors;
 mod sessions;
 mod tokens;
 mod users;

@@ -3,6 +3,7 @@
 
 mod login;
 mod registration;
+mod second_factor;
 mod sessions;
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
     AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
-    SecretDigester, SecretGenerator, SessionStore, UserStore,
+    SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine, UserStore,
 };
 
 pub use login::{
@@ -19,6 +20,9 @@ pub use login::{
     VerifyCodeRequest,
 };
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
+pub use second_factor::{
+    ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
+};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
 
 /// Everything the account use cases need from the world.
@@ -34,6 +38,8 @@ pub struct AuthPorts {
     pub digester: Arc<dyn SecretDigester>,
     pub passwords: Arc<dyn PasswordHashing>,
     pub access_tokens: Arc<dyn AccessTokens>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
+    pub totp: Arc<dyn TotpEngine>,
 }
 
 /// The account-security use cases.

@@ -9,6 +9,7 @@ mod page;
 mod password;
 mod product;
 mod profile;
+mod second_factor;
 mod secret;
 mod session;
 mod user;
@@ -27,6 +28,7 @@ pub use product::{
     ProductSearch,
 };
 pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
+pub use second_factor::{SealedTotpSecret, TotpEnrolment, TotpProvisioning};
 pub use secret::SecretDigest;
 pub use session::{ClientInfo, RefreshToken, Session};
 pub use user::{AccountStatus, Role, User};
