@@ -335,10 +335,10 @@ impl ApiError {
             // RFC 9110 §11.6.1 / RFC 6750 §3: tell the client which scheme to use.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
-            if let Ok(value) = HeaderValue::from_str(allow) {
-                headers.insert(header::ALLOW, value);
-            }
+        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
         }
         response
     }
