@@ -13,13 +13,14 @@ use std::sync::Arc;
 
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
-    PageRequest, PasswordHash, Phone, ProfileChanges, Role, SealedTotpSecret, SecretDigest,
-    Session, SessionId, TokenPurpose, TotpEnrolment, User, UserId,
+    PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges, ProductDescription,
+    ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges, Role, SealedTotpSecret,
+    SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment, User, UserId,
 };
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SecondFactorStore, SessionStore,
-    StoreHealth, UserFilter, UserStore,
+    InsertUserError, OneTimeTokenStore, ProductStore, ReplaceCodeOutcome, SecondFactorStore,
+    SessionStore, StoreHealth, UserFilter, UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -32,6 +33,7 @@ trait Store:
     + ChallengeStore
     + SessionStore
     + SecondFactorStore
+    + ProductStore
     + StoreHealth
     + 'static
 {
@@ -43,6 +45,7 @@ impl<S> Store for S where
         + ChallengeStore
         + SessionStore
         + SecondFactorStore
+        + ProductStore
         + StoreHealth
         + 'static
 {
@@ -141,6 +144,17 @@ macro_rules! store_contract {
             a_recovery_code_is_consumed_once_and_only_for_its_user,
             replacing_recovery_codes_kills_the_old_ones,
             of_sixteen_concurrent_uses_of_one_recovery_code_exactly_one_succeeds,
+            an_inserted_product_reads_back_with_every_field,
+            a_product_without_a_description_reads_back_without_it,
+            unknown_products_are_absent,
+            products_are_listed_newest_first_a_page_at_a_time,
+            products_are_filtered_by_availability,
+            a_name_search_is_a_case_insensitive_substring,
+            wildcards_and_regex_characters_in_a_search_match_only_themselves,
+            updating_a_product_changes_only_the_present_fields,
+            updating_a_product_with_a_present_none_clears_its_description,
+            updating_an_unknown_product_returns_none,
+            deleting_a_product_succeeds_once,
         ]);
     };
     (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
@@ -303,6 +317,39 @@ async fn a_stored_session<S: Store>(store: &S, user: &User) -> Session {
     let session = session_for(user);
     store.insert_session(&session).await.unwrap();
     session
+}
+
+/// An available product with a description, created at `t0`.
+fn product_named(name: &str) -> Product {
+    Product {
+        id: ProductId::new(),
+        name: ProductName::parse(name).unwrap(),
+        description: Some(ProductDescription::parse("Fait maison,\navec amour").unwrap()),
+        price: PriceCents::new(4500).unwrap(),
+        available: true,
+        created_at: t0(),
+        updated_at: t0() + Duration::milliseconds(3),
+    }
+}
+
+async fn a_stored_product<S: Store>(store: &S, name: &str) -> Product {
+    let product = product_named(name);
+    store.insert_product(&product).await.unwrap();
+    product
+}
+
+fn searching(text: &str) -> ProductFilter {
+    ProductFilter {
+        available: None,
+        name_contains: Some(ProductSearch::parse(text).unwrap()),
+    }
+}
+
+fn names(products: &[Product]) -> Vec<&str> {
+    products
+        .iter()
+        .map(|product| product.name.as_str())
+        .collect()
 }
 
 /// Runs `attempt` `contenders` times at once — released together by a barrier — and returns
@@ -1754,6 +1801,201 @@ mod contract {
         let outcome = store.ping().await;
 
         assert!(outcome.is_ok(), "{outcome:?}");
+    }
+
+    // --- ProductStore ------------------------------------------------------------------------
+
+    pub async fn an_inserted_product_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let product = product_named("Tajine aux olives");
+
+        store.insert_product(&product).await.unwrap();
+
+        assert_eq!(store.product(product.id).await.unwrap(), Some(product));
+    }
+
+    pub async fn a_product_without_a_description_reads_back_without_it<S: Store>(store: Arc<S>) {
+        let product = Product {
+            description: None,
+            available: false,
+            ..product_named("Harira")
+        };
+
+        store.insert_product(&product).await.unwrap();
+
+        assert_eq!(store.product(product.id).await.unwrap(), Some(product));
+    }
+
+    pub async fn unknown_products_are_absent<S: Store>(store: Arc<S>) {
+        assert_eq!(store.product(ProductId::new()).await.unwrap(), None);
+    }
+
+    pub async fn products_are_listed_newest_first_a_page_at_a_time<S: Store>(store: Arc<S>) {
+        let mut products = Vec::new();
+        for name in ["Harira", "Pastilla", "Couscous"] {
+            products.push(a_stored_product(&*store, name).await);
+        }
+
+        let first = store
+            .list_products(&ProductFilter::default(), PageRequest::first(1))
+            .await
+            .unwrap();
+        let rest = store
+            .list_products(
+                &ProductFilter::default(),
+                PageRequest {
+                    limit: 5,
+                    before: Some(products[2].id.as_uuid()),
+                },
+            )
+            .await
+            .unwrap();
+
+        // One more than the page, so the service knows another page follows.
+        assert_eq!(names(&first), ["Couscous", "Pastilla"]);
+        assert_eq!(names(&rest), ["Pastilla", "Harira"]);
+    }
+
+    pub async fn products_are_filtered_by_availability<S: Store>(store: Arc<S>) {
+        a_stored_product(&*store, "Harira").await;
+        let hidden = Product {
+            available: false,
+            ..product_named("Pastilla")
+        };
+        store.insert_product(&hidden).await.unwrap();
+        let filter = |available| ProductFilter {
+            available: Some(available),
+            name_contains: None,
+        };
+
+        let available = store
+            .list_products(&filter(true), PageRequest::first(10))
+            .await
+            .unwrap();
+        let unavailable = store
+            .list_products(&filter(false), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&available), ["Harira"]);
+        assert_eq!(names(&unavailable), ["Pastilla"]);
+    }
+
+    pub async fn a_name_search_is_a_case_insensitive_substring<S: Store>(store: Arc<S>) {
+        for name in ["Tajine poulet", "Poulet rôti", "Harira"] {
+            a_stored_product(&*store, name).await;
+        }
+
+        let found = store
+            .list_products(&searching("POULET"), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&found), ["Poulet rôti", "Tajine poulet"]);
+    }
+
+    pub async fn wildcards_and_regex_characters_in_a_search_match_only_themselves<S: Store>(
+        store: Arc<S>,
+    ) {
+        for name in [
+            "Jus 100% orange",
+            "Jus 1000 orange",
+            "Menu a_b",
+            "Menu axb",
+            "Thé (menthe)",
+        ] {
+            a_stored_product(&*store, name).await;
+        }
+
+        let percent = store
+            .list_products(&searching("100%"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let underscore = store
+            .list_products(&searching("a_b"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let regex = store
+            .list_products(&searching(".*"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let parenthesis = store
+            .list_products(&searching("(menthe"), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&percent), ["Jus 100% orange"]);
+        assert_eq!(names(&underscore), ["Menu a_b"]);
+        assert!(regex.is_empty(), "{:?}", names(&regex));
+        assert_eq!(names(&parenthesis), ["Thé (menthe)"]);
+    }
+
+    pub async fn updating_a_product_changes_only_the_present_fields<S: Store>(store: Arc<S>) {
+        let product = a_stored_product(&*store, "Harira").await;
+        let changes = ProductChanges {
+            price: Some(PriceCents::new(990).unwrap()),
+            available: Some(false),
+            ..ProductChanges::default()
+        };
+        let at = t0() + Duration::minutes(3);
+
+        let updated = store
+            .update_product(product.id, &changes, at)
+            .await
+            .unwrap();
+
+        let expected = Product {
+            price: PriceCents::new(990).unwrap(),
+            available: false,
+            updated_at: at,
+            ..product.clone()
+        };
+        assert_eq!(updated, Some(expected.clone()));
+        assert_eq!(store.product(product.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn updating_a_product_with_a_present_none_clears_its_description<S: Store>(
+        store: Arc<S>,
+    ) {
+        let product = a_stored_product(&*store, "Harira").await;
+        let changes = ProductChanges {
+            name: Some(ProductName::parse("Harira maison").unwrap()),
+            description: Some(None),
+            ..ProductChanges::default()
+        };
+
+        let updated = store
+            .update_product(product.id, &changes, t0())
+            .await
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(updated.name.as_str(), "Harira maison");
+        assert_eq!(updated.description, None);
+    }
+
+    pub async fn updating_an_unknown_product_returns_none<S: Store>(store: Arc<S>) {
+        let changes = ProductChanges {
+            available: Some(true),
+            ..ProductChanges::default()
+        };
+
+        let updated = store
+            .update_product(ProductId::new(), &changes, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(updated, None);
+    }
+
+    pub async fn deleting_a_product_succeeds_once<S: Store>(store: Arc<S>) {
+        let product = a_stored_product(&*store, "Harira").await;
+
+        let first = store.delete_product(product.id).await.unwrap();
+        let second = store.delete_product(product.id).await.unwrap();
+
+        assert!(first);
+        assert!(!second);
+        assert_eq!(store.product(product.id).await.unwrap(), None);
     }
 }
 

@@ -3,6 +3,7 @@
 //! no HTTP framework, database driver, mail transport or token library appears here.
 
 pub mod auth;
+pub mod catalogue;
 pub mod model;
 pub mod people;
 pub mod policy;

@@ -10,8 +10,9 @@ use thiserror::Error;
 
 use super::model::{
     AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password,
-    PasswordHash, ProfileChanges, Role, SealedTotpSecret, SecretDigest, Session, SessionId,
-    TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
+    PasswordHash, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges, Role,
+    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
+    TotpProvisioning, User, UserId,
 };
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
@@ -244,6 +245,38 @@ pub trait SessionStore: Send + Sync {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+}
+
+/// The catalogue.
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores a new product.
+    async fn insert_product(&self, product: &Product) -> Result<(), StoreError>;
+
+    /// The product with this id, if any.
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+
+    /// The products `filter` admits, newest first (by id, descending), below `page.before`
+    /// when set, at most `page.fetch_limit()` of them. `filter.name_contains` MUST match as a
+    /// plain substring of the name, ignoring ASCII case: its `%`, `_`, `\`, `.` or `*` are
+    /// ordinary characters, never wildcards or patterns.
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Product>, StoreError>;
+
+    /// Applies the present fields of `changes`, sets `updated_at = at` and returns the product
+    /// as stored afterwards, in one atomic write; `None` if it does not exist.
+    async fn update_product(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Product>, StoreError>;
+
+    /// Deletes the product; `true` if it existed.
+    async fn delete_product(&self, id: ProductId) -> Result<bool, StoreError>;
 }
 
 /// Authenticator-app enrolments and recovery codes: at most one enrolment per user, pending

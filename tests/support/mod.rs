@@ -16,6 +16,8 @@ use allomedia::adapters::metrics::Metrics;
 use allomedia::core::auth::{
     AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
 };
+use allomedia::core::catalogue::CatalogueService;
+use allomedia::core::model::Currency;
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
@@ -84,6 +86,7 @@ pub struct World {
     pub auth: AuthService,
     pub profile: ProfileService,
     pub people: UserAdministration,
+    pub catalogue: CatalogueService,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
@@ -145,7 +148,12 @@ impl World {
                 shared_clock.clone(),
             ),
             auth,
-            profile: ProfileService::new(Arc::new(store.clone()), shared_clock),
+            profile: ProfileService::new(Arc::new(store.clone()), shared_clock.clone()),
+            catalogue: CatalogueService::new(
+                Arc::new(store.clone()),
+                shared_clock,
+                Currency::parse("MAD").unwrap(),
+            ),
             store,
             clock,
             mailer: capture,

@@ -10,6 +10,7 @@ use crate::core::auth::{
     RegenerateRecoveryCodesError, RegisterError, ResendCodeError, SetUpTotpError, VerifyCodeError,
     VerifyEmailError,
 };
+use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
 use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
@@ -119,6 +120,17 @@ impl From<AdministrationError> for ApiError {
             AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
             AdministrationError::LastActiveManager => ApiError::LastActiveManager,
             AdministrationError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(error: ProductError) -> Self {
+        match error {
+            ProductError::NotFound => ApiError::NotFound,
+            ProductError::Forbidden => ApiError::Forbidden,
+            ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProductError::Unexpected(error) => fault(error),
         }
     }
 }

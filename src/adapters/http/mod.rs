@@ -15,6 +15,8 @@ mod middleware;
 mod nullable;
 mod operations_api;
 mod problem;
+mod products_api;
+mod products_dto;
 mod rate_limiter;
 mod routes;
 mod second_factor_api;
@@ -42,6 +44,7 @@ use self::routes::RouteTable;
 use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
+use crate::core::catalogue::CatalogueService;
 use crate::core::people::UserAdministration;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
@@ -55,6 +58,7 @@ pub struct HttpServices {
     pub profile: ProfileService,
     /// Managers' administration of accounts, and `DELETE /me`.
     pub people: UserAdministration,
+    pub catalogue: CatalogueService,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

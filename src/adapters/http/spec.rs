@@ -9,15 +9,30 @@ use serde_json::Value;
 use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
+use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
 use super::users_api::UsersApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, MeApi, SecondFactorApi, UsersApi, OperationsApi);
+pub type Apis = (
+    AuthApi,
+    MeApi,
+    SecondFactorApi,
+    UsersApi,
+    ProductsApi,
+    OperationsApi,
+);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, SecondFactorApi, UsersApi, OperationsApi),
+        (
+            AuthApi,
+            MeApi,
+            SecondFactorApi,
+            UsersApi,
+            ProductsApi,
+            OperationsApi,
+        ),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

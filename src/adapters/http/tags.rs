@@ -10,6 +10,8 @@ pub enum ApiTags {
     Me,
     /// Managers administer accounts: list, read, approve, suspend, promote, delete.
     Users,
+    /// The catalogue: anyone browses it, managers edit it.
+    Products,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }

@@ -1,9 +1,11 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod products;
+
 mod second_factors;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::anyhow;
@@ -11,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, ProfileChanges, SecretDigest,
-    Session, SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, Product, ProductId,
+    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
@@ -38,6 +40,8 @@ struct State {
     tokens: HashMap<[u8; 32], StoredToken>,
     challenges: HashMap<ChallengeId, LoginChallenge>,
     sessions: HashMap<SessionId, Session>,
+    /// Ordered by id, so by creation time: lists walk it backwards.
+    products: BTreeMap<ProductId, Product>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
 }

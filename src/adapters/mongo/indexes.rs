@@ -74,6 +74,17 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
         IndexOptions::builder().name("user_id".to_owned()).build(),
     )
     .await?;
+    // The public catalogue lists available products newest first (`?available=true`); `_id`
+    // alone serves the unfiltered list. A name search (`q`, an escaped unanchored regex)
+    // scans whichever of the two the planner picks — fine for a catalogue's size.
+    create_one(
+        &store.products,
+        doc! { "available": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("available_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
     // Expired records disappear on their own. Tokens are found by digest and challenges by
     // id, both `_id`, so they need no other index.
     create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;

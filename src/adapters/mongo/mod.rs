@@ -10,6 +10,7 @@
 
 mod challenges;
 mod indexes;
+mod products;
 mod second_factors;
 mod sessions;
 mod tokens;
@@ -30,6 +31,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
@@ -53,6 +55,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    products: Collection<ProductDocument>,
     second_factors: Collection<SecondFactorsDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
@@ -103,6 +106,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            products: database.collection(products::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,

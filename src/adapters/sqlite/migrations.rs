@@ -90,6 +90,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX users_role_status_id ON users (role, status, id);
     CREATE INDEX users_status_id ON users (status, id);
 "#,
+    r#"
+    -- The catalogue. Lists walk the primary key (UUID v7 text sorts by creation time);
+    -- orders copy name and price when placed, so no foreign key points here.
+    CREATE TABLE products (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        description TEXT,
+        price_cents INTEGER NOT NULL CHECK (price_cents > 0),
+        available   INTEGER NOT NULL CHECK (available IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
