@@ -12,15 +12,17 @@ use std::io::Write;
 use std::sync::Arc;
 
 use allomedia::core::model::{
-    AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
-    PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges, ProductDescription,
-    ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges, Role, SealedTotpSecret,
-    SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment, User, UserId,
+    AccountStatus, Address, ChallengeId, ClientInfo, Currency, DeliveryAddress, DeliveryCode,
+    Email, LoginChallenge, MoveReason, Name, OneTimeToken, Order, OrderFilter, OrderId, OrderLine,
+    OrderNote, OrderStatus, PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges,
+    ProductDescription, ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges,
+    Quantity, Role, SealedTotpSecret, SecretDigest, Session, SessionId, StatusChange, TokenPurpose,
+    TotpEnrolment, User, UserId, total_of,
 };
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    InsertUserError, OneTimeTokenStore, ProductStore, ReplaceCodeOutcome, SecondFactorStore,
-    SessionStore, StoreHealth, UserFilter, UserStore,
+    InsertUserError, OneTimeTokenStore, OrderStore, ProductStore, ReplaceCodeOutcome,
+    SecondFactorStore, SessionStore, StoreHealth, UserFilter, UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -34,6 +36,7 @@ trait Store:
     + SessionStore
     + SecondFactorStore
     + ProductStore
+    + OrderStore
     + StoreHealth
     + 'static
 {
@@ -46,6 +49,7 @@ impl<S> Store for S where
         + SessionStore
         + SecondFactorStore
         + ProductStore
+        + OrderStore
         + StoreHealth
         + 'static
 {
@@ -155,6 +159,15 @@ macro_rules! store_contract {
             updating_a_product_with_a_present_none_clears_its_description,
             updating_an_unknown_product_returns_none,
             deleting_a_product_succeeds_once,
+            an_inserted_order_reads_back_with_every_field,
+            an_order_without_courier_note_or_history_reads_back_without_them,
+            unknown_orders_are_absent,
+            orders_are_listed_newest_first_a_page_at_a_time,
+            orders_are_filtered_by_client_courier_and_status,
+            updating_an_order_needs_the_version_it_was_read_at,
+            updating_an_order_writes_only_the_workflow_fields,
+            updating_an_unknown_order_fails,
+            of_sixteen_concurrent_updates_from_one_version_exactly_one_wins,
         ]);
     };
     (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
@@ -350,6 +363,70 @@ fn names(products: &[Product]) -> Vec<&str> {
         .iter()
         .map(|product| product.name.as_str())
         .collect()
+}
+
+/// A pending order of `client` for two lines, placed at `t0`.
+fn order_of(client: UserId) -> Order {
+    let lines = vec![
+        OrderLine::new(
+            ProductId::new(),
+            ProductName::parse("Tajine").unwrap(),
+            PriceCents::new(4500).unwrap(),
+            Quantity::new(2).unwrap(),
+        )
+        .unwrap(),
+        OrderLine::new(
+            ProductId::new(),
+            ProductName::parse("Thé à la menthe").unwrap(),
+            PriceCents::new(1200).unwrap(),
+            Quantity::new(1).unwrap(),
+        )
+        .unwrap(),
+    ];
+    Order {
+        id: OrderId::new(),
+        client_id: client,
+        courier_id: None,
+        status: OrderStatus::Pending,
+        total_cents: total_of(&lines).unwrap(),
+        lines,
+        currency: Currency::parse("MAD").unwrap(),
+        delivery_address: DeliveryAddress::parse("12 rue Atlas\nCasablanca").unwrap(),
+        note: None,
+        delivery_code: DeliveryCode::parse("042917").unwrap(),
+        version: 0,
+        created_at: t0(),
+        updated_at: t0(),
+        history: Vec::new(),
+    }
+}
+
+async fn a_stored_order<S: Store>(store: &S, client: UserId) -> Order {
+    let order = order_of(client);
+    store.insert_order(&order).await.unwrap();
+    order
+}
+
+/// `order` moved to `to` by a manager an hour after `t0`, one version later.
+fn moved(order: &Order, to: OrderStatus) -> Order {
+    let at = t0() + Duration::hours(1);
+    let mut next = order.clone();
+    next.history.push(StatusChange {
+        at,
+        actor_id: UserId::new(),
+        actor_role: Role::Manager,
+        from: order.status,
+        to,
+        reason: Some(MoveReason::parse("kitchen closed").unwrap()),
+    });
+    next.status = to;
+    next.updated_at = at;
+    next.version = order.version + 1;
+    next
+}
+
+fn order_ids(orders: &[Order]) -> Vec<OrderId> {
+    orders.iter().map(|order| order.id).collect()
 }
 
 /// Runs `attempt` `contenders` times at once — released together by a barrier — and returns
@@ -1996,6 +2073,160 @@ mod contract {
         assert!(first);
         assert!(!second);
         assert_eq!(store.product(product.id).await.unwrap(), None);
+    }
+    // --- OrderStore --------------------------------------------------------------------------
+
+    pub async fn an_inserted_order_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let mut order = moved(&order_of(UserId::new()), OrderStatus::Confirmed);
+        order.courier_id = Some(UserId::new());
+        order.note = Some(OrderNote::parse("Sans oignons").unwrap());
+
+        store.insert_order(&order).await.unwrap();
+
+        assert_eq!(store.order(order.id).await.unwrap(), Some(order));
+    }
+
+    pub async fn an_order_without_courier_note_or_history_reads_back_without_them<S: Store>(
+        store: Arc<S>,
+    ) {
+        let order = order_of(UserId::new());
+
+        store.insert_order(&order).await.unwrap();
+
+        assert_eq!(store.order(order.id).await.unwrap(), Some(order));
+    }
+
+    pub async fn unknown_orders_are_absent<S: Store>(store: Arc<S>) {
+        assert_eq!(store.order(OrderId::new()).await.unwrap(), None);
+    }
+
+    pub async fn orders_are_listed_newest_first_a_page_at_a_time<S: Store>(store: Arc<S>) {
+        let client = UserId::new();
+        let first = a_stored_order(&*store, client).await;
+        let second = a_stored_order(&*store, client).await;
+        let third = a_stored_order(&*store, client).await;
+        let all = OrderFilter::default();
+
+        let page_one = store
+            .list_orders(&all, PageRequest::first(1))
+            .await
+            .unwrap();
+        let page_two = store
+            .list_orders(
+                &all,
+                PageRequest {
+                    limit: 1,
+                    before: Some(second.id.as_uuid()),
+                },
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(order_ids(&page_one), [third.id, second.id]);
+        assert_eq!(order_ids(&page_two), [first.id]);
+    }
+
+    pub async fn orders_are_filtered_by_client_courier_and_status<S: Store>(store: Arc<S>) {
+        let (amina, karim, courier) = (UserId::new(), UserId::new(), UserId::new());
+        let aminas = a_stored_order(&*store, amina).await;
+        let mut assigned = moved(&order_of(karim), OrderStatus::Confirmed);
+        assigned.courier_id = Some(courier);
+        store.insert_order(&assigned).await.unwrap();
+        let list = |filter: OrderFilter| {
+            let store = Arc::clone(&store);
+            async move {
+                order_ids(
+                    &store
+                        .list_orders(&filter, PageRequest::first(10))
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+
+        let of_amina = list(OrderFilter {
+            client_id: Some(amina),
+            ..OrderFilter::default()
+        })
+        .await;
+        let of_courier = list(OrderFilter {
+            courier_id: Some(courier),
+            ..OrderFilter::default()
+        })
+        .await;
+        let pending = list(OrderFilter {
+            status: Some(OrderStatus::Pending),
+            ..OrderFilter::default()
+        })
+        .await;
+        let karims_pending = list(OrderFilter {
+            client_id: Some(karim),
+            status: Some(OrderStatus::Pending),
+            ..OrderFilter::default()
+        })
+        .await;
+
+        assert_eq!(of_amina, [aminas.id]);
+        assert_eq!(of_courier, [assigned.id]);
+        assert_eq!(pending, [aminas.id]);
+        assert_eq!(karims_pending, []);
+    }
+
+    pub async fn updating_an_order_needs_the_version_it_was_read_at<S: Store>(store: Arc<S>) {
+        let order = a_stored_order(&*store, UserId::new()).await;
+        let confirmed = moved(&order, OrderStatus::Confirmed);
+        let cancelled = moved(&order, OrderStatus::Cancelled);
+
+        let first = store.update_order(&confirmed, 0).await.unwrap();
+        let stale = store.update_order(&cancelled, 0).await.unwrap();
+
+        assert!(first);
+        assert!(!stale);
+        assert_eq!(store.order(order.id).await.unwrap(), Some(confirmed));
+    }
+
+    pub async fn updating_an_order_writes_only_the_workflow_fields<S: Store>(store: Arc<S>) {
+        let order = a_stored_order(&*store, UserId::new()).await;
+        let mut next = moved(&order, OrderStatus::Confirmed);
+        next.courier_id = Some(UserId::new());
+        let mut tampered = next.clone();
+        tampered.total_cents = 1;
+        tampered.delivery_code = DeliveryCode::parse("999999").unwrap();
+        tampered.lines.clear();
+
+        let updated = store.update_order(&tampered, 0).await.unwrap();
+
+        assert!(updated);
+        assert_eq!(store.order(order.id).await.unwrap(), Some(next));
+    }
+
+    pub async fn updating_an_unknown_order_fails<S: Store>(store: Arc<S>) {
+        let order = moved(&order_of(UserId::new()), OrderStatus::Confirmed);
+
+        let updated = store.update_order(&order, 0).await.unwrap();
+
+        assert!(!updated);
+        assert_eq!(store.order(order.id).await.unwrap(), None);
+    }
+
+    pub async fn of_sixteen_concurrent_updates_from_one_version_exactly_one_wins<S: Store>(
+        store: Arc<S>,
+    ) {
+        let order = a_stored_order(&*store, UserId::new()).await;
+        let contender = order.clone();
+
+        let outcomes = race(&store, 16, move |store, index| {
+            let mut next = moved(&contender, OrderStatus::Confirmed);
+            next.courier_id = Some(UserId::from_uuid(uuid::Uuid::from_u128(index as u128 + 1)));
+            async move { store.update_order(&next, 0).await.unwrap() }
+        })
+        .await;
+
+        let winners = outcomes.iter().filter(|won| **won).count();
+        assert_eq!(winners, 1, "{outcomes:?}");
+        let stored = store.order(order.id).await.unwrap().unwrap();
+        assert_eq!(stored.version, 1);
+        assert_eq!(stored.history.len(), 1);
     }
 }
 

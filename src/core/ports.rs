@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password,
-    PasswordHash, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges, Role,
-    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
-    TotpProvisioning, User, UserId,
+    AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, Order, OrderFilter,
+    OrderId, PageRequest, Password, PasswordHash, Product, ProductChanges, ProductFilter,
+    ProductId, ProfileChanges, Role, SealedTotpSecret, SecretDigest, Session, SessionId,
+    TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
 };
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
@@ -277,6 +277,34 @@ pub trait ProductStore: Send + Sync {
 
     /// Deletes the product; `true` if it existed.
     async fn delete_product(&self, id: ProductId) -> Result<bool, StoreError>;
+}
+
+/// Orders. After the insert only the workflow fields change (status, courier, history,
+/// `updated_at`, `version`), and only through `update_order`'s compare-and-set, so two
+/// concurrent changes of one order never both land.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Stores a new order with every field, its lines and history in their order.
+    async fn insert_order(&self, order: &Order) -> Result<(), StoreError>;
+
+    /// The order with this id, if any.
+    async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+
+    /// The orders `filter` admits, newest first (by id, descending), below `page.before`
+    /// when set, at most `page.fetch_limit()` of them.
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Order>, StoreError>;
+
+    /// Compare-and-set: if the stored order `order.id` is at `expected_version`, writes
+    /// `order`'s status, courier, history, `updated_at` and version (callers pass
+    /// `expected_version + 1`) and returns `true`; otherwise changes nothing and returns
+    /// `false` (absent, or changed since it was read). MUST be one atomic conditional write
+    /// with the version in its condition: of concurrent calls naming one version, exactly
+    /// one wins. The other fields are never rewritten.
+    async fn update_order(&self, order: &Order, expected_version: u64) -> Result<bool, StoreError>;
 }
 
 /// Authenticator-app enrolments and recovery codes: at most one enrolment per user, pending

@@ -1,6 +1,7 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod orders;
 mod products;
 
 mod second_factors;
@@ -13,8 +14,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, Product, ProductId,
-    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, Order, OrderId, PageRequest, Product,
+    ProductId, ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
@@ -42,6 +43,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     /// Ordered by id, so by creation time: lists walk it backwards.
     products: BTreeMap<ProductId, Product>,
+    /// Ordered by id, so by creation time, like products.
+    orders: BTreeMap<OrderId, Order>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
 }

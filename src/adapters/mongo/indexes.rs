@@ -85,6 +85,32 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
+    // Orders: a client's and a courier's lists, newest first, optionally by status; the
+    // managers' status filter. The unfiltered list walks `_id`.
+    create_one(
+        &store.orders,
+        doc! { "client_id": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("client_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        &store.orders,
+        doc! { "courier_id": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("courier_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        &store.orders,
+        doc! { "status": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("status_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
     // Expired records disappear on their own. Tokens are found by digest and challenges by
     // id, both `_id`, so they need no other index.
     create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;

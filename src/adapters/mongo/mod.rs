@@ -10,6 +10,7 @@
 
 mod challenges;
 mod indexes;
+mod orders;
 mod products;
 mod second_factors;
 mod sessions;
@@ -31,6 +32,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use orders::OrderDocument;
 use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
@@ -56,6 +58,7 @@ pub struct MongoStore {
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
     products: Collection<ProductDocument>,
+    orders: Collection<OrderDocument>,
     second_factors: Collection<SecondFactorsDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
@@ -107,6 +110,7 @@ impl MongoStore {
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
             products: database.collection(products::COLLECTION),
+            orders: database.collection(orders::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,

@@ -103,6 +103,31 @@ const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     ) STRICT;
 "#,
+    r#"
+    -- Orders. Lines and status history are JSON arrays: they are always read and written with
+    -- their order, never queried apart, and the workflow's compare-and-set stays one UPDATE
+    -- guarded by `version`. Lists filter by client or courier and walk ids newest first. No
+    -- foreign key to users: an order is a business record that outlives a deleted account.
+    CREATE TABLE orders (
+        id               TEXT    NOT NULL PRIMARY KEY,
+        client_id        TEXT    NOT NULL,
+        courier_id       TEXT,
+        status           TEXT    NOT NULL,
+        lines            TEXT    NOT NULL,
+        total_cents      INTEGER NOT NULL CHECK (total_cents >= 0),
+        currency         TEXT    NOT NULL,
+        delivery_address TEXT    NOT NULL,
+        note             TEXT,
+        delivery_code    TEXT    NOT NULL,
+        version          INTEGER NOT NULL CHECK (version >= 0),
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL,
+        history          TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX orders_client_id ON orders (client_id, id);
+    CREATE INDEX orders_courier_id ON orders (courier_id, id);
+    CREATE INDEX orders_status ON orders (status, id);
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

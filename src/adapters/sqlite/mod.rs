@@ -8,6 +8,7 @@
 mod challenges;
 mod columns;
 mod migrations;
+mod orders;
 mod pool;
 mod products;
 mod second_factors;

@@ -63,3 +63,7 @@ uuid_id!(
     /// Identifies a product of the catalogue.
     ProductId
 );
+uuid_id!(
+    /// Identifies an order.
+    OrderId
+);

@@ -5,6 +5,7 @@ mod email;
 mod ids;
 mod mail;
 mod one_time_token;
+mod order;
 mod page;
 mod password;
 mod product;
@@ -18,9 +19,13 @@ mod workflow;
 
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use email::{Email, EmailError};
-pub use ids::{ChallengeId, ProductId, SessionId, UserId};
+pub use ids::{ChallengeId, OrderId, ProductId, SessionId, UserId};
 pub use mail::{Mail, MailMessage};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
+pub use order::{
+    AmountOverflow, DeliveryAddress, DeliveryCode, DeliveryCodeError, MoveReason, Order,
+    OrderFilter, OrderLine, OrderNote, Quantity, QuantityError, StatusChange, total_of,
+};
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use product::{
