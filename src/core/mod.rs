@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod catalogue;
 pub mod model;
+pub mod orders;
 pub mod people;
 pub mod policy;
 pub mod ports;

@@ -19,6 +19,7 @@ use allomedia::core::auth::{
 use allomedia::core::catalogue::CatalogueService;
 use allomedia::core::model::Currency;
 use allomedia::core::model::{Mail, MailMessage};
+use allomedia::core::orders::{OrderPorts, OrderService};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
@@ -87,6 +88,7 @@ pub struct World {
     pub profile: ProfileService,
     pub people: UserAdministration,
     pub catalogue: CatalogueService,
+    pub orders: OrderService,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
@@ -139,8 +141,20 @@ impl World {
                 SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
         };
+        let orders = OrderService::new(
+            OrderPorts {
+                orders: Arc::new(store.clone()),
+                products: Arc::new(store.clone()),
+                users: Arc::new(store.clone()),
+                mailer: ports.mailer.clone(),
+                clock: shared_clock.clone(),
+                secrets: Arc::new(OsSecretGenerator),
+            },
+            Currency::parse("MAD").unwrap(),
+        );
         let auth = AuthService::new(ports, AuthPolicy::default());
         Self {
+            orders,
             people: UserAdministration::new(
                 Arc::new(store.clone()),
                 Arc::new(store.clone()),

@@ -4,7 +4,7 @@
 use thiserror::Error;
 use url::Url;
 
-use crate::core::model::{Mail, MailMessage};
+use crate::core::model::{Mail, MailMessage, OrderReceipt};
 
 /// The name people know the service by.
 const SERVICE_NAME: &str = "allomedia";
@@ -40,6 +40,7 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
             valid_minutes,
         } => login_code(&greeting, code, &minutes(*valid_minutes)),
         MailMessage::RecoveryCodeUsed { remaining } => recovery_code_used(&greeting, *remaining),
+        MailMessage::OrderReceipt(receipt) => order_receipt(&greeting, receipt),
     };
     Ok(RenderedMail {
         to: mail.to.as_str().to_owned(),
@@ -147,6 +148,64 @@ fn recovery_code_used(greeting: &str, remaining: u64) -> Parts {
          It will not work again. {left}</p>\n\
          <p>If it was not you, someone has your password and a recovery code: change your \
          password, create new recovery codes and sign out of every session now.</p>"
+    );
+    (subject, text, html)
+}
+
+/// Minor units as `123.45 MAD`: every currency the service reports has two decimals.
+fn amount(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
+}
+
+fn order_receipt(greeting: &str, receipt: &OrderReceipt) -> Parts {
+    let subject = format!("Your {SERVICE_NAME} order was delivered");
+    let delivered_at = receipt.delivered_at.format("%Y-%m-%d %H:%M UTC");
+    let lines: Vec<(String, String)> = receipt
+        .lines
+        .iter()
+        .map(|line| {
+            (
+                format!(
+                    "{} × {} at {}",
+                    line.quantity,
+                    line.name,
+                    amount(line.unit_price_cents, &receipt.currency)
+                ),
+                amount(line.line_total_cents, &receipt.currency),
+            )
+        })
+        .collect();
+    let total = amount(receipt.total_cents, &receipt.currency);
+    let text_lines: String = lines
+        .iter()
+        .map(|(what, cost)| format!("- {what}: {cost}\n"))
+        .collect();
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         Your order {order} was delivered on {delivered_at}. Here is your receipt.\n\
+         \n\
+         {text_lines}\
+         Total: {total}\n\
+         \n\
+         Thank you for ordering with {SERVICE_NAME}.\n",
+        order = receipt.order_id,
+    );
+    let html_lines: String = lines
+        .iter()
+        .map(|(what, cost)| format!("<li>{}: {}</li>", escape(what), escape(cost)))
+        .collect();
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>Your order {order} was delivered on {delivered_at}. Here is your receipt.</p>\n\
+         <ul>{html_lines}</ul>\n\
+         <p><strong>Total: {total}</strong></p>\n\
+         <p>Thank you for ordering with {SERVICE_NAME}.</p>",
+        greeting = escape(greeting),
+        order = escape(&receipt.order_id),
+        total = escape(&total),
     );
     (subject, text, html)
 }
@@ -410,6 +469,42 @@ mod tests {
         let rendered = render(&nameless, &url("https://example.com")).unwrap();
 
         assert!(rendered.text.starts_with("Hello,\n"));
+    }
+
+    #[test]
+    fn the_receipt_lists_each_line_and_the_total_and_escapes_product_names() {
+        let receipt = crate::core::model::OrderReceipt {
+            order_id: "0190c0de-0000-7000-8000-000000000001".to_owned(),
+            lines: vec![crate::core::model::ReceiptLine {
+                name: "Tajine <poulet>".to_owned(),
+                quantity: 2,
+                unit_price_cents: 4550,
+                line_total_cents: 9100,
+            }],
+            total_cents: 9100,
+            currency: "MAD".to_owned(),
+            delivered_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        };
+
+        let rendered = render(
+            &mail(MailMessage::OrderReceipt(receipt)),
+            &url("https://example.com"),
+        )
+        .unwrap();
+
+        assert_eq!(rendered.subject, "Your allomedia order was delivered");
+        assert!(
+            rendered
+                .text
+                .contains("- 2 × Tajine <poulet> at 45.50 MAD: 91.00 MAD")
+        );
+        assert!(rendered.text.contains("Total: 91.00 MAD"));
+        assert!(
+            rendered
+                .html
+                .contains("2 × Tajine &lt;poulet&gt; at 45.50 MAD: 91.00 MAD")
+        );
+        assert!(!rendered.html.contains("<poulet>"));
     }
 
     #[test]

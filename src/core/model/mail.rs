@@ -1,5 +1,7 @@
 //! Core layer: what the service tells people by mail. Adapters decide how it looks.
 
+use chrono::{DateTime, Utc};
+
 use super::Email;
 
 /// One mail to one person.
@@ -20,6 +22,26 @@ pub enum MailMessage {
     LoginCode { code: String, valid_minutes: i64 },
     /// One of the account's recovery codes was just used to sign in; how many are left.
     RecoveryCodeUsed { remaining: u64 },
+    /// An order reached the client: what they received and what it cost.
+    OrderReceipt(OrderReceipt),
+}
+
+/// The receipt of a delivered order, in the terms of the order (copied prices, its currency).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderReceipt {
+    pub order_id: String,
+    pub lines: Vec<ReceiptLine>,
+    pub total_cents: i64,
+    pub currency: String,
+    pub delivered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptLine {
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price_cents: i64,
+    pub line_total_cents: i64,
 }
 
 impl MailMessage {
@@ -30,6 +52,7 @@ impl MailMessage {
             MailMessage::RegistrationAttempt => "registration_attempt",
             MailMessage::LoginCode { .. } => "login_code",
             MailMessage::RecoveryCodeUsed { .. } => "recovery_code_used",
+            MailMessage::OrderReceipt(_) => "order_receipt",
         }
     }
 }

@@ -20,7 +20,7 @@ mod workflow;
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use email::{Email, EmailError};
 pub use ids::{ChallengeId, OrderId, ProductId, SessionId, UserId};
-pub use mail::{Mail, MailMessage};
+pub use mail::{Mail, MailMessage, OrderReceipt, ReceiptLine};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use order::{
     AmountOverflow, DeliveryAddress, DeliveryCode, DeliveryCodeError, MoveReason, Order,
