@@ -25,10 +25,11 @@ use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
 use crate::core::catalogue::CatalogueService;
 use crate::core::model::Currency;
+use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore, SecondFactorStore,
+    ChallengeStore, Clock, Mailer, OneTimeTokenStore, OrderStore, ProductStore, SecondFactorStore,
     SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
@@ -52,6 +53,7 @@ pub struct Stores {
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub products: Arc<dyn ProductStore>,
+    pub orders: Arc<dyn OrderStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub health: Arc<dyn StoreHealth>,
 }
@@ -64,6 +66,7 @@ impl Stores {
             + ChallengeStore
             + SessionStore
             + ProductStore
+            + OrderStore
             + SecondFactorStore
             + StoreHealth
             + 'static,
@@ -75,6 +78,7 @@ impl Stores {
             challenges: store.clone(),
             sessions: store.clone(),
             products: store.clone(),
+            orders: store.clone(),
             second_factors: store.clone(),
             health: store,
         }
@@ -244,7 +248,7 @@ async fn start_serving(
     let stores = Stores::open(&config.database).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let auth = auth_service(&config, &stores, mailer.clone(), clock.clone(), &metrics)?;
     let people = UserAdministration::new(
         stores.users.clone(),
         stores.sessions.clone(),
@@ -256,7 +260,18 @@ async fn start_serving(
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
         people,
-        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency),
+        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency.clone()),
+        orders: OrderService::new(
+            OrderPorts {
+                orders: stores.orders.clone(),
+                products: stores.products.clone(),
+                users: stores.users.clone(),
+                mailer,
+                clock: clock.clone(),
+                secrets: Arc::new(OsSecretGenerator),
+            },
+            currency,
+        ),
         health: stores.health.clone(),
         metrics,
         clock,

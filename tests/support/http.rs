@@ -20,6 +20,7 @@ pub fn services_of(world: &World) -> HttpServices {
         profile: world.profile.clone(),
         people: world.people.clone(),
         catalogue: world.catalogue.clone(),
+        orders: world.orders.clone(),
         health: Arc::new(world.store.clone()),
         metrics: world.metrics.clone(),
         clock: Arc::new(world.clock.clone()),

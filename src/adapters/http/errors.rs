@@ -12,6 +12,7 @@ use crate::core::auth::{
 };
 use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
+use crate::core::orders::OrderError;
 use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
 
@@ -131,6 +132,21 @@ impl From<ProductError> for ApiError {
             ProductError::Forbidden => ApiError::Forbidden,
             ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ProductError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        match error {
+            OrderError::NotFound => ApiError::NotFound,
+            OrderError::Forbidden => ApiError::Forbidden,
+            OrderError::InvalidTransition => ApiError::InvalidTransition,
+            OrderError::NotAssignable => ApiError::OrderNotAssignable,
+            OrderError::InvalidDeliveryCode => ApiError::InvalidDeliveryCode,
+            OrderError::Conflict => ApiError::Conflict,
+            OrderError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            OrderError::Unexpected(error) => fault(error),
         }
     }
 }

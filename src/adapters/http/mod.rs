@@ -14,6 +14,8 @@ mod me_dto;
 mod middleware;
 mod nullable;
 mod operations_api;
+mod orders_api;
+mod orders_dto;
 mod problem;
 mod products_api;
 mod products_dto;
@@ -45,6 +47,7 @@ use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
 use crate::core::catalogue::CatalogueService;
+use crate::core::orders::OrderService;
 use crate::core::people::UserAdministration;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
@@ -59,6 +62,7 @@ pub struct HttpServices {
     /// Managers' administration of accounts, and `DELETE /me`.
     pub people: UserAdministration,
     pub catalogue: CatalogueService,
+    pub orders: OrderService,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

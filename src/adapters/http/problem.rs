@@ -44,6 +44,10 @@ pub enum ProblemCode {
     TotpAlreadyEnabled,
     TotpNotEnabled,
     TotpNotSetUp,
+    InvalidTransition,
+    OrderNotAssignable,
+    InvalidDeliveryCode,
+    Conflict,
     InternalError,
     StoreUnavailable,
 }
@@ -136,6 +140,18 @@ pub enum ApiError {
     /// TOTP confirmation without a pending setup.
     #[error("no pending TOTP setup")]
     TotpNotSetUp,
+    /// The transition table has no such move from the order's current status.
+    #[error("invalid transition")]
+    InvalidTransition,
+    /// Couriers are assigned between confirmation and pick-up only.
+    #[error("order not assignable")]
+    OrderNotAssignable,
+    /// The delivery code offered does not match the order's.
+    #[error("invalid delivery code")]
+    InvalidDeliveryCode,
+    /// The resource changed between reading and writing (a concurrent change won).
+    #[error("conflict")]
+    Conflict,
     /// A fault of ours. Whoever creates it has logged the cause; the body never tells it.
     #[error("internal error")]
     Internal,
@@ -160,9 +176,13 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TotpAlreadyEnabled | ApiError::TotpNotEnabled | ApiError::TotpNotSetUp => {
-                StatusCode::CONFLICT
-            }
+            ApiError::TotpAlreadyEnabled
+            | ApiError::TotpNotEnabled
+            | ApiError::TotpNotSetUp
+            | ApiError::InvalidTransition
+            | ApiError::OrderNotAssignable
+            | ApiError::Conflict => StatusCode::CONFLICT,
+            ApiError::InvalidDeliveryCode => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts
             | ApiError::ResendTooSoon { .. }
             | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -194,6 +214,10 @@ impl ApiError {
             ApiError::TotpAlreadyEnabled => ProblemCode::TotpAlreadyEnabled,
             ApiError::TotpNotEnabled => ProblemCode::TotpNotEnabled,
             ApiError::TotpNotSetUp => ProblemCode::TotpNotSetUp,
+            ApiError::InvalidTransition => ProblemCode::InvalidTransition,
+            ApiError::OrderNotAssignable => ProblemCode::OrderNotAssignable,
+            ApiError::InvalidDeliveryCode => ProblemCode::InvalidDeliveryCode,
+            ApiError::Conflict => ProblemCode::Conflict,
             ApiError::Internal => ProblemCode::InternalError,
             ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
         }
@@ -222,6 +246,10 @@ impl ApiError {
             ApiError::TotpAlreadyEnabled => "Authenticator app already on",
             ApiError::TotpNotEnabled => "Authenticator app not on",
             ApiError::TotpNotSetUp => "No authenticator app setup pending",
+            ApiError::InvalidTransition => "Invalid transition",
+            ApiError::OrderNotAssignable => "Order not assignable",
+            ApiError::InvalidDeliveryCode => "Invalid delivery code",
+            ApiError::Conflict => "Conflict",
             ApiError::Internal => "Internal error",
             ApiError::StoreUnavailable => "Service unavailable",
         }
@@ -282,6 +310,19 @@ impl ApiError {
             }
             ApiError::TotpNotSetUp => {
                 "There is no setup to confirm; start with `POST /me/2fa/totp/setup`.".into()
+            }
+            ApiError::InvalidTransition => {
+                "The order cannot move to this status from its current one.".into()
+            }
+            ApiError::OrderNotAssignable => {
+                "Couriers are assigned between confirmation and pick-up only.".into()
+            }
+            ApiError::InvalidDeliveryCode => {
+                "This is not the order's delivery code; ask the client for it again.".into()
+            }
+            ApiError::Conflict => {
+                "The resource changed while this request was handled; read it again and retry."
+                    .into()
             }
             ApiError::Internal => "Something went wrong on our side; try again later.".into(),
             ApiError::StoreUnavailable => "The data store cannot be reached right now.".into(),

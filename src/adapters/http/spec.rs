@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
+use super::orders_api::OrdersApi;
 use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
 use super::users_api::UsersApi;
@@ -20,6 +21,7 @@ pub type Apis = (
     SecondFactorApi,
     UsersApi,
     ProductsApi,
+    OrdersApi,
     OperationsApi,
 );
 
@@ -31,6 +33,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             SecondFactorApi,
             UsersApi,
             ProductsApi,
+            OrdersApi,
             OperationsApi,
         ),
         "allomedia",

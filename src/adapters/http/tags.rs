@@ -12,6 +12,9 @@ pub enum ApiTags {
     Users,
     /// The catalogue: anyone browses it, managers edit it.
     Products,
+    /// Orders: clients place them, managers run the kitchen and assign couriers, couriers
+    /// deliver.
+    Orders,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }
