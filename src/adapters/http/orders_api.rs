@@ -20,6 +20,9 @@ use crate::core::orders::ListOrdersRequest;
 
 pub struct OrdersApi;
 
+// Orders travel boxed: an order is far larger than a problem, and every response enum would
+// otherwise be as large as its biggest variant.
+
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Orders")]
 impl OrdersApi {
     /// Place an order
@@ -34,7 +37,7 @@ impl OrdersApi {
         body: Json<PlaceOrderBody>,
     ) -> PlaceOrderResponse {
         match services.orders.place(principal, body.0.into()).await {
-            Ok(order) => PlaceOrderResponse::Created(Json(order.into())),
+            Ok(order) => PlaceOrderResponse::Created(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -81,7 +84,7 @@ impl OrdersApi {
             .get(principal, OrderId::from_uuid(id.0))
             .await
         {
-            Ok(order) => GetOrderResponse::Order(Json(order.into())),
+            Ok(order) => GetOrderResponse::Order(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -110,7 +113,7 @@ impl OrdersApi {
             .change_status(principal, id, body.0.into())
             .await
         {
-            Ok(order) => ChangeOrderStatusResponse::Order(Json(order.into())),
+            Ok(order) => ChangeOrderStatusResponse::Order(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -134,7 +137,7 @@ impl OrdersApi {
         let id = OrderId::from_uuid(id.0);
         let courier = UserId::from_uuid(body.0.courier_id);
         match services.orders.assign(principal, id, courier).await {
-            Ok(order) => AssignOrderResponse::Order(Json(order.into())),
+            Ok(order) => AssignOrderResponse::Order(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -145,7 +148,7 @@ impl OrdersApi {
 pub enum PlaceOrderResponse {
     /// The order as placed.
     #[oai(status = 201)]
-    Created(Json<OrderBody>),
+    Created(Json<Box<OrderBody>>),
     /// The body is not valid JSON, has a field of the wrong type or an unknown one, such as
     /// a price or a total (`malformed_request`).
     #[oai(status = 400)]
@@ -221,7 +224,7 @@ problem_variants!(ListOrdersResponse {
 pub enum GetOrderResponse {
     /// The order.
     #[oai(status = 200)]
-    Order(Json<OrderBody>),
+    Order(Json<Box<OrderBody>>),
     /// The id is not a UUID (`malformed_request`).
     #[oai(status = 400)]
     BadRequest(ApiError),
@@ -254,7 +257,7 @@ problem_variants!(GetOrderResponse {
 pub enum ChangeOrderStatusResponse {
     /// The order as it is now.
     #[oai(status = 200)]
-    Order(Json<OrderBody>),
+    Order(Json<Box<OrderBody>>),
     /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
     /// an unknown one (`malformed_request`).
     #[oai(status = 400)]
@@ -306,7 +309,7 @@ problem_variants!(ChangeOrderStatusResponse {
 pub enum AssignOrderResponse {
     /// The order as it is now.
     #[oai(status = 200)]
-    Order(Json<OrderBody>),
+    Order(Json<Box<OrderBody>>),
     /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
     /// an unknown one (`malformed_request`).
     #[oai(status = 400)]
