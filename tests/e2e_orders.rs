@@ -59,7 +59,9 @@ async fn spawn_app(database_url: &str) -> TestApp {
     })
     .unwrap();
     let mailer = Arc::new(CapturingMailer::default());
-    let running = app::start_with_mailer(config, mailer.clone()).await.unwrap();
+    let running = app::start_with_mailer(config, mailer.clone())
+        .await
+        .unwrap();
     TestApp {
         base: format!("http://{}", running.local_addr),
         running,

@@ -193,7 +193,11 @@ async fn another_client_and_an_unassigned_courier_see_nothing() {
         .api
         .get_as(&format!("/api/v1/orders/{id}"), &cast.courier.access)
         .await;
-    let others_list = cast.api.get_as("/api/v1/orders", &other.access).await.json();
+    let others_list = cast
+        .api
+        .get_as("/api/v1/orders", &other.access)
+        .await
+        .json();
     let couriers_list = cast
         .api
         .get_as("/api/v1/orders", &cast.courier.access)

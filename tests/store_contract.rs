@@ -14,10 +14,10 @@ use std::sync::Arc;
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, Currency, DeliveryAddress, DeliveryCode,
     Email, LoginChallenge, MoveReason, Name, OneTimeToken, Order, OrderFilter, OrderId, OrderLine,
-    OrderNote, OrderStatus, PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges,
-    ProductDescription, ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges,
-    Quantity, Role, SealedTotpSecret, SecretDigest, Session, SessionId, StatusChange, TokenPurpose,
-    TotpEnrolment, User, UserId, total_of,
+    OrderNote, OrderStatus, OrderTotals, PageRequest, PasswordHash, Phone, PlacedBetween,
+    PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductId, ProductName,
+    ProductSearch, ProfileChanges, Quantity, Role, SealedTotpSecret, SecretDigest, Session,
+    SessionId, StatusChange, TokenPurpose, TotpEnrolment, User, UserId, total_of,
 };
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
@@ -168,6 +168,9 @@ macro_rules! store_contract {
             updating_an_order_writes_only_the_workflow_fields,
             updating_an_unknown_order_fails,
             of_sixteen_concurrent_updates_from_one_version_exactly_one_wins,
+            order_totals_count_statuses_revenue_and_deliveries_per_courier,
+            order_totals_cover_only_orders_placed_within_the_period,
+            order_totals_of_no_orders_are_empty,
         ]);
     };
     (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
@@ -2227,6 +2230,101 @@ mod contract {
         let stored = store.order(order.id).await.unwrap().unwrap();
         assert_eq!(stored.version, 1);
         assert_eq!(stored.history.len(), 1);
+    }
+
+    /// `order` placed at `at`, in `status`, delivered by `courier` when given.
+    fn placed(at: DateTime<Utc>, status: OrderStatus, courier: Option<UserId>) -> Order {
+        Order {
+            created_at: at,
+            updated_at: at,
+            status,
+            courier_id: courier,
+            ..order_of(UserId::new())
+        }
+    }
+
+    fn sorted<T: Ord, N: Ord>(mut pairs: Vec<(T, N)>) -> Vec<(T, N)> {
+        pairs.sort();
+        pairs
+    }
+
+    fn status_counts(totals: &OrderTotals) -> Vec<(&'static str, u64)> {
+        sorted(
+            totals
+                .per_status
+                .iter()
+                .map(|(status, n)| (status.as_str(), *n))
+                .collect(),
+        )
+    }
+
+    pub async fn order_totals_count_statuses_revenue_and_deliveries_per_courier<S: Store>(
+        store: Arc<S>,
+    ) {
+        let (karim, omar) = (UserId::new(), UserId::new());
+        for order in [
+            placed(t0(), OrderStatus::Delivered, Some(karim)),
+            placed(t0(), OrderStatus::Delivered, Some(karim)),
+            placed(t0(), OrderStatus::Delivered, Some(omar)),
+            placed(t0(), OrderStatus::PickedUp, Some(omar)),
+            placed(t0(), OrderStatus::Pending, None),
+        ] {
+            store.insert_order(&order).await.unwrap();
+        }
+
+        let totals = store.order_totals(PlacedBetween::default()).await.unwrap();
+
+        assert_eq!(
+            status_counts(&totals),
+            [("delivered", 3), ("pending", 1), ("picked_up", 1)]
+        );
+        let each = order_of(UserId::new()).total_cents;
+        assert_eq!(
+            totals.delivered_revenue,
+            [(Currency::parse("MAD").unwrap(), 3 * each)]
+        );
+        assert_eq!(
+            sorted(totals.deliveries_per_courier),
+            sorted(vec![(karim, 2), (omar, 1)])
+        );
+    }
+
+    pub async fn order_totals_cover_only_orders_placed_within_the_period<S: Store>(store: Arc<S>) {
+        let (before, inside, at_the_end) = (
+            t0() - Duration::milliseconds(1),
+            t0() + Duration::hours(1),
+            t0() + Duration::days(1),
+        );
+        for at in [before, t0(), inside, at_the_end] {
+            store
+                .insert_order(&placed(at, OrderStatus::Pending, None))
+                .await
+                .unwrap();
+        }
+
+        let totals = store
+            .order_totals(PlacedBetween {
+                from: Some(t0()),
+                to: Some(at_the_end),
+            })
+            .await
+            .unwrap();
+        let from_only = store
+            .order_totals(PlacedBetween {
+                from: Some(t0()),
+                to: None,
+            })
+            .await
+            .unwrap();
+
+        assert_eq!(status_counts(&totals), [("pending", 2)]);
+        assert_eq!(status_counts(&from_only), [("pending", 3)]);
+    }
+
+    pub async fn order_totals_of_no_orders_are_empty<S: Store>(store: Arc<S>) {
+        let totals = store.order_totals(PlacedBetween::default()).await.unwrap();
+
+        assert_eq!(totals, OrderTotals::default());
     }
 }
 

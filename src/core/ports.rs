@@ -10,9 +10,9 @@ use thiserror::Error;
 
 use super::model::{
     AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, Order, OrderFilter,
-    OrderId, PageRequest, Password, PasswordHash, Product, ProductChanges, ProductFilter,
-    ProductId, ProfileChanges, Role, SealedTotpSecret, SecretDigest, Session, SessionId,
-    TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
+    OrderId, OrderTotals, PageRequest, Password, PasswordHash, PlacedBetween, Product,
+    ProductChanges, ProductFilter, ProductId, ProfileChanges, Role, SealedTotpSecret, SecretDigest,
+    Session, SessionId, TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
 };
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
@@ -305,6 +305,11 @@ pub trait OrderStore: Send + Sync {
     /// with the version in its condition: of concurrent calls naming one version, exactly
     /// one wins. The other fields are never rewritten.
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<bool, StoreError>;
+
+    /// Totals over the orders `period` admits (by `created_at`): the count per status, the
+    /// revenue of delivered orders per currency, the deliveries per courier. Computed by the
+    /// store (never by loading every order into the service); lists in any order.
+    async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError>;
 }
 
 /// Authenticator-app enrolments and recovery codes: at most one enrolment per user, pending

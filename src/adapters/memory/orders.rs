@@ -1,9 +1,13 @@
 //! Adapters layer (memory): orders behind `OrderStore`.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use super::{MemoryStore, duplicate};
-use crate::core::model::{Order, OrderFilter, OrderId, PageRequest};
+use crate::core::model::{
+    Order, OrderFilter, OrderId, OrderStatus, OrderTotals, PageRequest, PlacedBetween,
+};
 use crate::core::ports::{OrderStore, StoreError};
 
 #[async_trait]
@@ -54,5 +58,29 @@ impl OrderStore for MemoryStore {
         stored.updated_at = order.updated_at;
         stored.version = order.version;
         Ok(true)
+    }
+
+    async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError> {
+        let state = self.state()?;
+        let mut per_status = HashMap::new();
+        let mut revenue = HashMap::new();
+        let mut deliveries = HashMap::new();
+        for order in state.orders.values().filter(|order| period.admits(order)) {
+            *per_status.entry(order.status).or_insert(0u64) += 1;
+            if order.status == OrderStatus::Delivered {
+                let sum = revenue.entry(order.currency.clone()).or_insert(0i64);
+                *sum = sum
+                    .checked_add(order.total_cents)
+                    .ok_or_else(|| StoreError::new(anyhow::anyhow!("revenue overflows i64")))?;
+                if let Some(courier) = order.courier_id {
+                    *deliveries.entry(courier).or_insert(0u64) += 1;
+                }
+            }
+        }
+        Ok(OrderTotals {
+            per_status: per_status.into_iter().collect(),
+            delivered_revenue: revenue.into_iter().collect(),
+            deliveries_per_courier: deliveries.into_iter().collect(),
+        })
     }
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
-use mongodb::bson::{self, Document, doc};
+use mongodb::bson::{self, Bson, Document, doc};
 use serde::{Deserialize, Serialize};
 
 use super::values::{
@@ -13,7 +13,8 @@ use super::values::{
 use super::{MongoStore, run};
 use crate::core::model::{
     Currency, DeliveryAddress, DeliveryCode, MoveReason, Order, OrderFilter, OrderId, OrderLine,
-    OrderNote, PageRequest, PriceCents, ProductId, ProductName, Quantity, StatusChange, UserId,
+    OrderNote, OrderTotals, PageRequest, PlacedBetween, PriceCents, ProductId, ProductName,
+    Quantity, StatusChange, UserId,
 };
 use crate::core::ports::{OrderStore, StoreError};
 
@@ -199,6 +200,56 @@ fn list_filter(filter: &OrderFilter, page: PageRequest) -> Document {
     query
 }
 
+/// The `$match` stage of totals: orders placed within `period`.
+fn placed_within(period: PlacedBetween) -> Document {
+    let mut created_at = Document::new();
+    if let Some(from) = period.from {
+        created_at.insert("$gte", bson_time(from));
+    }
+    if let Some(to) = period.to {
+        created_at.insert("$lt", bson_time(to));
+    }
+    if created_at.is_empty() {
+        Document::new()
+    } else {
+        doc! { "created_at": created_at }
+    }
+}
+
+/// A `$sum` result: the server answers `int` or `long` depending on the magnitude.
+fn whole_number(field: &str, value: Option<&Bson>) -> anyhow::Result<i64> {
+    match value {
+        Some(Bson::Int32(n)) => Ok(i64::from(*n)),
+        Some(Bson::Int64(n)) => Ok(*n),
+        other => Err(anyhow::anyhow!(
+            "field `{field}`: {other:?} is not a whole number"
+        )),
+    }
+}
+
+/// The `{_id, n}` groups of one facet.
+fn groups<'a>(facets: &'a Document, facet: &str) -> anyhow::Result<Vec<(&'a Bson, i64)>> {
+    facets
+        .get_array(facet)
+        .with_context(|| format!("facet `{facet}`"))?
+        .iter()
+        .map(|group| {
+            let group = group
+                .as_document()
+                .with_context(|| format!("facet `{facet}`: a group is not a document"))?;
+            let key = group
+                .get("_id")
+                .with_context(|| format!("facet `{facet}`: a group has no `_id`"))?;
+            Ok((key, whole_number("n", group.get("n"))?))
+        })
+        .collect()
+}
+
+fn text_key<'a>(facet: &str, key: &'a Bson) -> anyhow::Result<&'a str> {
+    key.as_str()
+        .with_context(|| format!("facet `{facet}`: {key:?} is not text"))
+}
+
 #[async_trait]
 impl OrderStore for MongoStore {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
@@ -265,6 +316,65 @@ impl OrderStore for MongoStore {
                 )
                 .await?;
             Ok(result.modified_count == 1)
+        })
+        .await
+    }
+
+    async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError> {
+        run("totalling orders", async {
+            // One aggregation with three facets: the server reads the matching orders once,
+            // so the three totals describe the same orders.
+            let delivered = doc! { "$match": { "status": "delivered" } };
+            let pipeline = vec![
+                doc! { "$match": placed_within(period) },
+                doc! { "$facet": {
+                    "per_status": [
+                        { "$group": { "_id": "$status", "n": { "$sum": 1 } } },
+                    ],
+                    "revenue": [
+                        delivered.clone(),
+                        { "$group": { "_id": "$currency", "n": { "$sum": "$total_cents" } } },
+                    ],
+                    "couriers": [
+                        delivered,
+                        { "$match": { "courier_id": { "$ne": null } } },
+                        { "$group": { "_id": "$courier_id", "n": { "$sum": 1 } } },
+                    ],
+                } },
+            ];
+            let mut cursor = self.orders.aggregate(pipeline).await?;
+            let facets = if cursor.advance().await? {
+                cursor.deserialize_current()?
+            } else {
+                return Err(anyhow::anyhow!("the totals aggregation returned nothing"));
+            };
+            let per_status = groups(&facets, "per_status")?
+                .into_iter()
+                .map(|(key, n)| {
+                    let status = parsed_field("status", text_key("per_status", key)?, str::parse)?;
+                    Ok((status, u64::try_from(n)?))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let delivered_revenue = groups(&facets, "revenue")?
+                .into_iter()
+                .map(|(key, n)| {
+                    let currency =
+                        parsed_field("currency", text_key("revenue", key)?, Currency::parse)?;
+                    Ok((currency, n))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let deliveries_per_courier = groups(&facets, "couriers")?
+                .into_iter()
+                .map(|(key, n)| {
+                    let courier: bson::Uuid = bson::from_bson(key.clone())?;
+                    Ok((UserId::from_uuid(domain_uuid(courier)), u64::try_from(n)?))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            Ok(OrderTotals {
+                per_status,
+                delivered_revenue,
+                deliveries_per_courier,
+            })
         })
         .await
     }

@@ -12,7 +12,8 @@ use super::columns::{
 };
 use crate::core::model::{
     Currency, DeliveryAddress, DeliveryCode, MoveReason, Order, OrderFilter, OrderId, OrderLine,
-    OrderNote, PageRequest, PriceCents, ProductName, Quantity, StatusChange,
+    OrderNote, OrderTotals, PageRequest, PlacedBetween, PriceCents, ProductName, Quantity,
+    StatusChange,
 };
 use crate::core::ports::{OrderStore, StoreError};
 
@@ -247,6 +248,70 @@ impl OrderStore for SqliteStore {
                     ":version": version_column(order.version)?,
                 })?;
             Ok(updated == 1)
+        })
+        .await
+    }
+
+    async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError> {
+        let from = period.from.map(millis);
+        let to = period.to.map(millis);
+        self.run("totalling orders", move |connection| {
+            // One read transaction, so the three totals describe the same orders.
+            let transaction = connection.unchecked_transaction()?;
+            let period = named_params! { ":from": from, ":to": to };
+            const IN_PERIOD: &str =
+                "(:from IS NULL OR created_at >= :from) AND (:to IS NULL OR created_at < :to)";
+            let per_status = transaction
+                .prepare_cached(&format!(
+                    "SELECT status, COUNT(*) FROM orders WHERE {IN_PERIOD} GROUP BY status"
+                ))?
+                .query_map(period, |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .map(|row| {
+                    let (status, count) = row?;
+                    Ok((
+                        status.parse().map_err(|e: String| anyhow!(e))?,
+                        u64::try_from(count)?,
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let delivered_revenue = transaction
+                .prepare_cached(&format!(
+                    "SELECT currency, SUM(total_cents) FROM orders
+                     WHERE {IN_PERIOD} AND status = 'delivered' GROUP BY currency"
+                ))?
+                .query_map(period, |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .map(|row| {
+                    let (currency, sum) = row?;
+                    Ok((
+                        Currency::parse(&currency).map_err(|e| anyhow!("currency: {e}"))?,
+                        sum,
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let deliveries_per_courier = transaction
+                .prepare_cached(&format!(
+                    "SELECT courier_id, COUNT(*) FROM orders
+                     WHERE {IN_PERIOD} AND status = 'delivered' AND courier_id IS NOT NULL
+                     GROUP BY courier_id"
+                ))?
+                .query_map(period, |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .map(|row| {
+                    let (courier, count) = row?;
+                    Ok((courier.parse()?, u64::try_from(count)?))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            transaction.finish()?;
+            Ok(OrderTotals {
+                per_status,
+                delivered_revenue,
+                deliveries_per_courier,
+            })
         })
         .await
     }

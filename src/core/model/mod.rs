@@ -24,7 +24,8 @@ pub use mail::{Mail, MailMessage, OrderReceipt, ReceiptLine};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use order::{
     AmountOverflow, DeliveryAddress, DeliveryCode, DeliveryCodeError, MoveReason, Order,
-    OrderFilter, OrderLine, OrderNote, Quantity, QuantityError, StatusChange, total_of,
+    OrderFilter, OrderLine, OrderNote, OrderTotals, PlacedBetween, Quantity, QuantityError,
+    StatusChange, total_of,
 };
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};

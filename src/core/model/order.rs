@@ -219,6 +219,33 @@ impl OrderFilter {
     }
 }
 
+/// Which orders statistics cover: those placed from `from` (inclusive) until `to`
+/// (exclusive); an absent bound is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlacedBetween {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl PlacedBetween {
+    pub fn admits(&self, order: &Order) -> bool {
+        self.from.is_none_or(|from| order.created_at >= from)
+            && self.to.is_none_or(|to| order.created_at < to)
+    }
+}
+
+/// Totals over the orders of a period, as a store computes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderTotals {
+    /// How many orders are in each status; statuses without orders are absent.
+    pub per_status: Vec<(OrderStatus, u64)>,
+    /// The sum of delivered orders' totals, per currency (one unless the configured
+    /// currency changed).
+    pub delivered_revenue: Vec<(Currency, i64)>,
+    /// How many orders each courier delivered.
+    pub deliveries_per_courier: Vec<(UserId, u64)>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::ProductId;
 use super::profile::{TextError, clean_text};
 
 /// An ISO 4217 code: three upper-case ASCII letters (`MAD`, `EUR`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Currency(String);
 
 #[derive(Debug, Error, PartialEq, Eq)]
