@@ -8,8 +8,8 @@ use std::sync::Arc;
 use allomedia::core::auth::Principal;
 use allomedia::core::catalogue::CreateProductRequest;
 use allomedia::core::model::{
-    AccountStatus, Email, MailMessage, Name, OrderId, OrderStatus, PasswordHash, ProductId, Role,
-    SessionId, User, UserId,
+    AccountStatus, Currency, Email, MailMessage, Name, OrderId, OrderStatus, PasswordHash,
+    PlacedBetween, ProductId, Role, SessionId, User, UserId,
 };
 use allomedia::core::orders::{
     ListOrdersRequest, MoveOrderRequest, OrderError, OrderItemRequest, OrderView, PlaceOrderRequest,
@@ -591,4 +591,88 @@ async fn of_concurrent_moves_from_one_status_exactly_one_lands() {
         .unwrap();
     assert_eq!(seen.order.history.len(), 1);
     assert_eq!(seen.order.version, 1);
+}
+
+#[tokio::test]
+async fn managers_see_counts_per_status_revenue_and_deliveries_per_courier() {
+    let scene = scene().await;
+    scene.picked_up().await;
+    let code = scene.delivery_code().await;
+    scene
+        .moves(
+            scene.courier,
+            MoveOrderRequest {
+                delivery_code: Some(code),
+                ..to("delivered")
+            },
+        )
+        .await
+        .unwrap();
+
+    let stats = scene
+        .world
+        .orders
+        .stats(scene.manager, PlacedBetween::default())
+        .await
+        .unwrap();
+
+    let delivered = stats
+        .per_status
+        .iter()
+        .find(|(status, _)| *status == OrderStatus::Delivered);
+    assert_eq!(delivered, Some(&(OrderStatus::Delivered, 1)));
+    assert_eq!(stats.per_status.len(), OrderStatus::ALL.len());
+    assert_eq!(
+        stats.delivered_revenue,
+        [(Currency::parse("MAD").unwrap(), 10_200)]
+    );
+    assert_eq!(stats.deliveries_per_courier.len(), 1);
+    let courier = &stats.deliveries_per_courier[0];
+    assert_eq!(courier.courier_id, scene.courier.user_id);
+    assert_eq!(courier.name.as_deref(), Some("Amina Alaoui"));
+    assert_eq!(courier.deliveries, 1);
+}
+
+#[tokio::test]
+async fn stats_are_for_managers_over_a_period_that_ends_after_it_starts() {
+    let scene = scene().await;
+    let now = scene.world.clock.now();
+
+    let by_a_client = scene
+        .world
+        .orders
+        .stats(scene.client, PlacedBetween::default())
+        .await;
+    let backwards = scene
+        .world
+        .orders
+        .stats(
+            scene.manager,
+            PlacedBetween {
+                from: Some(now),
+                to: Some(now - Duration::days(1)),
+            },
+        )
+        .await
+        .unwrap_err();
+    let before_the_order = scene
+        .world
+        .orders
+        .stats(
+            scene.manager,
+            PlacedBetween {
+                from: None,
+                to: Some(now - Duration::days(1)),
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(matches!(by_a_client, Err(OrderError::Forbidden)));
+    assert_eq!(invalid_fields(backwards), ["from"]);
+    assert!(before_the_order.per_status.iter().all(|(_, n)| *n == 0));
+    assert_eq!(
+        before_the_order.delivered_revenue,
+        [(Currency::parse("MAD").unwrap(), 0)]
+    );
 }

@@ -340,3 +340,53 @@ async fn the_client_reads_the_code_after_pick_up_and_a_wrong_one_does_not_delive
     assert_eq!(right.json()["status"], "delivered");
     assert_eq!(right.json()["history"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn managers_read_stats_and_nobody_else_does() {
+    let cast = cast().await;
+    let id = cast.picked_up_order().await;
+    let code = cast
+        .api
+        .get_as(&format!("/api/v1/orders/{id}"), &cast.client.access)
+        .await
+        .json()["delivery_code"]
+        .clone();
+    cast.move_to(
+        &cast.courier,
+        &id,
+        json!({"status": "delivered", "delivery_code": code}),
+    )
+    .await;
+
+    let stats = cast.api.get_as("/api/v1/stats", &cast.manager.access).await;
+    let by_the_courier = cast.api.get_as("/api/v1/stats", &cast.courier.access).await;
+    let backwards = cast
+        .api
+        .get_as(
+            "/api/v1/stats?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z",
+            &cast.manager.access,
+        )
+        .await;
+    let not_a_time = cast
+        .api
+        .get_as("/api/v1/stats?from=yesterday", &cast.manager.access)
+        .await;
+
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    let stats = stats.json();
+    assert_eq!(
+        stats["orders_per_status"][5],
+        json!({"status": "delivered", "count": 1})
+    );
+    assert_eq!(
+        stats["revenue"],
+        json!([{"currency": "MAD", "total_cents": 9000}])
+    );
+    assert_eq!(
+        stats["deliveries_per_courier"],
+        json!([{"courier_id": cast.courier_id, "name": "Karim", "deliveries": 1}])
+    );
+    by_the_courier.assert_problem(403, "forbidden");
+    backwards.assert_problem(422, "validation_failed");
+    not_a_time.assert_problem(400, "malformed_request");
+}

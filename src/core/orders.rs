@@ -14,8 +14,8 @@ use super::auth::Principal;
 use super::model::{
     AccountStatus, Currency, DeliveryAddress, DeliveryCode, Mail, MailMessage, MoveReason,
     MoveRefusal, Order, OrderFilter, OrderId, OrderLine, OrderNote, OrderReceipt, OrderStatus,
-    Page, PageRequest, Party, ProductId, Quantity, ReceiptLine, Role, StatusChange, UserId,
-    ValidationErrors, decide, total_of,
+    Page, PageRequest, Party, PlacedBetween, ProductId, Quantity, ReceiptLine, Role, StatusChange,
+    UserId, ValidationErrors, decide, total_of,
 };
 use super::ports::{Clock, Mailer, OrderStore, ProductStore, SecretGenerator, UserStore};
 
@@ -51,6 +51,26 @@ pub struct MoveOrderRequest {
     pub status: String,
     pub reason: Option<String>,
     pub delivery_code: Option<String>,
+}
+
+/// Managers' figures over the orders placed in a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderStats {
+    pub period: PlacedBetween,
+    /// Every status, in workflow order, with its count (zero included).
+    pub per_status: Vec<(OrderStatus, u64)>,
+    /// Revenue of delivered orders per currency; the configured currency always appears.
+    pub delivered_revenue: Vec<(Currency, i64)>,
+    /// Couriers by deliveries, most first.
+    pub deliveries_per_courier: Vec<CourierDeliveries>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourierDeliveries {
+    pub courier_id: UserId,
+    /// `None` when the account was deleted since.
+    pub name: Option<String>,
+    pub deliveries: u64,
 }
 
 /// An order as one caller may see it: the delivery code only for the client who placed it,
@@ -348,6 +368,72 @@ impl OrderService {
         assigned.courier_id = Some(courier_id);
         let assigned = self.write(&order, assigned, self.ports.clock.now()).await?;
         Ok(view_for(actor, assigned))
+    }
+
+    /// Figures over the orders placed from `from` until `to`. Managers only.
+    pub async fn stats(
+        &self,
+        actor: Principal,
+        period: PlacedBetween,
+    ) -> Result<OrderStats, OrderError> {
+        if actor.role != Role::Manager {
+            return Err(OrderError::Forbidden);
+        }
+        if let (Some(from), Some(to)) = (period.from, period.to)
+            && from > to
+        {
+            let mut errors = ValidationErrors::new();
+            errors.add("from", "must not be after `to`");
+            return Err(OrderError::Invalid(errors));
+        }
+        let totals = self
+            .ports
+            .orders
+            .order_totals(period)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let per_status = OrderStatus::ALL
+            .into_iter()
+            .map(|status| {
+                let count = totals
+                    .per_status
+                    .iter()
+                    .find(|(counted, _)| *counted == status)
+                    .map_or(0, |(_, n)| *n);
+                (status, count)
+            })
+            .collect();
+        let mut delivered_revenue = totals.delivered_revenue;
+        if !delivered_revenue.iter().any(|(c, _)| *c == self.currency) {
+            delivered_revenue.push((self.currency.clone(), 0));
+        }
+        delivered_revenue.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        let mut deliveries_per_courier = Vec::with_capacity(totals.deliveries_per_courier.len());
+        for (courier_id, deliveries) in totals.deliveries_per_courier {
+            let name = self
+                .ports
+                .users
+                .user_by_id(courier_id)
+                .await
+                .map_err(anyhow::Error::from)?
+                .map(|user| user.name.as_str().to_owned());
+            deliveries_per_courier.push(CourierDeliveries {
+                courier_id,
+                name,
+                deliveries,
+            });
+        }
+        deliveries_per_courier.sort_by(|a, b| {
+            b.deliveries
+                .cmp(&a.deliveries)
+                .then(a.courier_id.cmp(&b.courier_id))
+        });
+        Ok(OrderStats {
+            period,
+            per_status,
+            delivered_revenue,
+            deliveries_per_courier,
+        })
     }
 
     /// Writes `next` over `read` if the order is still at `read`'s version, and returns it

@@ -25,6 +25,8 @@ mod second_factor_api;
 mod second_factor_dto;
 mod security;
 mod spec;
+mod stats_api;
+mod stats_dto;
 mod tags;
 mod text;
 mod users_api;

@@ -12,6 +12,7 @@ use super::operations_api::OperationsApi;
 use super::orders_api::OrdersApi;
 use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
+use super::stats_api::StatsApi;
 use super::users_api::UsersApi;
 
 /// Every API of the service, in the order of the document.
@@ -22,6 +23,7 @@ pub type Apis = (
     UsersApi,
     ProductsApi,
     OrdersApi,
+    StatsApi,
     OperationsApi,
 );
 
@@ -34,6 +36,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             UsersApi,
             ProductsApi,
             OrdersApi,
+            StatsApi,
             OperationsApi,
         ),
         "allomedia",

@@ -15,6 +15,8 @@ pub enum ApiTags {
     /// Orders: clients place them, managers run the kitchen and assign couriers, couriers
     /// deliver.
     Orders,
+    /// Managers' figures over orders.
+    Stats,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }
