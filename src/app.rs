@@ -24,7 +24,8 @@ use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore,
+    StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -46,13 +47,20 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
 impl Stores {
     fn from_adapter<S>(store: S) -> Self
     where
-        S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static,
+        S: UserStore
+            + OneTimeTokenStore
+            + ChallengeStore
+            + SessionStore
+            + AttemptThrottleStore
+            + StoreHealth
+            + 'static,
     {
         let store = Arc::new(store);
         Self {
@@ -60,6 +68,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            throttles: store.clone(),
             health: store,
         }
     }
@@ -136,6 +145,7 @@ pub fn auth_service(
         tokens: stores.tokens.clone(),
         challenges: stores.challenges.clone(),
         sessions: stores.sessions.clone(),
+        throttles: stores.throttles.clone(),
         mailer,
         clock,
         secrets: Arc::new(OsSecretGenerator),

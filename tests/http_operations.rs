@@ -82,6 +82,7 @@ fn services_with_broken_users(world: &World) -> HttpServices {
         tokens: Arc::new(world.store.clone()),
         challenges: Arc::new(world.store.clone()),
         sessions: Arc::new(world.store.clone()),
+        throttles: Arc::new(world.store.clone()),
         mailer: world.mailer.clone(),
         clock: clock.clone(),
         secrets: Arc::new(OsSecretGenerator),

@@ -16,9 +16,10 @@ use allomedia::core::model::{
     PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId, TokenPurpose,
     User, UserId,
 };
+use allomedia::core::policy::LockoutRule;
 use allomedia::core::ports::{
-    AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
-    SessionStore, StoreHealth, UserStore,
+    AttemptOutcome, AttemptThrottleStore, ChallengeStore, InsertUserError, OneTimeTokenStore,
+    ReplaceCodeOutcome, ReserveOutcome, SessionStore, StoreHealth, UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -26,12 +27,24 @@ use tokio::task::JoinSet;
 
 /// Everything a store adapter implements.
 trait Store:
-    UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static
+    UserStore
+    + OneTimeTokenStore
+    + ChallengeStore
+    + SessionStore
+    + AttemptThrottleStore
+    + StoreHealth
+    + 'static
 {
 }
 
 impl<S> Store for S where
-    S: UserStore + OneTimeTokenStore + ChallengeStore + SessionStore + StoreHealth + 'static
+    S: UserStore
+        + OneTimeTokenStore
+        + ChallengeStore
+        + SessionStore
+        + AttemptThrottleStore
+        + StoreHealth
+        + 'static
 {
 }
 
@@ -104,6 +117,13 @@ macro_rules! store_contract {
             revoking_a_session_succeeds_once,
             revoking_an_unknown_session_fails,
             revoking_a_users_sessions_counts_them_and_spares_other_users,
+            attempts_are_reserved_until_the_limit_locks_the_key,
+            a_locked_key_reports_when_its_lock_ends_and_counts_nothing,
+            each_attempt_after_a_lock_locks_again_for_twice_as_long_up_to_the_cap,
+            clearing_a_key_lets_it_start_afresh,
+            a_key_left_alone_long_enough_is_forgotten,
+            keys_are_throttled_independently,
+            of_two_hundred_concurrent_reservations_exactly_the_limit_are_reserved,
             a_working_store_answers_the_ping,
         ]);
     };
@@ -1033,6 +1053,179 @@ mod contract {
             store.session(omars_session.id).await.unwrap(),
             Some(omars_session)
         );
+    }
+
+    // --- AttemptThrottleStore ----------------------------------------------------------------
+
+    fn a_rule() -> LockoutRule {
+        LockoutRule {
+            max_attempts: 3,
+            first_lock: Duration::minutes(1),
+            max_lock: Duration::minutes(5),
+            forget_after: Duration::hours(24),
+        }
+    }
+
+    fn a_key(byte: u8) -> SecretDigest {
+        SecretDigest::from_bytes([byte; 32])
+    }
+
+    async fn reserve_times<S: Store>(
+        store: &S,
+        key: &SecretDigest,
+        times: usize,
+        now: DateTime<Utc>,
+    ) -> Vec<ReserveOutcome> {
+        let mut outcomes = Vec::new();
+        for _ in 0..times {
+            outcomes.push(store.reserve_attempt(key, &a_rule(), now).await.unwrap());
+        }
+        outcomes
+    }
+
+    pub async fn attempts_are_reserved_until_the_limit_locks_the_key<S: Store>(store: Arc<S>) {
+        let key = a_key(1);
+
+        let outcomes = reserve_times(&*store, &key, 4, t0()).await;
+
+        assert_eq!(
+            outcomes,
+            vec![
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Locked {
+                    until: t0() + Duration::minutes(1)
+                },
+            ]
+        );
+    }
+
+    pub async fn a_locked_key_reports_when_its_lock_ends_and_counts_nothing<S: Store>(
+        store: Arc<S>,
+    ) {
+        let key = a_key(2);
+        reserve_times(&*store, &key, 3, t0()).await;
+        let lock_end = t0() + Duration::minutes(1);
+
+        let during = reserve_times(&*store, &key, 5, t0() + Duration::seconds(59)).await;
+        let after = store.reserve_attempt(&key, &a_rule(), lock_end).await;
+
+        assert!(
+            during
+                .iter()
+                .all(|outcome| *outcome == ReserveOutcome::Locked { until: lock_end }),
+            "{during:?}"
+        );
+        // Locked attempts were not counted: the lock after this one is the second (2 min).
+        assert_eq!(after.unwrap(), ReserveOutcome::Reserved);
+        assert_eq!(
+            store
+                .reserve_attempt(&key, &a_rule(), lock_end)
+                .await
+                .unwrap(),
+            ReserveOutcome::Locked {
+                until: lock_end + Duration::minutes(2)
+            }
+        );
+    }
+
+    pub async fn each_attempt_after_a_lock_locks_again_for_twice_as_long_up_to_the_cap<S: Store>(
+        store: Arc<S>,
+    ) {
+        let key = a_key(3);
+        reserve_times(&*store, &key, 3, t0()).await;
+        let mut now = t0();
+        let mut locks = Vec::new();
+
+        for _ in 0..4 {
+            let ReserveOutcome::Locked { until } =
+                store.reserve_attempt(&key, &a_rule(), now).await.unwrap()
+            else {
+                panic!("the key should be locked at {now}");
+            };
+            locks.push((until - now).num_minutes());
+            now = until;
+            let judged = store.reserve_attempt(&key, &a_rule(), now).await.unwrap();
+            assert_eq!(judged, ReserveOutcome::Reserved, "at {now}");
+        }
+
+        assert_eq!(locks, vec![1, 2, 4, 5]);
+    }
+
+    pub async fn clearing_a_key_lets_it_start_afresh<S: Store>(store: Arc<S>) {
+        let key = a_key(4);
+        reserve_times(&*store, &key, 3, t0()).await;
+
+        store.clear_attempts(&key).await.unwrap();
+        let outcomes = reserve_times(&*store, &key, 4, t0()).await;
+
+        assert_eq!(&outcomes[..3], &[ReserveOutcome::Reserved; 3]);
+        assert_eq!(
+            outcomes[3],
+            ReserveOutcome::Locked {
+                until: t0() + Duration::minutes(1)
+            },
+            "the back-off starts again from the first lock"
+        );
+    }
+
+    pub async fn a_key_left_alone_long_enough_is_forgotten<S: Store>(store: Arc<S>) {
+        let key = a_key(5);
+        reserve_times(&*store, &key, 2, t0()).await;
+        let just_before = t0() + Duration::hours(24) - Duration::milliseconds(1);
+
+        let remembered = reserve_times(&*store, &key, 2, just_before).await;
+        let afresh = reserve_times(&*store, &key, 3, just_before + Duration::hours(24)).await;
+
+        assert_eq!(
+            remembered,
+            vec![
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Locked {
+                    until: just_before + Duration::minutes(1)
+                },
+            ],
+            "the attempts of a day ago still counted"
+        );
+        assert_eq!(afresh, vec![ReserveOutcome::Reserved; 3]);
+    }
+
+    pub async fn keys_are_throttled_independently<S: Store>(store: Arc<S>) {
+        let (locked, other) = (a_key(6), a_key(7));
+        reserve_times(&*store, &locked, 3, t0()).await;
+
+        let outcome = store.reserve_attempt(&other, &a_rule(), t0()).await;
+
+        assert_eq!(outcome.unwrap(), ReserveOutcome::Reserved);
+        store.clear_attempts(&other).await.unwrap();
+        assert!(matches!(
+            store
+                .reserve_attempt(&locked, &a_rule(), t0())
+                .await
+                .unwrap(),
+            ReserveOutcome::Locked { .. }
+        ));
+    }
+
+    pub async fn of_two_hundred_concurrent_reservations_exactly_the_limit_are_reserved<S: Store>(
+        store: Arc<S>,
+    ) {
+        let rule = LockoutRule {
+            max_attempts: 10,
+            ..a_rule()
+        };
+
+        let outcomes = race(&store, 200, move |store, _| async move {
+            store.reserve_attempt(&a_key(8), &rule, t0()).await.unwrap()
+        })
+        .await;
+
+        let reserved = outcomes
+            .iter()
+            .filter(|outcome| **outcome == ReserveOutcome::Reserved)
+            .count();
+        assert_eq!(reserved, 10, "{outcomes:?}");
     }
 
     // --- StoreHealth -------------------------------------------------------------------------

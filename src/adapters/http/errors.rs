@@ -49,6 +49,11 @@ impl From<LoginError> for ApiError {
             LoginError::EmailNotVerified => ApiError::EmailNotVerified,
             LoginError::PendingApproval => ApiError::AccountPendingApproval,
             LoginError::Suspended => ApiError::AccountSuspended,
+            LoginError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             LoginError::Unexpected(error) => fault(error),
         }
     }
@@ -59,6 +64,11 @@ impl From<VerifyCodeError> for ApiError {
         match error {
             VerifyCodeError::InvalidCode => ApiError::InvalidCode,
             VerifyCodeError::TooManyAttempts => ApiError::TooManyAttempts,
+            VerifyCodeError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
             VerifyCodeError::Unexpected(error) => fault(error),
         }
     }

@@ -37,6 +37,8 @@ pub enum ProblemCode {
     PayloadTooLarge,
     ValidationFailed,
     TooManyAttempts,
+    LoginThrottled,
+    SecondFactorThrottled,
     ResendTooSoon,
     RateLimited,
     InternalError,
@@ -112,6 +114,12 @@ pub enum ApiError {
     /// A login challenge has used all its attempts.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many wrong passwords for this account lately; even the right one waits.
+    #[error("login throttled")]
+    LoginThrottled { retry_after_seconds: u64 },
+    /// Too many wrong second-factor codes for this account lately, across its logins.
+    #[error("second factor throttled")]
+    SecondFactorThrottled { retry_after_seconds: u64 },
     #[error("a code was sent recently")]
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("rate limited")]
@@ -139,6 +147,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts
+            | ApiError::LoginThrottled { .. }
+            | ApiError::SecondFactorThrottled { .. }
             | ApiError::ResendTooSoon { .. }
             | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -162,6 +172,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
             ApiError::ValidationFailed(_) => ProblemCode::ValidationFailed,
             ApiError::TooManyAttempts => ProblemCode::TooManyAttempts,
+            ApiError::LoginThrottled { .. } => ProblemCode::LoginThrottled,
+            ApiError::SecondFactorThrottled { .. } => ProblemCode::SecondFactorThrottled,
             ApiError::ResendTooSoon { .. } => ProblemCode::ResendTooSoon,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
             ApiError::Internal => ProblemCode::InternalError,
@@ -185,6 +197,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::ValidationFailed(_) => "Validation failed",
             ApiError::TooManyAttempts => "Too many attempts",
+            ApiError::LoginThrottled { .. } => "Too many failed sign-ins",
+            ApiError::SecondFactorThrottled { .. } => "Too many wrong codes",
             ApiError::ResendTooSoon { .. } => "Code sent recently",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::Internal => "Internal error",
@@ -229,6 +243,12 @@ impl ApiError {
             ApiError::TooManyAttempts => {
                 "This login has used all its attempts; sign in again with your password.".into()
             }
+            ApiError::LoginThrottled { .. } => {
+                "Too many wrong passwords for this account; wait `Retry-After` seconds.".into()
+            }
+            ApiError::SecondFactorThrottled { .. } => {
+                "Too many wrong codes for this account; wait `Retry-After` seconds.".into()
+            }
             ApiError::ResendTooSoon { .. } => {
                 "A code was sent moments ago; wait before asking for another one.".into()
             }
@@ -248,6 +268,12 @@ impl ApiError {
                 retry_after_seconds,
             }
             | ApiError::RateLimited {
+                retry_after_seconds,
+            }
+            | ApiError::LoginThrottled {
+                retry_after_seconds,
+            }
+            | ApiError::SecondFactorThrottled {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             ApiError::TooManyAttempts => Some(0),

@@ -12,9 +12,10 @@ use crate::core::model::{
     ChallengeId, Email, LoginChallenge, OneTimeToken, ProfileChanges, SecretDigest, Session,
     SessionId, TokenPurpose, User, UserId,
 };
+use crate::core::policy::LockoutRule;
 use crate::core::ports::{
-    AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
-    SessionStore, StoreError, StoreHealth, UserStore,
+    AttemptOutcome, AttemptThrottleStore, ChallengeStore, InsertUserError, OneTimeTokenStore,
+    ReplaceCodeOutcome, ReserveOutcome, SessionStore, StoreError, StoreHealth, UserStore,
 };
 
 /// All stores in one struct. Clones share the same data.
@@ -35,6 +36,15 @@ struct State {
     tokens: HashMap<[u8; 32], StoredToken>,
     challenges: HashMap<ChallengeId, LoginChallenge>,
     sessions: HashMap<SessionId, Session>,
+    throttles: HashMap<[u8; 32], Throttle>,
+}
+
+/// The record of one throttle key (see `AttemptThrottleStore`).
+struct Throttle {
+    attempts: u32,
+    locked_until: Option<DateTime<Utc>>,
+    next_lock: Duration,
+    forgotten_at: DateTime<Utc>,
 }
 
 struct StoredToken {
@@ -304,6 +314,43 @@ impl SessionStore for MemoryStore {
             }
         }
         Ok(revoked)
+    }
+}
+
+#[async_trait]
+impl AttemptThrottleStore for MemoryStore {
+    async fn reserve_attempt(
+        &self,
+        key: &SecretDigest,
+        rule: &LockoutRule,
+        now: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError> {
+        let mut state = self.state()?;
+        let fresh = || Throttle {
+            attempts: 0,
+            locked_until: None,
+            next_lock: rule.first_lock,
+            forgotten_at: now,
+        };
+        let throttle = state.throttles.entry(*key.as_bytes()).or_insert_with(fresh);
+        if throttle.forgotten_at <= now {
+            *throttle = fresh();
+        }
+        if let Some(until) = throttle.locked_until.filter(|until| now < *until) {
+            return Ok(ReserveOutcome::Locked { until });
+        }
+        throttle.attempts = throttle.attempts.saturating_add(1);
+        throttle.forgotten_at = now + rule.forget_after;
+        if throttle.attempts >= rule.max_attempts {
+            throttle.locked_until = Some(now + throttle.next_lock);
+            throttle.next_lock = (throttle.next_lock * 2).min(rule.max_lock);
+        }
+        Ok(ReserveOutcome::Reserved)
+    }
+
+    async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError> {
+        self.state()?.throttles.remove(key.as_bytes());
+        Ok(())
     }
 }
 

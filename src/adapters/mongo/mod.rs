@@ -10,6 +10,7 @@
 mod challenges;
 mod indexes;
 mod sessions;
+mod throttles;
 mod tokens;
 mod users;
 mod values;
@@ -28,6 +29,7 @@ use mongodb::{Client, Collection, Database};
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
 use sessions::SessionDocument;
+use throttles::ThrottleDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
 
@@ -49,6 +51,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    throttles: Collection<ThrottleDocument>,
 }
 
 impl MongoStore {
@@ -96,6 +99,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            throttles: database.collection(throttles::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

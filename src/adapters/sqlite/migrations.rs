@@ -11,7 +11,8 @@ use rusqlite::{Connection, TransactionBehavior};
 /// tables refuse values of the wrong type, so a bug cannot store a time as text. Child tables
 /// index `user_id`: sessions are listed and revoked by user, and the foreign keys' cascades
 /// would otherwise scan the whole table for each deleted user.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id                TEXT    NOT NULL PRIMARY KEY,
         name              TEXT    NOT NULL,
@@ -62,7 +63,20 @@ const MIGRATIONS: &[&str] = &[r#"
         client_user_agent  TEXT
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
-"#];
+"#,
+    r#"
+    -- Failure counters of `AttemptThrottleStore`, keyed by a keyed digest (no email in clear).
+    -- Unknown emails get rows too, which is the point; `forgotten_at` lets them be purged.
+    CREATE TABLE attempt_throttles (
+        key          BLOB    NOT NULL PRIMARY KEY CHECK (length(key) = 32),
+        attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+        locked_until INTEGER,
+        next_lock_ms INTEGER NOT NULL CHECK (next_lock_ms >= 0),
+        forgotten_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX attempt_throttles_forgotten_at ON attempt_throttles (forgotten_at);
+"#,
+];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
 /// bump. `BEGIN IMMEDIATE` takes the write lock before reading the version, so two processes

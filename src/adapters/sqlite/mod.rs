@@ -10,6 +10,7 @@ mod columns;
 mod migrations;
 mod pool;
 mod sessions;
+mod throttles;
 mod tokens;
 mod users;
 

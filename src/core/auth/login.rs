@@ -41,6 +41,9 @@ pub enum LoginError {
     PendingApproval,
     #[error("account suspended")]
     Suspended,
+    /// Too many wrong passwords for this email lately; nothing was judged.
+    #[error("login throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -62,6 +65,9 @@ pub enum VerifyCodeError {
     /// The challenge has used all its attempts; the user must log in again.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many wrong codes for this account lately, across its challenges; nothing was judged.
+    #[error("second factor throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -82,7 +88,17 @@ impl AuthService {
     /// challenge and mails its code. Unknown emails cost a full hash verification too, so
     /// neither the answer nor its timing says whether an account exists; account-state
     /// errors come only after a correct password.
+    ///
+    /// Each attempt is reserved in the per-email throttle before the hash is verified, so
+    /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
+    /// the right password — without verifying anything. A right password clears the count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginChallengeView, LoginError> {
+        let throttle_key = self.password_throttle_key(&request.email);
+        if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
+            return Err(LoginError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let user = match Email::parse(&request.email) {
             Ok(email) => self
                 .ports
@@ -110,6 +126,7 @@ impl AuthService {
             Some(user) if matches && !candidate.is_empty() => user,
             _ => return Err(LoginError::InvalidCredentials),
         };
+        self.clear_throttle(&throttle_key).await?;
         ensure_may_sign_in(&user)?;
         self.open_challenge(&user).await
     }
@@ -165,6 +182,14 @@ impl AuthService {
             AttemptOutcome::Exhausted => return Err(VerifyCodeError::TooManyAttempts),
             AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
         };
+        if let Err(throttled) = self
+            .reserve_second_factor_attempt(challenge.user_id)
+            .await?
+        {
+            return Err(VerifyCodeError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let method_offered = matches!(request.method.as_deref(), None | Some("email"));
         let submitted = self
             .ports
@@ -173,6 +198,8 @@ impl AuthService {
         if !method_offered || submitted != challenge.code_digest {
             return Err(VerifyCodeError::InvalidCode);
         }
+        self.clear_throttle(&self.second_factor_throttle_key(challenge.user_id))
+            .await?;
         let won = self
             .ports
             .challenges

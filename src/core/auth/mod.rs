@@ -4,14 +4,15 @@
 mod login;
 mod registration;
 mod sessions;
+mod throttle;
 
 use std::sync::Arc;
 
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
-    SecretDigester, SecretGenerator, SessionStore, UserStore,
+    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore,
+    PasswordHashing, SecretDigester, SecretGenerator, SessionStore, UserStore,
 };
 
 pub use login::{
@@ -20,6 +21,7 @@ pub use login::{
 };
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
+pub use throttle::Throttled;
 
 /// Everything the account use cases need from the world.
 #[derive(Clone)]
@@ -28,6 +30,7 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretGenerator>,
