@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
-    PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId, TokenPurpose,
-    User, UserId,
+    PageRequest, PasswordHash, Phone, ProfileChanges, Role, SecretDigest, Session, SessionId,
+    TokenPurpose, User, UserId,
 };
 use allomedia::core::policy::LockoutRule;
 use allomedia::core::ports::{
@@ -117,6 +117,9 @@ macro_rules! store_contract {
             revoking_a_session_succeeds_once,
             revoking_an_unknown_session_fails,
             revoking_a_users_sessions_counts_them_and_spares_other_users,
+            revoking_a_users_other_sessions_keeps_the_one_named,
+            a_users_live_sessions_are_listed_newest_first_without_others,
+            a_users_live_sessions_are_paged_by_id,
             attempts_are_reserved_until_the_limit_locks_the_key,
             a_locked_key_reports_when_its_lock_ends_and_counts_nothing,
             each_attempt_after_a_lock_locks_again_for_twice_as_long_up_to_the_cap,
@@ -1052,6 +1055,83 @@ mod contract {
         assert_eq!(
             store.session(omars_session.id).await.unwrap(),
             Some(omars_session)
+        );
+    }
+
+    pub async fn revoking_a_users_other_sessions_keeps_the_one_named<S: Store>(store: Arc<S>) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let current = a_stored_session(&*store, &amina).await;
+        let laptop = a_stored_session(&*store, &amina).await;
+        let phone = a_stored_session(&*store, &amina).await;
+        let omars_session = a_stored_session(&*store, &omar).await;
+        let now = t0() + Duration::hours(1);
+
+        let revoked = store
+            .revoke_other_user_sessions(amina.id, current.id, now)
+            .await
+            .unwrap();
+
+        assert_eq!(revoked, 2);
+        let revoked_at = |id| {
+            let store = Arc::clone(&store);
+            async move { store.session(id).await.unwrap().unwrap().revoked_at }
+        };
+        assert_eq!(revoked_at(current.id).await, None);
+        assert_eq!(revoked_at(laptop.id).await, Some(now));
+        assert_eq!(revoked_at(phone.id).await, Some(now));
+        assert_eq!(revoked_at(omars_session.id).await, None);
+    }
+
+    pub async fn a_users_live_sessions_are_listed_newest_first_without_others<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let oldest = a_stored_session(&*store, &amina).await;
+        let revoked = a_stored_session(&*store, &amina).await;
+        store.revoke_session(revoked.id, t0()).await.unwrap();
+        let expired = Session {
+            expires_at: t0() + Duration::minutes(30),
+            ..session_for(&amina)
+        };
+        store.insert_session(&expired).await.unwrap();
+        a_stored_session(&*store, &omar).await;
+        let newest = a_stored_session(&*store, &amina).await;
+
+        let listed = store
+            .live_user_sessions(
+                amina.id,
+                t0() + Duration::minutes(30),
+                PageRequest::first(20),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(listed, vec![newest, oldest]);
+    }
+
+    pub async fn a_users_live_sessions_are_paged_by_id<S: Store>(store: Arc<S>) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let mut sessions = Vec::new();
+        for _ in 0..5 {
+            sessions.push(a_stored_session(&*store, &amina).await);
+        }
+        sessions.reverse();
+        let page = PageRequest {
+            limit: 2,
+            before: Some(sessions[1].id.as_uuid()),
+        };
+
+        let listed = store
+            .live_user_sessions(amina.id, t0(), page)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            listed,
+            sessions[2..5].to_vec(),
+            "fetch_limit is one more than the page"
         );
     }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, Password, PasswordHash, ProfileChanges,
-    SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password, PasswordHash,
+    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use super::policy::LockoutRule;
 
@@ -207,6 +207,25 @@ pub trait SessionStore: Send + Sync {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Revokes every unrevoked session of the user except `keep`, in one operation; how many
+    /// it revoked (a password change ends the other devices, not the one making it).
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// The user's live sessions — not revoked, `now` before their expiry — with an id below
+    /// `page.before` (all when `None`), newest first (ids are UUID v7), at most
+    /// `page.fetch_limit()` of them.
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError>;
 }
 
 /// Whether the store answers, for the readiness probe.

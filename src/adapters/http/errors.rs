@@ -6,8 +6,8 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, LoginError, RefreshError, RegisterError, ResendCodeError, VerifyCodeError,
-    VerifyEmailError,
+    AuthenticateError, EndSessionError, LoginError, RefreshError, RegisterError, ResendCodeError,
+    VerifyCodeError, VerifyEmailError,
 };
 use crate::core::profile::ProfileError;
 
@@ -103,6 +103,15 @@ impl From<AuthenticateError> for ApiError {
         match error {
             AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
             AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<EndSessionError> for ApiError {
+    fn from(error: EndSessionError) -> Self {
+        match error {
+            EndSessionError::NotFound => ApiError::NotFound,
+            EndSessionError::Unexpected(error) => fault(error),
         }
     }
 }

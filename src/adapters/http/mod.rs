@@ -18,6 +18,8 @@ mod problem;
 mod rate_limiter;
 mod routes;
 mod security;
+mod sessions_api;
+mod sessions_dto;
 mod spec;
 mod tags;
 mod text;

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, ProfileChanges, SecretDigest, Session,
-    SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, ProfileChanges, SecretDigest,
+    Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::policy::LockoutRule;
 use crate::core::ports::{
@@ -314,6 +314,45 @@ impl SessionStore for MemoryStore {
             }
         }
         Ok(revoked)
+    }
+
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut revoked = 0;
+        for session in state.sessions.values_mut() {
+            if session.user_id == user_id && session.id != keep && session.revoked_at.is_none() {
+                session.revoked_at = Some(now);
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError> {
+        let state = self.state()?;
+        let mut sessions: Vec<Session> = state
+            .sessions
+            .values()
+            .filter(|session| session.user_id == user_id && session.is_live(now))
+            .filter(|session| {
+                page.before
+                    .is_none_or(|before| session.id.as_uuid() < before)
+            })
+            .cloned()
+            .collect();
+        sessions.sort_unstable_by_key(|session| std::cmp::Reverse(session.id));
+        sessions.truncate(page.fetch_limit());
+        Ok(sessions)
     }
 }
 

@@ -2,6 +2,7 @@
 //! and sessions. Talks to the world only through `crate::core::ports`.
 
 mod login;
+mod own_sessions;
 mod registration;
 mod sessions;
 mod throttle;
@@ -19,6 +20,7 @@ pub use login::{
     LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
+pub use own_sessions::{EndSessionError, SessionView};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
 pub use throttle::Throttled;
