@@ -88,6 +88,8 @@ macro_rules! store_contract {
             updating_a_profile_changes_only_the_present_fields,
             updating_a_profile_with_a_present_none_clears_the_field,
             updating_an_unknown_user_returns_none,
+            setting_a_password_hash_replaces_it_and_stamps_the_update,
+            setting_the_password_hash_of_an_unknown_user_returns_false,
             consuming_a_token_twice_fails_the_second_time,
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
@@ -468,6 +470,33 @@ mod contract {
     }
 
     // --- OneTimeTokenStore -------------------------------------------------------------------
+
+    pub async fn setting_a_password_hash_replaces_it_and_stamps_the_update<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "omar@example.com").await;
+        let hash = PasswordHash::from_phc("$argon2id$v=19$m=64,t=1,p=1$bmV3$bmV3aGFzaA".into());
+        let at = t0() + Duration::hours(2);
+
+        let set = store.set_password_hash(user.id, &hash, at).await.unwrap();
+
+        assert!(set);
+        let stored = store.user_by_id(user.id).await.unwrap().unwrap();
+        assert_eq!(stored.password_hash, hash);
+        assert_eq!(stored.updated_at, at);
+        assert_eq!(store.user_by_id(other.id).await.unwrap().unwrap(), other);
+    }
+
+    pub async fn setting_the_password_hash_of_an_unknown_user_returns_false<S: Store>(
+        store: Arc<S>,
+    ) {
+        let hash = PasswordHash::from_phc("$argon2id$v=19$m=64,t=1,p=1$bmV3$bmV3aGFzaA".into());
+
+        let set = store.set_password_hash(UserId::new(), &hash, t0()).await;
+
+        assert!(!set.unwrap());
+    }
 
     pub async fn consuming_a_token_twice_fails_the_second_time<S: Store>(store: Arc<S>) {
         let user = a_stored_user(&*store, "amina@example.com").await;

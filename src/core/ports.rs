@@ -60,6 +60,15 @@ pub trait UserStore: Send + Sync {
         changes: &ProfileChanges,
         at: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
+
+    /// Replaces the user's password hash and sets `updated_at = at`; `false` if the user does
+    /// not exist.
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Single-use mailed tokens (email verification).

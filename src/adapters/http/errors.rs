@@ -6,8 +6,8 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, EndSessionError, LoginError, RefreshError, RegisterError, ResendCodeError,
-    VerifyCodeError, VerifyEmailError,
+    AuthenticateError, ChangePasswordError, EndSessionError, LoginError, RefreshError,
+    RegisterError, ResendCodeError, VerifyCodeError, VerifyEmailError,
 };
 use crate::core::profile::ProfileError;
 
@@ -103,6 +103,21 @@ impl From<AuthenticateError> for ApiError {
         match error {
             AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
             AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::WrongPassword => ApiError::WrongPassword,
+            ChangePasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ChangePasswordError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            ChangePasswordError::Unexpected(error) => fault(error),
         }
     }
 }

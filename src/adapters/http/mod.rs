@@ -14,6 +14,7 @@ mod me_dto;
 mod middleware;
 mod nullable;
 mod operations_api;
+mod password_api;
 mod problem;
 mod rate_limiter;
 mod routes;

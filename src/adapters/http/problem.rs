@@ -27,6 +27,7 @@ pub enum ProblemCode {
     InvalidToken,
     Unauthenticated,
     InvalidCredentials,
+    WrongPassword,
     InvalidCode,
     InvalidRefreshToken,
     EmailNotVerified,
@@ -92,6 +93,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A signed-in user's current password is wrong (403: the bearer token itself is fine).
+    #[error("wrong password")]
+    WrongPassword,
     #[error("invalid code")]
     InvalidCode,
     #[error("invalid refresh token")]
@@ -139,7 +143,8 @@ impl ApiError {
             | ApiError::InvalidCredentials
             | ApiError::InvalidCode
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            ApiError::EmailNotVerified
+            ApiError::WrongPassword
+            | ApiError::EmailNotVerified
             | ApiError::AccountPendingApproval
             | ApiError::AccountSuspended => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -162,6 +167,7 @@ impl ApiError {
             ApiError::InvalidToken => ProblemCode::InvalidToken,
             ApiError::Unauthenticated => ProblemCode::Unauthenticated,
             ApiError::InvalidCredentials => ProblemCode::InvalidCredentials,
+            ApiError::WrongPassword => ProblemCode::WrongPassword,
             ApiError::InvalidCode => ProblemCode::InvalidCode,
             ApiError::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
             ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
@@ -187,6 +193,7 @@ impl ApiError {
             ApiError::InvalidToken => "Invalid or expired link",
             ApiError::Unauthenticated => "Not authenticated",
             ApiError::InvalidCredentials => "Invalid credentials",
+            ApiError::WrongPassword => "Wrong password",
             ApiError::InvalidCode => "Invalid code",
             ApiError::InvalidRefreshToken => "Invalid refresh token",
             ApiError::EmailNotVerified => "Email not verified",
@@ -220,6 +227,7 @@ impl ApiError {
                     .into()
             }
             ApiError::InvalidCredentials => "The email or the password is wrong.".into(),
+            ApiError::WrongPassword => "The current password is wrong.".into(),
             ApiError::InvalidCode => {
                 "The code is wrong, or this login is unknown, expired or already finished.".into()
             }

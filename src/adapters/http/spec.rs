@@ -9,14 +9,15 @@ use serde_json::Value;
 use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
+use super::password_api::PasswordApi;
 use super::sessions_api::SessionsApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, MeApi, SessionsApi, OperationsApi);
+pub type Apis = (AuthApi, PasswordApi, MeApi, SessionsApi, OperationsApi);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, SessionsApi, OperationsApi),
+        (AuthApi, PasswordApi, MeApi, SessionsApi, OperationsApi),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, ProfileChanges, SecretDigest,
-    Session, SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, PasswordHash, ProfileChanges,
+    SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::policy::LockoutRule;
 use crate::core::ports::{
@@ -140,6 +140,21 @@ impl UserStore for MemoryStore {
         }
         user.updated_at = at;
         Ok(Some(user.clone()))
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.get_mut(&id) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
+        user.updated_at = at;
+        Ok(true)
     }
 }
 

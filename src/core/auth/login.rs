@@ -13,7 +13,7 @@ use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
 /// Login attempts longer than this are refused before hashing: no real password is, and
 /// hashing megabytes would be a cheap way to burn our CPU.
-const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+pub(super) const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoginRequest {

@@ -3,6 +3,7 @@
 
 mod login;
 mod own_sessions;
+mod password_change;
 mod registration;
 mod sessions;
 mod throttle;
@@ -21,6 +22,7 @@ pub use login::{
     VerifyCodeRequest,
 };
 pub use own_sessions::{EndSessionError, SessionView};
+pub use password_change::{ChangePasswordError, ChangePasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
 pub use throttle::Throttled;
