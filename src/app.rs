@@ -12,7 +12,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator, SystemClock,
+    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
+    SealedTotpEngine, SystemClock,
 };
 use crate::adapters::http::{self, HttpServices, HttpSettings};
 use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
@@ -24,8 +25,8 @@ use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, SessionStore,
-    StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, SecondFactorStore,
+    SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -48,6 +49,7 @@ pub struct Stores {
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttles: Arc<dyn AttemptThrottleStore>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -59,6 +61,7 @@ impl Stores {
             + ChallengeStore
             + SessionStore
             + AttemptThrottleStore
+            + SecondFactorStore
             + StoreHealth
             + 'static,
     {
@@ -69,6 +72,7 @@ impl Stores {
             challenges: store.clone(),
             sessions: store.clone(),
             throttles: store.clone(),
+            second_factors: store.clone(),
             health: store,
         }
     }
@@ -155,6 +159,14 @@ pub fn auth_service(
         ),
         passwords: Arc::new(passwords),
         access_tokens: Arc::new(access_tokens),
+        second_factors: stores.second_factors.clone(),
+        totp: Arc::new(
+            SealedTotpEngine::new(
+                &derive_key(master, "allomedia/totp-secret-sealing/v1")?,
+                TOKEN_ISSUER,
+            )
+            .context("deriving the TOTP sealing key")?,
+        ),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

@@ -11,6 +11,7 @@ use chrono::Duration;
 
 use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
+    SealedTotpEngine,
 };
 use allomedia::core::auth::{
     AuthPorts, AuthService, LoginError, VerifyCodeError, VerifyCodeRequest,
@@ -64,6 +65,10 @@ fn auth_counting_verifications(world: &World) -> (AuthService, Arc<CountingHashi
         challenges: Arc::new(world.store.clone()),
         sessions: Arc::new(world.store.clone()),
         throttles: Arc::new(world.store.clone()),
+        second_factors: Arc::new(world.store.clone()),
+        totp: Arc::new(
+            SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
+        ),
         mailer: world.mailer.clone(),
         clock: clock.clone(),
         secrets: Arc::new(OsSecretGenerator),

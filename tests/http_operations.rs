@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
+    SealedTotpEngine,
 };
 use allomedia::adapters::http::{HttpServices, HttpSettings, app, openapi_json, openapi_yaml};
 use allomedia::core::auth::{AuthPorts, AuthService};
@@ -113,6 +114,10 @@ fn services_with_broken_users(world: &World) -> HttpServices {
                 clock.clone(),
             )
             .unwrap(),
+        ),
+        second_factors: Arc::new(world.store.clone()),
+        totp: Arc::new(
+            SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
         ),
     };
     HttpServices {
@@ -294,7 +299,7 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 18);
+    assert_eq!(operations.len(), 22);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");

@@ -26,6 +26,8 @@ pub struct AuthPolicy {
     /// Wrong second-factor codes per account, across its login challenges, before the second
     /// factor locks: a stolen password must not buy unlimited fresh challenges to guess in.
     pub second_factor_lockout: LockoutRule,
+    /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
+    pub recovery_code_count: usize,
 }
 
 /// When repeated failures lock a key, and for how long: the `max_attempts`-th attempt since
@@ -62,6 +64,7 @@ impl Default for AuthPolicy {
                 max_lock: Duration::minutes(15),
                 forget_after: Duration::hours(24),
             },
+            recovery_code_count: 10,
         }
     }
 }

@@ -10,7 +10,8 @@ use thiserror::Error;
 
 use super::model::{
     ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password, PasswordHash,
-    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
+    ProfileChanges, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, TotpProvisioning, User, UserId,
 };
 use super::policy::LockoutRule;
 
@@ -237,6 +238,65 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<Vec<Session>, StoreError>;
 }
 
+/// Authenticator-app enrolments and recovery codes: at most one enrolment per user, pending
+/// or enabled. The replay guard and the single use of recovery codes are atomic in the store,
+/// so several service instances can never accept one code twice.
+#[async_trait]
+pub trait SecondFactorStore: Send + Sync {
+    /// The user's enrolment, pending or enabled, if any.
+    async fn totp_enrolment(&self, user_id: UserId) -> Result<Option<TotpEnrolment>, StoreError>;
+
+    /// Stores a pending enrolment with this secret, replacing a pending one, unless the user
+    /// has an enabled one; `false` (and nothing changed) in that case. MUST be atomic: it
+    /// never overwrites an enrolment enabled concurrently.
+    async fn put_pending_totp(
+        &self,
+        user_id: UserId,
+        secret: &SealedTotpSecret,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Turns on the pending enrolment whose secret is `secret`, recording `step` as its last
+    /// used step. MUST be atomic: `false` if there is no such pending enrolment (already
+    /// enabled, replaced by a new setup, or absent), and of concurrent calls exactly one wins.
+    async fn enable_totp(
+        &self,
+        user_id: UserId,
+        secret: &SealedTotpSecret,
+        step: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records `step` as used if the user's enrolment is enabled and `step` is greater than
+    /// its last used step. MUST be atomic (compare-and-set in the store): of concurrent calls
+    /// with one step, exactly one returns `true`; a step never succeeds twice.
+    async fn use_totp_step(&self, user_id: UserId, step: u64) -> Result<bool, StoreError>;
+
+    /// Removes the user's enrolment and every recovery code; `true` if there was an enrolment.
+    async fn remove_totp(&self, user_id: UserId) -> Result<bool, StoreError>;
+
+    /// Replaces every recovery code of the user (used or not) by these digests: the old
+    /// codes stop working.
+    async fn replace_recovery_codes(
+        &self,
+        user_id: UserId,
+        digests: &[SecretDigest],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Uses the user's unused recovery code with this digest. MUST be atomic: of concurrent
+    /// calls for one code, exactly one returns `true`, and every later call `false`.
+    async fn consume_recovery_code(
+        &self,
+        user_id: UserId,
+        digest: &SecretDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// How many of the user's recovery codes are still unused.
+    async fn unused_recovery_codes(&self, user_id: UserId) -> Result<u64, StoreError>;
+}
+
 /// Whether the store answers, for the readiness probe.
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
@@ -267,6 +327,37 @@ pub trait SecretGenerator: Send + Sync {
     fn numeric_code(&self, digits: u32) -> String;
     /// A URL-safe token carrying at least 256 bits of randomness.
     fn url_token(&self) -> String;
+    /// A recovery code: at least 40 random bits written in characters that cannot be misread
+    /// for one another, grouped for reading aloud (e.g. `k7pq2-xm4ht`).
+    fn recovery_code(&self) -> String;
+}
+
+#[derive(Debug, Error)]
+#[error("TOTP engine failure")]
+pub struct TotpError(#[source] pub anyhow::Error);
+
+/// Authenticator-app codes (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps). Secrets leave
+/// the engine only sealed, except once, in the provisioning shown at setup.
+pub trait TotpEngine: Send + Sync {
+    /// A fresh secret (160 bits from a CSPRNG, RFC 4226 §4), sealed for the store.
+    fn new_secret(&self) -> Result<SealedTotpSecret, TotpError>;
+
+    /// What an authenticator app needs to enrol `secret` under `account_label`.
+    fn provisioning(
+        &self,
+        secret: &SealedTotpSecret,
+        account_label: &str,
+    ) -> Result<TotpProvisioning, TotpError>;
+
+    /// The time step `code` belongs to, if it is right for `secret` at `now` or one step
+    /// either side of it. Time comes from the caller (the core's clock), never the system.
+    /// Refusing a step already used is the caller's job.
+    fn verify(
+        &self,
+        secret: &SealedTotpSecret,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, TotpError>;
 }
 
 /// Keyed digests of secrets, so a stolen database reveals neither codes nor tokens, and a

@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 
 use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, ManualClock, OsSecretGenerator,
+    SealedTotpEngine,
 };
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
@@ -20,6 +21,7 @@ use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
 use allomedia::core::profile::ProfileService;
 
+pub mod authenticator;
 pub mod http;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
@@ -127,6 +129,10 @@ impl World {
                     shared_clock.clone(),
                 )
                 .unwrap(),
+            ),
+            second_factors: Arc::new(store.clone()),
+            totp: Arc::new(
+                SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
         };
         Self {

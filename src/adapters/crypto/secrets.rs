@@ -14,6 +14,12 @@ use crate::core::ports::{SecretDigester, SecretGenerator};
 
 /// Random bytes in a URL token: 256 bits, beyond any guessing.
 const URL_TOKEN_BYTES: usize = 32;
+/// Recovery-code characters: lower-case letters and digits without `0 o 1 l i`, which people
+/// misread for one another. 31 symbols, so each carries log2(31) ≈ 4.95 bits.
+const RECOVERY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Two groups of five: 10 symbols, ≈ 49.5 bits — far beyond online guessing, which the
+/// challenge's attempt limit caps at a handful of tries.
+const RECOVERY_GROUP_LEN: usize = 5;
 
 /// Secrets drawn from `rand::rng()`, the thread-local generator of rand 0.9: ChaCha12, a
 /// cryptographically secure stream cipher, seeded from the operating system's CSPRNG
@@ -32,6 +38,30 @@ impl SecretGenerator for OsSecretGenerator {
         let mut bytes = [0u8; URL_TOKEN_BYTES];
         rand::rng().fill_bytes(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn recovery_code(&self) -> String {
+        let mut rng = rand::rng();
+        let mut group = || -> String {
+            (0..RECOVERY_GROUP_LEN)
+                .map(|_| random_symbol(&mut rng, RECOVERY_ALPHABET))
+                .collect()
+        };
+        let first = group();
+        format!("{first}-{}", group())
+    }
+}
+
+/// A symbol of `alphabet` (at most 256 long), each exactly equally likely: bytes at or above
+/// the largest multiple of its length are drawn again, as in `random_digit`.
+fn random_symbol(rng: &mut impl Rng, alphabet: &[u8]) -> char {
+    let size = alphabet.len();
+    let limit = 256 - 256 % size;
+    loop {
+        let byte = usize::from(rng.random::<u8>());
+        if byte < limit {
+            return char::from(alphabet[byte % size]);
+        }
     }
 }
 
@@ -131,6 +161,30 @@ mod tests {
                 "{digit} came {count} times"
             );
         }
+    }
+
+    #[test]
+    fn a_recovery_code_is_two_groups_of_five_unambiguous_characters() {
+        let code = OsSecretGenerator.recovery_code();
+
+        let (first, second) = code.split_once('-').unwrap();
+        assert_eq!((first.len(), second.len()), (5, 5), "{code}");
+        assert!(
+            first
+                .bytes()
+                .chain(second.bytes())
+                .all(|b| RECOVERY_ALPHABET.contains(&b)),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn recovery_codes_do_not_repeat() {
+        let codes: HashSet<String> = (0..1000)
+            .map(|_| OsSecretGenerator.recovery_code())
+            .collect();
+
+        assert_eq!(codes.len(), 1000);
     }
 
     #[test]

@@ -98,12 +98,18 @@ impl LoginBody {
 pub enum SecondFactorMethod {
     /// The 6-digit code mailed to the account's address.
     Email,
+    /// The 6-digit code of the authenticator app (RFC 6238), once TOTP is on.
+    Totp,
+    /// One of the single-use recovery codes given when TOTP was turned on.
+    RecoveryCode,
 }
 
 impl From<SecondFactor> for SecondFactorMethod {
     fn from(factor: SecondFactor) -> Self {
         match factor {
             SecondFactor::Email => SecondFactorMethod::Email,
+            SecondFactor::Totp => SecondFactorMethod::Totp,
+            SecondFactor::RecoveryCode => SecondFactorMethod::RecoveryCode,
         }
     }
 }
@@ -112,6 +118,8 @@ impl SecondFactorMethod {
     fn as_core(self) -> SecondFactor {
         match self {
             SecondFactorMethod::Email => SecondFactor::Email,
+            SecondFactorMethod::Totp => SecondFactor::Totp,
+            SecondFactorMethod::RecoveryCode => SecondFactor::RecoveryCode,
         }
     }
 }

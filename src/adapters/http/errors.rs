@@ -6,9 +6,11 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, ChangePasswordError, EndSessionError, LoginError, RefreshError,
-    RegisterError, ResendCodeError, VerifyCodeError, VerifyEmailError,
+    AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
+    LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError,
+    SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
+use crate::core::model::ValidationErrors;
 use crate::core::profile::ProfileError;
 
 /// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
@@ -138,6 +140,61 @@ impl From<ProfileError> for ApiError {
             ProfileError::NotFound => ApiError::NotFound,
             ProfileError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ProfileError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+/// A wrong password or code on a signed-in user's own settings is a 422 naming the field, not
+/// a 401: on these bearer-secured operations a 401 means the session itself is not valid, and
+/// a client would drop a perfectly good session.
+fn wrong_field(field: &str, message: &str) -> ApiError {
+    let mut errors = ValidationErrors::new();
+    errors.add(field, message);
+    ApiError::ValidationFailed(errors)
+}
+
+const WRONG_PASSWORD: &str = "the password is wrong";
+const WRONG_CODE: &str = "the code is wrong or was already used; wait for the next one";
+
+impl From<SetUpTotpError> for ApiError {
+    fn from(error: SetUpTotpError) -> Self {
+        match error {
+            SetUpTotpError::AlreadyEnabled => ApiError::TotpAlreadyEnabled,
+            SetUpTotpError::NotFound => ApiError::NotFound,
+            SetUpTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ConfirmTotpError> for ApiError {
+    fn from(error: ConfirmTotpError) -> Self {
+        match error {
+            ConfirmTotpError::NoPendingSetup => ApiError::TotpNotSetUp,
+            ConfirmTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            ConfirmTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DisableTotpError> for ApiError {
+    fn from(error: DisableTotpError) -> Self {
+        match error {
+            DisableTotpError::NotEnabled => ApiError::TotpNotEnabled,
+            DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
+            DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            DisableTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<RegenerateRecoveryCodesError> for ApiError {
+    fn from(error: RegenerateRecoveryCodesError) -> Self {
+        match error {
+            RegenerateRecoveryCodesError::TotpNotEnabled => ApiError::TotpNotEnabled,
+            RegenerateRecoveryCodesError::InvalidPassword => {
+                wrong_field("password", WRONG_PASSWORD)
+            }
+            RegenerateRecoveryCodesError::Unexpected(error) => fault(error),
         }
     }
 }

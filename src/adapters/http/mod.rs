@@ -18,6 +18,8 @@ mod password_api;
 mod problem;
 mod rate_limiter;
 mod routes;
+mod second_factor_api;
+mod second_factor_dto;
 mod security;
 mod sessions_api;
 mod sessions_dto;

@@ -42,6 +42,9 @@ pub enum ProblemCode {
     SecondFactorThrottled,
     ResendTooSoon,
     RateLimited,
+    TotpAlreadyEnabled,
+    TotpNotEnabled,
+    TotpNotSetUp,
     InternalError,
     StoreUnavailable,
 }
@@ -128,6 +131,15 @@ pub enum ApiError {
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
+    /// TOTP setup while TOTP is already on.
+    #[error("TOTP already enabled")]
+    TotpAlreadyEnabled,
+    /// A TOTP or recovery-code operation on an account without TOTP.
+    #[error("TOTP not enabled")]
+    TotpNotEnabled,
+    /// TOTP confirmation without a pending setup.
+    #[error("no pending TOTP setup")]
+    TotpNotSetUp,
     /// A fault of ours. Whoever creates it has logged the cause; the body never tells it.
     #[error("internal error")]
     Internal,
@@ -151,6 +163,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TotpAlreadyEnabled | ApiError::TotpNotEnabled | ApiError::TotpNotSetUp => {
+                StatusCode::CONFLICT
+            }
             ApiError::TooManyAttempts
             | ApiError::LoginThrottled { .. }
             | ApiError::SecondFactorThrottled { .. }
@@ -182,6 +197,9 @@ impl ApiError {
             ApiError::SecondFactorThrottled { .. } => ProblemCode::SecondFactorThrottled,
             ApiError::ResendTooSoon { .. } => ProblemCode::ResendTooSoon,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::TotpAlreadyEnabled => ProblemCode::TotpAlreadyEnabled,
+            ApiError::TotpNotEnabled => ProblemCode::TotpNotEnabled,
+            ApiError::TotpNotSetUp => ProblemCode::TotpNotSetUp,
             ApiError::Internal => ProblemCode::InternalError,
             ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
         }
@@ -208,6 +226,9 @@ impl ApiError {
             ApiError::SecondFactorThrottled { .. } => "Too many wrong codes",
             ApiError::ResendTooSoon { .. } => "Code sent recently",
             ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::TotpAlreadyEnabled => "Authenticator app already on",
+            ApiError::TotpNotEnabled => "Authenticator app not on",
+            ApiError::TotpNotSetUp => "No authenticator app setup pending",
             ApiError::Internal => "Internal error",
             ApiError::StoreUnavailable => "Service unavailable",
         }
@@ -262,6 +283,15 @@ impl ApiError {
             }
             ApiError::RateLimited { .. } => {
                 "Too many requests from this address; slow down.".into()
+            }
+            ApiError::TotpAlreadyEnabled => {
+                "An authenticator app is already on; turn it off before setting up another.".into()
+            }
+            ApiError::TotpNotEnabled => {
+                "No authenticator app is on for this account; set one up first.".into()
+            }
+            ApiError::TotpNotSetUp => {
+                "There is no setup to confirm; start with `POST /me/2fa/totp/setup`.".into()
             }
             ApiError::Internal => "Something went wrong on our side; try again later.".into(),
             ApiError::StoreUnavailable => "The data store cannot be reached right now.".into(),
@@ -331,10 +361,10 @@ impl ApiError {
             // RFC 9110 §11.6.1 / RFC 6750 §3: tell the client which scheme to use.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
-            if let Ok(value) = HeaderValue::from_str(allow) {
-                headers.insert(header::ALLOW, value);
-            }
+        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
         }
         response
     }

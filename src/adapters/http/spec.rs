@@ -10,14 +10,29 @@ use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
 use super::password_api::PasswordApi;
+use super::second_factor_api::SecondFactorApi;
 use super::sessions_api::SessionsApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, PasswordApi, MeApi, SessionsApi, OperationsApi);
+pub type Apis = (
+    AuthApi,
+    PasswordApi,
+    MeApi,
+    SecondFactorApi,
+    SessionsApi,
+    OperationsApi,
+);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, PasswordApi, MeApi, SessionsApi, OperationsApi),
+        (
+            AuthApi,
+            PasswordApi,
+            MeApi,
+            SecondFactorApi,
+            SessionsApi,
+            OperationsApi,
+        ),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

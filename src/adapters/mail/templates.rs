@@ -39,6 +39,7 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
             code,
             valid_minutes,
         } => login_code(&greeting, code, &minutes(*valid_minutes)),
+        MailMessage::RecoveryCodeUsed { remaining } => recovery_code_used(&greeting, *remaining),
     };
     Ok(RenderedMail {
         to: mail.to.as_str().to_owned(),
@@ -117,6 +118,35 @@ fn registration_attempt(greeting: &str) -> Parts {
          <p>If it was you: you do not need a new account. Sign in as usual, or, if you forgot \
          your password, reset it with &quot;Forgot password&quot; on the sign-in page.</p>\n\
          <p>If it was not you, you can ignore this mail.</p>"
+    );
+    (subject, text, html)
+}
+
+fn recovery_code_used(greeting: &str, remaining: u64) -> Parts {
+    let subject = format!("A recovery code was used to sign in to {SERVICE_NAME}");
+    let left = match remaining {
+        0 => {
+            "You have no recovery codes left: create new ones in your security settings.".to_owned()
+        }
+        1 => "You have 1 recovery code left.".to_owned(),
+        n => format!("You have {n} recovery codes left."),
+    };
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         One of your recovery codes was just used to sign in to your {SERVICE_NAME} account. \
+         It will not work again. {left}\n\
+         \n\
+         If it was not you, someone has your password and a recovery code: change your \
+         password, create new recovery codes and sign out of every session now.\n"
+    );
+    let greeting = escape(greeting);
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>One of your recovery codes was just used to sign in to your {SERVICE_NAME} account. \
+         It will not work again. {left}</p>\n\
+         <p>If it was not you, someone has your password and a recovery code: change your \
+         password, create new recovery codes and sign out of every session now.</p>"
     );
     (subject, text, html)
 }
@@ -380,5 +410,23 @@ mod tests {
         let rendered = render(&nameless, &url("https://example.com")).unwrap();
 
         assert!(rendered.text.starts_with("Hello,\n"));
+    }
+
+    #[test]
+    fn the_recovery_code_mail_says_how_many_are_left_and_what_to_do_if_it_was_not_you() {
+        let rendered = render(
+            &mail(MailMessage::RecoveryCodeUsed { remaining: 9 }),
+            &url("https://example.com"),
+        )
+        .unwrap();
+
+        assert_eq!(
+            rendered.subject,
+            "A recovery code was used to sign in to allomedia"
+        );
+        for body in [&rendered.text, &rendered.html] {
+            assert!(body.contains("You have 9 recovery codes left."));
+            assert!(body.contains("If it was not you"));
+        }
     }
 }

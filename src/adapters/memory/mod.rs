@@ -1,6 +1,8 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod second_factors;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -36,6 +38,8 @@ struct State {
     tokens: HashMap<[u8; 32], StoredToken>,
     challenges: HashMap<ChallengeId, LoginChallenge>,
     sessions: HashMap<SessionId, Session>,
+    totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
+    recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
     throttles: HashMap<[u8; 32], Throttle>,
 }
 

@@ -9,6 +9,7 @@
 
 mod challenges;
 mod indexes;
+mod second_factors;
 mod sessions;
 mod throttles;
 mod tokens;
@@ -28,6 +29,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use throttles::ThrottleDocument;
 use tokens::TokenDocument;
@@ -52,6 +54,7 @@ pub struct MongoStore {
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
     throttles: Collection<ThrottleDocument>,
+    second_factors: Collection<SecondFactorsDocument>,
 }
 
 impl MongoStore {
@@ -100,6 +103,7 @@ impl MongoStore {
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
             throttles: database.collection(throttles::COLLECTION),
+            second_factors: database.collection(second_factors::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

@@ -64,6 +64,25 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX sessions_user_id ON sessions (user_id);
 "#,
+    // Second factors beyond email: one authenticator-app enrolment per user (its secret
+    // sealed by the TOTP engine, never in clear) and the user's hashed recovery codes.
+    r#"
+    CREATE TABLE totp_enrolments (
+        user_id        TEXT    NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        sealed_secret  BLOB    NOT NULL,
+        created_at     INTEGER NOT NULL,
+        enabled_at     INTEGER,
+        last_used_step INTEGER CHECK (last_used_step >= 0)
+    ) STRICT;
+
+    CREATE TABLE recovery_codes (
+        user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        digest     BLOB    NOT NULL CHECK (length(digest) = 32),
+        created_at INTEGER NOT NULL,
+        used_at    INTEGER,
+        PRIMARY KEY (user_id, digest)
+    ) STRICT;
+"#,
     r#"
     -- Failure counters of `AttemptThrottleStore`, keyed by a keyed digest (no email in clear).
     -- Unknown emails get rows too, which is the point; `forgotten_at` lets them be purged.

@@ -1,4 +1,5 @@
-//! Core layer: the two-step login — password, then an emailed code.
+//! Core layer: the two-step login — password, then a second factor (an emailed code, an
+//! authenticator-app code or a recovery code).
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -7,7 +8,7 @@ use super::AuthService;
 use super::sessions::SessionTokens;
 use crate::core::model::{
     AccountStatus, ChallengeId, ClientInfo, Email, LoginChallenge, Mail, MailMessage, SecondFactor,
-    User,
+    User, UserId,
 };
 use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
@@ -155,9 +156,28 @@ impl AuthService {
         self.mail_code(user, code).await;
         Ok(LoginChallengeView {
             challenge_id: id,
-            methods: vec![SecondFactor::Email],
+            methods: self.second_factors_of(user).await?,
             expires_at: challenge.expires_at,
         })
+    }
+
+    /// The ways `user` can pass the second step: the emailed code always, the authenticator
+    /// app once turned on, recovery codes while TOTP is on and some are left.
+    async fn second_factors_of(&self, user: &User) -> Result<Vec<SecondFactor>, anyhow::Error> {
+        let mut methods = vec![SecondFactor::Email];
+        if self.totp_enabled(user.id).await? {
+            methods.push(SecondFactor::Totp);
+            if self
+                .ports
+                .second_factors
+                .unused_recovery_codes(user.id)
+                .await?
+                > 0
+            {
+                methods.push(SecondFactor::RecoveryCode);
+            }
+        }
+        Ok(methods)
     }
 
     /// Passes the second factor and opens a session. Every attempt is counted in the store
@@ -190,12 +210,15 @@ impl AuthService {
                 retry_after_seconds: throttled.retry_after_seconds,
             });
         }
-        let method_offered = matches!(request.method.as_deref(), None | Some("email"));
-        let submitted = self
-            .ports
-            .digester
-            .digest(&login_code_text(challenge_id, request.code.trim()));
-        if !method_offered || submitted != challenge.code_digest {
+        let method = match request.method.as_deref() {
+            None => Some(SecondFactor::Email),
+            Some(name) => SecondFactor::parse(name.trim()),
+        };
+        let passed = match method {
+            Some(method) => self.judge(method, &challenge, &request.code).await?,
+            None => false,
+        };
+        if !passed {
             return Err(VerifyCodeError::InvalidCode);
         }
         self.clear_throttle(&self.second_factor_throttle_key(challenge.user_id))
@@ -221,6 +244,67 @@ impl AuthService {
             return Err(VerifyCodeError::InvalidCode);
         }
         Ok(self.open_session(&user, request.client).await?)
+    }
+
+    /// Whether `code` passes `method` for the challenge's user. TOTP steps and recovery codes
+    /// are used up here, atomically in the store, so each is accepted at most once.
+    async fn judge(
+        &self,
+        method: SecondFactor,
+        challenge: &LoginChallenge,
+        code: &str,
+    ) -> Result<bool, anyhow::Error> {
+        let user_id = challenge.user_id;
+        match method {
+            SecondFactor::Email => {
+                let submitted = self
+                    .ports
+                    .digester
+                    .digest(&login_code_text(challenge.id, code.trim()));
+                Ok(submitted == challenge.code_digest)
+            }
+            SecondFactor::Totp => {
+                let enrolment = self.ports.second_factors.totp_enrolment(user_id).await?;
+                match enrolment.filter(|enrolment| enrolment.is_enabled()) {
+                    Some(enrolment) => {
+                        self.accept_totp_code(user_id, &enrolment.secret, code)
+                            .await
+                    }
+                    None => Ok(false),
+                }
+            }
+            SecondFactor::RecoveryCode => {
+                if !self.totp_enabled(user_id).await? {
+                    return Ok(false);
+                }
+                let used = self.accept_recovery_code(user_id, code).await?;
+                if used {
+                    self.mail_recovery_code_used(user_id).await?;
+                }
+                Ok(used)
+            }
+        }
+    }
+
+    /// Tells the owner a recovery code was used: if it was not them, they learn it at once.
+    async fn mail_recovery_code_used(&self, user_id: UserId) -> Result<(), anyhow::Error> {
+        let Some(user) = self.ports.users.user_by_id(user_id).await? else {
+            return Ok(());
+        };
+        let remaining = self
+            .ports
+            .second_factors
+            .unused_recovery_codes(user_id)
+            .await?;
+        // A security event: logged until the audit log (another branch) records it in the store.
+        tracing::warn!(user_id = %user_id, remaining, "recovery code used to sign in");
+        self.send_mail(Mail {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            message: MailMessage::RecoveryCodeUsed { remaining },
+        })
+        .await;
+        Ok(())
     }
 
     /// Mails a new code for an open challenge; the previous code stops working.

@@ -5,6 +5,7 @@ mod login;
 mod own_sessions;
 mod password_change;
 mod registration;
+mod second_factor;
 mod sessions;
 mod throttle;
 
@@ -14,7 +15,8 @@ use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
     AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore,
-    PasswordHashing, SecretDigester, SecretGenerator, SessionStore, UserStore,
+    PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine,
+    UserStore,
 };
 
 pub use login::{
@@ -24,6 +26,9 @@ pub use login::{
 pub use own_sessions::{EndSessionError, SessionView};
 pub use password_change::{ChangePasswordError, ChangePasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
+pub use second_factor::{
+    ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
+};
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
 pub use throttle::Throttled;
 
@@ -41,6 +46,8 @@ pub struct AuthPorts {
     pub digester: Arc<dyn SecretDigester>,
     pub passwords: Arc<dyn PasswordHashing>,
     pub access_tokens: Arc<dyn AccessTokens>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
+    pub totp: Arc<dyn TotpEngine>,
 }
 
 /// The account-security use cases.

@@ -9,13 +9,26 @@ use super::{ChallengeId, SecretDigest, UserId};
 pub enum SecondFactor {
     /// A 6-digit code mailed to the account's address.
     Email,
+    /// A code from an authenticator app (RFC 6238), once the user has turned TOTP on.
+    Totp,
+    /// One of the single-use recovery codes given when TOTP was turned on.
+    RecoveryCode,
 }
 
 impl SecondFactor {
     pub fn as_str(&self) -> &'static str {
         match self {
             SecondFactor::Email => "email",
+            SecondFactor::Totp => "totp",
+            SecondFactor::RecoveryCode => "recovery_code",
         }
+    }
+
+    /// The method named `text` in a request; `None` for a name we do not know.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Email, Self::Totp, Self::RecoveryCode]
+            .into_iter()
+            .find(|method| method.as_str() == text)
     }
 }
 

@@ -18,6 +18,8 @@ pub enum MailMessage {
     RegistrationAttempt,
     /// The second step of a login.
     LoginCode { code: String, valid_minutes: i64 },
+    /// One of the account's recovery codes was just used to sign in; how many are left.
+    RecoveryCodeUsed { remaining: u64 },
 }
 
 impl MailMessage {
@@ -27,6 +29,7 @@ impl MailMessage {
             MailMessage::VerifyEmail { .. } => "verify_email",
             MailMessage::RegistrationAttempt => "registration_attempt",
             MailMessage::LoginCode { .. } => "login_code",
+            MailMessage::RecoveryCodeUsed { .. } => "recovery_code_used",
         }
     }
 }
