@@ -23,10 +23,13 @@ use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::catalogue::CatalogueService;
+use crate::core::model::Currency;
+use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, SecondFactorStore,
-    SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore,
+    SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -49,6 +52,7 @@ pub struct Stores {
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub throttles: Arc<dyn AttemptThrottleStore>,
+    pub products: Arc<dyn ProductStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub health: Arc<dyn StoreHealth>,
 }
@@ -61,6 +65,7 @@ impl Stores {
             + ChallengeStore
             + SessionStore
             + AttemptThrottleStore
+            + ProductStore
             + SecondFactorStore
             + StoreHealth
             + 'static,
@@ -72,6 +77,7 @@ impl Stores {
             challenges: store.clone(),
             sessions: store.clone(),
             throttles: store.clone(),
+            products: store.clone(),
             second_factors: store.clone(),
             health: store,
         }
@@ -243,9 +249,18 @@ async fn start_serving(
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let people = UserAdministration::new(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        auth.password_hashing(),
+        clock.clone(),
+    );
+    let currency = Currency::parse(&config.currency).context("CURRENCY")?;
     let services = HttpServices {
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        people,
+        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency),
         health: stores.health.clone(),
         metrics,
         clock,

@@ -10,7 +10,9 @@ use crate::core::auth::{
     LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError,
     SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
+use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
+use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
 
 /// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
@@ -144,6 +146,29 @@ impl From<ProfileError> for ApiError {
     }
 }
 
+impl From<AdministrationError> for ApiError {
+    fn from(error: AdministrationError) -> Self {
+        match error {
+            AdministrationError::Forbidden => ApiError::Forbidden,
+            AdministrationError::NotFound => ApiError::NotFound,
+            AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            AdministrationError::LastActiveManager => ApiError::LastActiveManager,
+            AdministrationError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(error: ProductError) -> Self {
+        match error {
+            ProductError::NotFound => ApiError::NotFound,
+            ProductError::Forbidden => ApiError::Forbidden,
+            ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProductError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
 /// A wrong password or code on a signed-in user's own settings is a 422 naming the field, not
 /// a 401: on these bearer-secured operations a 401 means the session itself is not valid, and
 /// a client would drop a perfectly good session.
@@ -183,6 +208,17 @@ impl From<DisableTotpError> for ApiError {
             DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
             DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
             DisableTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DeleteOwnAccountError> for ApiError {
+    fn from(error: DeleteOwnAccountError) -> Self {
+        match error {
+            DeleteOwnAccountError::WrongPassword => wrong_field("password", WRONG_PASSWORD),
+            DeleteOwnAccountError::NotFound => ApiError::NotFound,
+            DeleteOwnAccountError::LastActiveManager => ApiError::LastActiveManager,
+            DeleteOwnAccountError::Unexpected(error) => fault(error),
         }
     }
 }

@@ -10,8 +10,10 @@ use super::auth_api::AuthApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
 use super::password_api::PasswordApi;
+use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
 use super::sessions_api::SessionsApi;
+use super::users_api::UsersApi;
 
 /// Every API of the service, in the order of the document.
 pub type Apis = (
@@ -20,6 +22,8 @@ pub type Apis = (
     MeApi,
     SecondFactorApi,
     SessionsApi,
+    UsersApi,
+    ProductsApi,
     OperationsApi,
 );
 
@@ -31,6 +35,8 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MeApi,
             SecondFactorApi,
             SessionsApi,
+            UsersApi,
+            ProductsApi,
             OperationsApi,
         ),
         "allomedia",

@@ -4,15 +4,18 @@
 //!
 //! Several service instances share one database, so every guard the ports demand is a single
 //! conditional write to one document — the precondition in the filter (`find_one_and_update`,
-//! `update_one`) — which the server applies atomically; never a read followed by a write. No
-//! operation needs a multi-document transaction (which would require a replica set).
+//! `update_one`) — which the server applies atomically; never a read followed by a write.
+//! One rule spans documents — an active manager must remain — so managers' changes of role,
+//! status and existence run in transactions, which need a replica set (see `user_admin`).
 
 mod challenges;
 mod indexes;
+mod products;
 mod second_factors;
 mod sessions;
 mod throttles;
 mod tokens;
+mod user_admin;
 mod users;
 mod values;
 
@@ -21,7 +24,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use mongodb::bson::doc;
+use mongodb::bson::{Document, doc};
 use mongodb::options::{
     ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria, WriteConcern,
 };
@@ -29,6 +32,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use throttles::ThrottleDocument;
@@ -54,7 +58,10 @@ pub struct MongoStore {
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
     throttles: Collection<ThrottleDocument>,
+    products: Collection<ProductDocument>,
     second_factors: Collection<SecondFactorsDocument>,
+    /// Documents that serialise transactions guarding a rule across documents.
+    guards: Collection<Document>,
 }
 
 impl MongoStore {
@@ -103,11 +110,17 @@ impl MongoStore {
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
             throttles: database.collection(throttles::COLLECTION),
+            products: database.collection(products::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
+            guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;
         indexes::create(&store).await?;
+        store
+            .ensure_guard()
+            .await
+            .context("creating the active-managers guard document")?;
         Ok(store)
     }
 }

@@ -9,6 +9,7 @@ mod challenges;
 mod columns;
 mod migrations;
 mod pool;
+mod products;
 mod second_factors;
 mod sessions;
 mod throttles;

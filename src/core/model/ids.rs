@@ -59,3 +59,7 @@ uuid_id!(
     /// Identifies a session: one sign-in on one device, ended by logout or revocation.
     SessionId
 );
+uuid_id!(
+    /// Identifies a product of the catalogue.
+    ProductId
+);
