@@ -29,8 +29,8 @@ use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, OrderStore, ProductStore, SecondFactorStore,
-    SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, OrderStore,
+    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -52,6 +52,7 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub products: Arc<dyn ProductStore>,
     pub orders: Arc<dyn OrderStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
@@ -65,6 +66,7 @@ impl Stores {
             + OneTimeTokenStore
             + ChallengeStore
             + SessionStore
+            + AttemptThrottleStore
             + ProductStore
             + OrderStore
             + SecondFactorStore
@@ -77,6 +79,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            throttles: store.clone(),
             products: store.clone(),
             orders: store.clone(),
             second_factors: store.clone(),
@@ -156,6 +159,7 @@ pub fn auth_service(
         tokens: stores.tokens.clone(),
         challenges: stores.challenges.clone(),
         sessions: stores.sessions.clone(),
+        throttles: stores.throttles.clone(),
         mailer,
         clock,
         secrets: Arc::new(OsSecretGenerator),

@@ -110,7 +110,9 @@ impl AuthApi {
     ///
     /// Checks the password and mails a 6-digit code to the account's address; finish with
     /// `/auth/2fa/verify` before `expires_at`. An unknown email and a wrong password get the
-    /// same answer in the same time. Account-state refusals (email not confirmed, pending
+    /// same answer in the same time. After 10 wrong passwords in a row an email is locked
+    /// (429 with `Retry-After`, back-off from 1 to 15 minutes), even for the right password.
+    /// Account-state refusals (email not confirmed, pending
     /// approval, suspended) are only given after a correct password.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
@@ -243,6 +245,7 @@ fn login_outcome(outcome: &Result<LoginChallengeView, LoginError>) -> &'static s
         Err(LoginError::EmailNotVerified) => "email_not_verified",
         Err(LoginError::PendingApproval) => "pending_approval",
         Err(LoginError::Suspended) => "suspended",
+        Err(LoginError::Throttled { .. }) => "throttled",
         Err(LoginError::Unexpected(_)) => "error",
     }
 }
@@ -399,7 +402,9 @@ pub enum LoginResponse {
     /// The body is over the size limit (`payload_too_large`).
     #[oai(status = 413)]
     PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
+    /// Too many wrong passwords for this email lately (`login_throttled`) — answered even to
+    /// the right password, whether or not the email has an account — or too many requests
+    /// from this IP address (`rate_limited`).
     #[oai(
         status = 429,
         header(
@@ -438,7 +443,8 @@ pub enum VerifyLoginCodeResponse {
     #[oai(status = 413)]
     PayloadTooLarge(ApiError),
     /// This login has used all its attempts and must start again with the password
-    /// (`too_many_attempts`), or too many requests came from this IP address
+    /// (`too_many_attempts`), the account had too many wrong codes lately across its logins
+    /// (`second_factor_throttled`), or too many requests came from this IP address
     /// (`rate_limited`).
     #[oai(
         status = 429,

@@ -116,6 +116,9 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
     create_one(&store.challenges, doc! { "expires_at": 1 }, expiring()).await?;
     create_one(&store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
+    // Throttle records are found by key (`_id`); unknown emails leave records too, and this
+    // purges them a day after they are forgotten.
+    create_one(&store.throttles, doc! { "expires_at": 1 }, expiring()).await?;
     Ok(())
 }
 

@@ -104,6 +104,18 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
 "#,
     r#"
+    -- Failure counters of `AttemptThrottleStore`, keyed by a keyed digest (no email in clear).
+    -- Unknown emails get rows too, which is the point; `forgotten_at` lets them be purged.
+    CREATE TABLE attempt_throttles (
+        key          BLOB    NOT NULL PRIMARY KEY CHECK (length(key) = 32),
+        attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+        locked_until INTEGER,
+        next_lock_ms INTEGER NOT NULL CHECK (next_lock_ms >= 0),
+        forgotten_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX attempt_throttles_forgotten_at ON attempt_throttles (forgotten_at);
+"#,
+    r#"
     -- Orders. Lines and status history are JSON arrays: they are always read and written with
     -- their order, never queried apart, and the workflow's compare-and-set stays one UPDATE
     -- guarded by `version`. Lists filter by client or courier and walk ids newest first. No

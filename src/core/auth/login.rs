@@ -14,7 +14,7 @@ use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
 /// Login attempts longer than this are refused before hashing: no real password is, and
 /// hashing megabytes would be a cheap way to burn our CPU.
-const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+pub(super) const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct LoginRequest {
@@ -42,6 +42,9 @@ pub enum LoginError {
     PendingApproval,
     #[error("account suspended")]
     Suspended,
+    /// Too many wrong passwords for this email lately; nothing was judged.
+    #[error("login throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -63,6 +66,9 @@ pub enum VerifyCodeError {
     /// The challenge has used all its attempts; the user must log in again.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many wrong codes for this account lately, across its challenges; nothing was judged.
+    #[error("second factor throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -83,7 +89,17 @@ impl AuthService {
     /// challenge and mails its code. Unknown emails cost a full hash verification too, so
     /// neither the answer nor its timing says whether an account exists; account-state
     /// errors come only after a correct password.
+    ///
+    /// Each attempt is reserved in the per-email throttle before the hash is verified, so
+    /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
+    /// the right password — without verifying anything. A right password clears the count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginChallengeView, LoginError> {
+        let throttle_key = self.password_throttle_key(&request.email);
+        if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
+            return Err(LoginError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let user = match Email::parse(&request.email) {
             Ok(email) => self
                 .ports
@@ -111,6 +127,7 @@ impl AuthService {
             Some(user) if matches && !candidate.is_empty() => user,
             _ => return Err(LoginError::InvalidCredentials),
         };
+        self.clear_throttle(&throttle_key).await?;
         ensure_may_sign_in(&user)?;
         self.open_challenge(&user).await
     }
@@ -185,6 +202,14 @@ impl AuthService {
             AttemptOutcome::Exhausted => return Err(VerifyCodeError::TooManyAttempts),
             AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
         };
+        if let Err(throttled) = self
+            .reserve_second_factor_attempt(challenge.user_id)
+            .await?
+        {
+            return Err(VerifyCodeError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let method = match request.method.as_deref() {
             None => Some(SecondFactor::Email),
             Some(name) => SecondFactor::parse(name.trim()),
@@ -196,6 +221,8 @@ impl AuthService {
         if !passed {
             return Err(VerifyCodeError::InvalidCode);
         }
+        self.clear_throttle(&self.second_factor_throttle_key(challenge.user_id))
+            .await?;
         let won = self
             .ports
             .challenges

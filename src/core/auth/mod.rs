@@ -2,28 +2,35 @@
 //! and sessions. Talks to the world only through `crate::core::ports`.
 
 mod login;
+mod own_sessions;
+mod password_change;
 mod registration;
 mod second_factor;
 mod sessions;
+mod throttle;
 
 use std::sync::Arc;
 
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
-    SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine, UserStore,
+    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore,
+    PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine,
+    UserStore,
 };
 
 pub use login::{
     LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
+pub use own_sessions::{EndSessionError, SessionView};
+pub use password_change::{ChangePasswordError, ChangePasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use second_factor::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
 };
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
+pub use throttle::Throttled;
 
 /// Everything the account use cases need from the world.
 #[derive(Clone)]
@@ -32,6 +39,7 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretGenerator>,
