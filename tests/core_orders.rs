@@ -12,7 +12,8 @@ use allomedia::core::model::{
     PlacedBetween, ProductId, Role, SessionId, User, UserId,
 };
 use allomedia::core::orders::{
-    ListOrdersRequest, MoveOrderRequest, OrderError, OrderItemRequest, OrderView, PlaceOrderRequest,
+    ListOrdersRequest, MAX_DELIVERY_CODE_ATTEMPTS, MoveOrderRequest, OrderError, OrderItemRequest,
+    OrderView, PlaceOrderRequest,
 };
 use allomedia::core::ports::{Clock, UserStore};
 use chrono::Duration;
@@ -675,4 +676,46 @@ async fn stats_are_for_managers_over_a_period_that_ends_after_it_starts() {
         before_the_order.delivered_revenue,
         [(Currency::parse("MAD").unwrap(), 0)]
     );
+}
+
+#[tokio::test]
+async fn after_five_delivery_attempts_even_the_right_code_is_refused() {
+    let scene = scene().await;
+    scene.picked_up().await;
+    let right = scene.delivery_code().await;
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let deliver_with = |code: String| {
+        scene.moves(
+            scene.courier,
+            MoveOrderRequest {
+                delivery_code: Some(code),
+                ..to("delivered")
+            },
+        )
+    };
+    for _ in 0..MAX_DELIVERY_CODE_ATTEMPTS {
+        let refused = deliver_with(wrong.to_owned()).await;
+        assert!(matches!(refused, Err(OrderError::InvalidDeliveryCode)));
+    }
+
+    let with_the_right_code = deliver_with(right).await;
+    let failed = scene
+        .moves(
+            scene.courier,
+            MoveOrderRequest {
+                reason: Some("Code locked".into()),
+                ..to("failed")
+            },
+        )
+        .await;
+
+    assert!(matches!(
+        with_the_right_code,
+        Err(OrderError::DeliveryCodeLocked)
+    ));
+    assert_eq!(failed.unwrap().order.status, OrderStatus::Failed);
 }

@@ -174,6 +174,8 @@ macro_rules! store_contract {
             order_totals_count_statuses_revenue_and_deliveries_per_courier,
             order_totals_cover_only_orders_placed_within_the_period,
             order_totals_of_no_orders_are_empty,
+            delivery_code_attempts_are_reserved_up_to_the_maximum,
+            of_sixteen_concurrent_delivery_code_attempts_with_five_allowed_exactly_five_are_reserved,
         ]);
     };
     (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
@@ -400,6 +402,7 @@ fn order_of(client: UserId) -> Order {
         delivery_address: DeliveryAddress::parse("12 rue Atlas\nCasablanca").unwrap(),
         note: None,
         delivery_code: DeliveryCode::parse("042917").unwrap(),
+        delivery_code_attempts: 0,
         version: 0,
         created_at: t0(),
         updated_at: t0(),
@@ -2599,6 +2602,49 @@ mod contract {
 
         assert_eq!(status_counts(&totals), [("pending", 2)]);
         assert_eq!(status_counts(&from_only), [("pending", 3)]);
+    }
+
+    pub async fn delivery_code_attempts_are_reserved_up_to_the_maximum<S: Store>(store: Arc<S>) {
+        let order = a_stored_order(&*store, UserId::new()).await;
+
+        let first = store
+            .reserve_delivery_code_attempt(order.id, 2)
+            .await
+            .unwrap();
+        let second = store
+            .reserve_delivery_code_attempt(order.id, 2)
+            .await
+            .unwrap();
+        let third = store
+            .reserve_delivery_code_attempt(order.id, 2)
+            .await
+            .unwrap();
+        let unknown = store
+            .reserve_delivery_code_attempt(OrderId::new(), 2)
+            .await
+            .unwrap();
+
+        assert_eq!((first, second, third, unknown), (true, true, false, false));
+        let stored = store.order(order.id).await.unwrap().unwrap();
+        assert_eq!(stored.delivery_code_attempts, 2);
+        assert_eq!(stored.version, order.version);
+    }
+
+    pub async fn of_sixteen_concurrent_delivery_code_attempts_with_five_allowed_exactly_five_are_reserved<
+        S: Store,
+    >(
+        store: Arc<S>,
+    ) {
+        let id = a_stored_order(&*store, UserId::new()).await.id;
+
+        let outcomes = race(&store, 16, move |store, _| async move {
+            store.reserve_delivery_code_attempt(id, 5).await.unwrap()
+        })
+        .await;
+
+        assert_eq!(outcomes.iter().filter(|reserved| **reserved).count(), 5);
+        let stored = store.order(id).await.unwrap().unwrap();
+        assert_eq!(stored.delivery_code_attempts, 5);
     }
 
     pub async fn order_totals_of_no_orders_are_empty<S: Store>(store: Arc<S>) {

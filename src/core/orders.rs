@@ -22,6 +22,10 @@ use super::ports::{Clock, Mailer, OrderStore, ProductStore, SecretGenerator, Use
 /// How many lines one order may have.
 pub const MAX_ORDER_LINES: usize = 50;
 
+/// How many delivery attempts with a code one order allows: a courier mistyping gets a few
+/// tries, but a million codes cannot be walked through.
+pub const MAX_DELIVERY_CODE_ATTEMPTS: u32 = 5;
+
 /// One requested line: which product, how many.
 #[derive(Debug, Clone)]
 pub struct OrderItemRequest {
@@ -98,6 +102,9 @@ pub enum OrderError {
     /// The delivery code does not match the order's.
     #[error("wrong delivery code")]
     InvalidDeliveryCode,
+    /// The order has used all its delivery-code attempts; the courier reports it failed.
+    #[error("no delivery-code attempts left")]
+    DeliveryCodeLocked,
     /// The order changed since it was read (a concurrent change won); read it again.
     #[error("the order changed meanwhile")]
     Conflict,
@@ -172,6 +179,7 @@ impl OrderService {
             delivery_address,
             note,
             delivery_code,
+            delivery_code_attempts: 0,
             version: 0,
             created_at: now,
             updated_at: now,
@@ -305,17 +313,15 @@ impl OrderService {
         if requirements.reason_required && reason.is_none() {
             errors.add("reason", "is required for this move");
         }
-        if requirements.delivery_code_required {
-            match request.delivery_code.as_deref() {
-                None => errors.add("delivery_code", "is required to deliver"),
-                Some(offered) if !order.delivery_code.matches(offered) => {
-                    return Err(OrderError::InvalidDeliveryCode);
-                }
-                Some(_) => {}
-            }
+        let offered_code = request.delivery_code.as_deref();
+        if requirements.delivery_code_required && offered_code.is_none() {
+            errors.add("delivery_code", "is required to deliver");
         }
         if !errors.is_empty() {
             return Err(OrderError::Invalid(errors));
+        }
+        if let (true, Some(offered)) = (requirements.delivery_code_required, offered_code) {
+            self.check_delivery_code(&order, offered).await?;
         }
 
         let now = self.ports.clock.now();
@@ -434,6 +440,26 @@ impl OrderService {
             delivered_revenue,
             deliveries_per_courier,
         })
+    }
+
+    /// Compares `offered` with the order's code, after reserving one of its attempts in the
+    /// store: the reservation is atomic, so concurrent guesses never exceed the limit.
+    async fn check_delivery_code(&self, order: &Order, offered: &str) -> Result<(), OrderError> {
+        let reserved = self
+            .ports
+            .orders
+            .reserve_delivery_code_attempt(order.id, MAX_DELIVERY_CODE_ATTEMPTS)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !reserved {
+            return Err(OrderError::DeliveryCodeLocked);
+        }
+        if order.delivery_code.matches(offered) {
+            Ok(())
+        } else {
+            tracing::warn!(order_id = %order.id, "wrong delivery code");
+            Err(OrderError::InvalidDeliveryCode)
+        }
     }
 
     /// Writes `next` over `read` if the order is still at `read`'s version, and returns it

@@ -370,6 +370,17 @@ pub trait OrderStore: Send + Sync {
     /// one wins. The other fields are never rewritten.
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<bool, StoreError>;
 
+    /// Reserves one delivery-code attempt: if the order's `delivery_code_attempts` is below
+    /// `max`, adds one and returns `true`; otherwise (or if the order is absent) changes
+    /// nothing and returns `false`. MUST be one atomic conditional write: of concurrent calls
+    /// at most `max` ever succeed. Not part of the version: it never makes a workflow write
+    /// fail.
+    async fn reserve_delivery_code_attempt(
+        &self,
+        id: OrderId,
+        max: u32,
+    ) -> Result<bool, StoreError>;
+
     /// Totals over the orders `period` admits (by `created_at`): the count per status, the
     /// revenue of delivered orders per currency, the deliveries per courier. Computed by the
     /// store (never by loading every order into the service); lists in any order.

@@ -178,6 +178,7 @@ impl From<OrderError> for ApiError {
             OrderError::InvalidTransition => ApiError::InvalidTransition,
             OrderError::NotAssignable => ApiError::OrderNotAssignable,
             OrderError::InvalidDeliveryCode => ApiError::InvalidDeliveryCode,
+            OrderError::DeliveryCodeLocked => ApiError::DeliveryCodeLocked,
             OrderError::Conflict => ApiError::Conflict,
             OrderError::Invalid(errors) => ApiError::ValidationFailed(errors),
             OrderError::Unexpected(error) => fault(error),

@@ -279,8 +279,9 @@ pub enum ChangeOrderStatusResponse {
     /// No such order, or not one the caller may see (`not_found`).
     #[oai(status = 404)]
     NotFound(ApiError),
-    /// The workflow has no such move from the current status (`invalid_transition`), or the
-    /// order changed meanwhile (`conflict`: read it again).
+    /// The workflow has no such move from the current status (`invalid_transition`), the
+    /// order has used all its delivery-code attempts (`delivery_code_locked`), or it changed
+    /// meanwhile (`conflict`: read it again).
     #[oai(status = 409)]
     Conflict(ApiError),
     /// The body is over the size limit (`payload_too_large`).

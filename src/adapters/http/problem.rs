@@ -50,6 +50,7 @@ pub enum ProblemCode {
     InvalidTransition,
     OrderNotAssignable,
     InvalidDeliveryCode,
+    DeliveryCodeLocked,
     Conflict,
     InternalError,
     StoreUnavailable,
@@ -161,6 +162,9 @@ pub enum ApiError {
     /// The delivery code offered does not match the order's.
     #[error("invalid delivery code")]
     InvalidDeliveryCode,
+    /// The order has used all its delivery-code attempts.
+    #[error("delivery code locked")]
+    DeliveryCodeLocked,
     /// The resource changed between reading and writing (a concurrent change won).
     #[error("conflict")]
     Conflict,
@@ -194,6 +198,7 @@ impl ApiError {
             | ApiError::TotpNotSetUp
             | ApiError::InvalidTransition
             | ApiError::OrderNotAssignable
+            | ApiError::DeliveryCodeLocked
             | ApiError::Conflict => StatusCode::CONFLICT,
             ApiError::InvalidDeliveryCode => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts
@@ -235,6 +240,7 @@ impl ApiError {
             ApiError::InvalidTransition => ProblemCode::InvalidTransition,
             ApiError::OrderNotAssignable => ProblemCode::OrderNotAssignable,
             ApiError::InvalidDeliveryCode => ProblemCode::InvalidDeliveryCode,
+            ApiError::DeliveryCodeLocked => ProblemCode::DeliveryCodeLocked,
             ApiError::Conflict => ProblemCode::Conflict,
             ApiError::Internal => ProblemCode::InternalError,
             ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
@@ -270,6 +276,7 @@ impl ApiError {
             ApiError::InvalidTransition => "Invalid transition",
             ApiError::OrderNotAssignable => "Order not assignable",
             ApiError::InvalidDeliveryCode => "Invalid delivery code",
+            ApiError::DeliveryCodeLocked => "Delivery code locked",
             ApiError::Conflict => "Conflict",
             ApiError::Internal => "Internal error",
             ApiError::StoreUnavailable => "Service unavailable",
@@ -347,6 +354,10 @@ impl ApiError {
             }
             ApiError::InvalidDeliveryCode => {
                 "This is not the order's delivery code; ask the client for it again.".into()
+            }
+            ApiError::DeliveryCodeLocked => {
+                "Too many wrong delivery codes for this order; report the delivery as failed."
+                    .into()
             }
             ApiError::Conflict => {
                 "The resource changed while this request was handled; read it again and retry."

@@ -60,6 +60,21 @@ impl OrderStore for MemoryStore {
         Ok(true)
     }
 
+    async fn reserve_delivery_code_attempt(
+        &self,
+        id: OrderId,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        match state.orders.get_mut(&id) {
+            Some(order) if order.delivery_code_attempts < max => {
+                order.delivery_code_attempts += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError> {
         let state = self.state()?;
         let mut per_status = HashMap::new();

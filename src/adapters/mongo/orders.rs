@@ -8,7 +8,8 @@ use mongodb::bson::{self, Bson, Document, doc};
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    bson_time, bson_uuid, domain_time, domain_uuid, optional_parsed_field, parsed_field,
+    bson_time, bson_uuid, domain_count, domain_time, domain_uuid, optional_parsed_field,
+    parsed_field,
 };
 use super::{MongoStore, run};
 use crate::core::model::{
@@ -53,6 +54,7 @@ pub(super) struct OrderDocument {
     delivery_address: String,
     note: Option<String>,
     delivery_code: String,
+    delivery_code_attempts: i64,
     version: i64,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
@@ -102,6 +104,7 @@ impl TryFrom<&Order> for OrderDocument {
             delivery_address: order.delivery_address.as_str().to_owned(),
             note: order.note.as_ref().map(|note| note.as_str().to_owned()),
             delivery_code: order.delivery_code.as_str().to_owned(),
+            delivery_code_attempts: i64::from(order.delivery_code_attempts),
             version: stored_version(order.version)?,
             created_at: bson_time(order.created_at),
             updated_at: bson_time(order.updated_at),
@@ -167,6 +170,10 @@ impl TryFrom<OrderDocument> for Order {
                     "delivery_code",
                     &document.delivery_code,
                     DeliveryCode::parse,
+                )?,
+                delivery_code_attempts: domain_count(
+                    "delivery_code_attempts",
+                    document.delivery_code_attempts,
                 )?,
                 version: u64::try_from(document.version).context("field `version`")?,
                 created_at: domain_time("created_at", document.created_at)?,
@@ -313,6 +320,28 @@ impl OrderStore for MongoStore {
                         "updated_at": bson_time(order.updated_at),
                         "version": stored_version(order.version)?,
                     } },
+                )
+                .await?;
+            Ok(result.modified_count == 1)
+        })
+        .await
+    }
+
+    async fn reserve_delivery_code_attempt(
+        &self,
+        id: OrderId,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        run("reserving a delivery-code attempt", async {
+            // The bound in the filter makes the increment conditional and atomic.
+            let result = self
+                .orders
+                .update_one(
+                    doc! {
+                        "_id": bson_uuid(id.as_uuid()),
+                        "delivery_code_attempts": { "$lt": i64::from(max) },
+                    },
+                    doc! { "$inc": { "delivery_code_attempts": 1_i64 } },
                 )
                 .await?;
             Ok(result.modified_count == 1)

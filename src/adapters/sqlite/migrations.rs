@@ -131,6 +131,7 @@ const MIGRATIONS: &[&str] = &[
         delivery_address TEXT    NOT NULL,
         note             TEXT,
         delivery_code    TEXT    NOT NULL,
+        delivery_code_attempts INTEGER NOT NULL CHECK (delivery_code_attempts >= 0),
         version          INTEGER NOT NULL CHECK (version >= 0),
         created_at       INTEGER NOT NULL,
         updated_at       INTEGER NOT NULL,

@@ -18,7 +18,7 @@ use crate::core::model::{
 use crate::core::ports::{OrderStore, StoreError};
 
 const ORDER_COLUMNS: &str = "id, client_id, courier_id, status, lines, total_cents, currency,
-     delivery_address, note, delivery_code, version, created_at, updated_at, history";
+     delivery_address, note, delivery_code, delivery_code_attempts, version, created_at, updated_at, history";
 
 /// One element of the `lines` column.
 #[derive(Serialize, Deserialize)]
@@ -129,6 +129,7 @@ fn order_from_row(row: &Row<'_>) -> anyhow::Result<Order> {
         delivery_address: text_column(row, "delivery_address", DeliveryAddress::parse)?,
         note: optional_text_column(row, "note", OrderNote::parse)?,
         delivery_code: text_column(row, "delivery_code", DeliveryCode::parse)?,
+        delivery_code_attempts: column(row, "delivery_code_attempts")?,
         version: u64::try_from(version).context("column `version`")?,
         created_at: time_column(row, "created_at")?,
         updated_at: time_column(row, "updated_at")?,
@@ -161,7 +162,8 @@ impl OrderStore for SqliteStore {
                 .prepare_cached(&format!(
                     "INSERT INTO orders ({ORDER_COLUMNS})
                      VALUES (:id, :client_id, :courier_id, :status, :lines, :total_cents,
-                             :currency, :delivery_address, :note, :delivery_code, :version,
+                             :currency, :delivery_address, :note, :delivery_code,
+                             :delivery_code_attempts, :version,
                              :created_at, :updated_at, :history)"
                 ))?
                 .execute(named_params! {
@@ -175,6 +177,7 @@ impl OrderStore for SqliteStore {
                     ":delivery_address": order.delivery_address.as_str(),
                     ":note": order.note.as_ref().map(OrderNote::as_str),
                     ":delivery_code": order.delivery_code.as_str(),
+                    ":delivery_code_attempts": order.delivery_code_attempts,
                     ":version": version_column(order.version)?,
                     ":created_at": millis(order.created_at),
                     ":updated_at": millis(order.updated_at),
@@ -247,6 +250,23 @@ impl OrderStore for SqliteStore {
                     ":updated_at": millis(order.updated_at),
                     ":version": version_column(order.version)?,
                 })?;
+            Ok(updated == 1)
+        })
+        .await
+    }
+
+    async fn reserve_delivery_code_attempt(
+        &self,
+        id: OrderId,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        self.run("reserving a delivery-code attempt", move |connection| {
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE orders SET delivery_code_attempts = delivery_code_attempts + 1
+                     WHERE id = ?1 AND delivery_code_attempts < ?2",
+                )?
+                .execute(rusqlite::params![id.to_string(), max])?;
             Ok(updated == 1)
         })
         .await

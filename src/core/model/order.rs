@@ -192,6 +192,9 @@ pub struct Order {
     pub delivery_address: DeliveryAddress,
     pub note: Option<OrderNote>,
     pub delivery_code: DeliveryCode,
+    /// Delivery attempts made with a code, right or wrong; counted atomically by the store
+    /// before each comparison, so guesses are bounded however many run at once.
+    pub delivery_code_attempts: u32,
     /// Grows by one with every write after the insert: writes name the version they read,
     /// so of two concurrent changes only one lands.
     pub version: u64,
