@@ -99,6 +99,8 @@ macro_rules! store_contract {
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
             of_sixteen_concurrent_consumptions_of_one_token_exactly_one_succeeds,
+            peeking_at_a_token_names_its_user_and_leaves_it_usable,
+            peeking_refuses_what_consuming_refuses,
             an_inserted_challenge_reads_back_with_every_field,
             attempts_are_counted_up_to_the_maximum_then_exhausted,
             attempts_on_an_expired_challenge_are_closed,
@@ -1017,6 +1019,55 @@ mod contract {
 
         let winners: Vec<_> = outcomes.iter().flatten().collect();
         assert_eq!(winners, vec![&user.id], "{outcomes:?}");
+    }
+
+    pub async fn peeking_at_a_token_names_its_user_and_leaves_it_usable<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let mut token = token_for(&user, digest(7), t0() + Duration::hours(1));
+        token.purpose = TokenPurpose::ResetPassword;
+        store.insert_token(&token).await.unwrap();
+        let purpose = TokenPurpose::ResetPassword;
+
+        let first_peek = store.peek_token(&digest(7), purpose, t0()).await;
+        let second_peek = store.peek_token(&digest(7), purpose, t0()).await;
+        let consumed = store.consume_token(&digest(7), purpose, t0()).await;
+        let peek_after_use = store.peek_token(&digest(7), purpose, t0()).await;
+
+        assert_eq!(first_peek.unwrap(), Some(user.id));
+        assert_eq!(second_peek.unwrap(), Some(user.id));
+        assert_eq!(consumed.unwrap(), Some(user.id));
+        assert_eq!(peek_after_use.unwrap(), None);
+    }
+
+    pub async fn peeking_refuses_what_consuming_refuses<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let expires_at = t0() + Duration::hours(1);
+        store
+            .insert_token(&token_for(&user, digest(7), expires_at))
+            .await
+            .unwrap();
+
+        let other_purpose = store
+            .peek_token(&digest(7), TokenPurpose::ResetPassword, t0())
+            .await;
+        let unknown = store
+            .peek_token(&digest(8), TokenPurpose::VerifyEmail, t0())
+            .await;
+        let at_expiry = store
+            .peek_token(&digest(7), TokenPurpose::VerifyEmail, expires_at)
+            .await;
+        let just_before = store
+            .peek_token(
+                &digest(7),
+                TokenPurpose::VerifyEmail,
+                expires_at - Duration::milliseconds(1),
+            )
+            .await;
+
+        assert_eq!(other_purpose.unwrap(), None);
+        assert_eq!(unknown.unwrap(), None);
+        assert_eq!(at_expiry.unwrap(), None);
+        assert_eq!(just_before.unwrap(), Some(user.id));
     }
 
     // --- ChallengeStore ----------------------------------------------------------------------

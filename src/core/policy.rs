@@ -7,6 +7,8 @@ use chrono::Duration;
 pub struct AuthPolicy {
     /// How long an email-verification link works (API contract: 24 h).
     pub verification_ttl: Duration,
+    /// How long a mailed password-reset token works (API contract: 1 h).
+    pub password_reset_ttl: Duration,
     /// How long an emailed login code works (API contract: 10 min).
     pub login_code_ttl: Duration,
     /// Digits of an emailed login code (API contract: 6).
@@ -46,6 +48,7 @@ impl Default for AuthPolicy {
     fn default() -> Self {
         Self {
             verification_ttl: Duration::hours(24),
+            password_reset_ttl: Duration::hours(1),
             login_code_ttl: Duration::minutes(10),
             login_code_digits: 6,
             login_code_max_attempts: 5,

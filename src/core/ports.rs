@@ -145,7 +145,7 @@ pub trait UserStore: Send + Sync {
     async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError>;
 }
 
-/// Single-use mailed tokens (email verification).
+/// Single-use mailed tokens (email verification, password reset).
 #[async_trait]
 pub trait OneTimeTokenStore: Send + Sync {
     /// Stores a new token. Digests are unique (they come from 256-bit secrets).
@@ -155,6 +155,18 @@ pub trait OneTimeTokenStore: Send + Sync {
     /// its expiry; returns its user. MUST be atomic: of concurrent calls for one token, at most
     /// one returns `Some`, and every later call returns `None`.
     async fn consume_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+
+    /// The user of the token with this digest and purpose if `consume_token` would accept it
+    /// right now (exists, unused, `now` before its expiry), WITHOUT using it: lets a use case
+    /// check a request against the token's user before spending the token. Only a hint —
+    /// `consume_token` stays the one guard, so a token peeked at by two callers is still
+    /// consumed by at most one.
+    async fn peek_token(
         &self,
         digest: &SecretDigest,
         purpose: TokenPurpose,

@@ -60,6 +60,18 @@ impl CapturingMailer {
             .unwrap_or_else(|| panic!("no verification mail to {email}"))
     }
 
+    /// The token of the newest password-reset mail to `email`.
+    pub fn reset_token(&self, email: &str) -> String {
+        self.sent_to(email)
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                MailMessage::PasswordReset { token, .. } => Some(token),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no password-reset mail to {email}"))
+    }
+
     /// The code of the newest login-code mail to `email`.
     pub fn login_code(&self, email: &str) -> String {
         self.sent_to(email)

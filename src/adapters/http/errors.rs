@@ -8,7 +8,7 @@ use super::problem::ApiError;
 use crate::core::auth::{
     AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
     LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError,
-    SetUpTotpError, VerifyCodeError, VerifyEmailError,
+    ResetPasswordError, SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
 use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
@@ -107,6 +107,16 @@ impl From<AuthenticateError> for ApiError {
         match error {
             AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
             AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for ApiError {
+    fn from(error: ResetPasswordError) -> Self {
+        match error {
+            ResetPasswordError::InvalidToken => ApiError::InvalidToken,
+            ResetPasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ResetPasswordError::Unexpected(error) => fault(error),
         }
     }
 }

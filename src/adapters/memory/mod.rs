@@ -281,6 +281,21 @@ impl OneTimeTokenStore for MemoryStore {
             stored.token.user_id
         }))
     }
+
+    async fn peek_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let state = self.state()?;
+        let usable = state.tokens.get(digest.as_bytes()).filter(|stored| {
+            stored.consumed_at.is_none()
+                && stored.token.purpose == purpose
+                && now < stored.token.expires_at
+        });
+        Ok(usable.map(|stored| stored.token.user_id))
+    }
 }
 
 #[async_trait]

@@ -1,9 +1,10 @@
-//! Core layer: account-security use cases — registration, email verification, two-step login
-//! and sessions. Talks to the world only through `crate::core::ports`.
+//! Core layer: account-security use cases — registration, email verification, two-step login,
+//! passwords and sessions. Talks to the world only through `crate::core::ports`.
 
 mod login;
 mod own_sessions;
 mod password_change;
+mod password_reset;
 mod registration;
 mod second_factor;
 mod sessions;
@@ -25,6 +26,7 @@ pub use login::{
 };
 pub use own_sessions::{EndSessionError, SessionView};
 pub use password_change::{ChangePasswordError, ChangePasswordRequest};
+pub use password_reset::{ResetPasswordError, ResetPasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use second_factor::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,

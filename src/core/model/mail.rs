@@ -20,6 +20,10 @@ pub enum MailMessage {
     LoginCode { code: String, valid_minutes: i64 },
     /// One of the account's recovery codes was just used to sign in; how many are left.
     RecoveryCodeUsed { remaining: u64 },
+    /// A password-reset token, for someone who forgot their password.
+    PasswordReset { token: String, valid_minutes: i64 },
+    /// The account's password was just changed or reset: its owner hears of it either way.
+    PasswordChanged,
 }
 
 impl MailMessage {
@@ -30,6 +34,8 @@ impl MailMessage {
             MailMessage::RegistrationAttempt => "registration_attempt",
             MailMessage::LoginCode { .. } => "login_code",
             MailMessage::RecoveryCodeUsed { .. } => "recovery_code_used",
+            MailMessage::PasswordReset { .. } => "password_reset",
+            MailMessage::PasswordChanged => "password_changed",
         }
     }
 }
