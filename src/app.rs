@@ -25,7 +25,7 @@ use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, Mailer, OneTimeTokenStore, SecondFactorStore, SessionStore, StoreHealth,
+    ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, SecondFactorStore, SessionStore, StoreHealth,
     UserStore,
 };
 use crate::core::profile::ProfileService;
@@ -49,6 +49,7 @@ pub struct Stores {
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
+    pub devices: Arc<dyn DeviceStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -60,6 +61,7 @@ impl Stores {
             + ChallengeStore
             + SessionStore
             + SecondFactorStore
+            + DeviceStore
             + StoreHealth
             + 'static,
     {
@@ -70,6 +72,7 @@ impl Stores {
             challenges: store.clone(),
             sessions: store.clone(),
             second_factors: store.clone(),
+            devices: store.clone(),
             health: store,
         }
     }
@@ -163,6 +166,7 @@ pub fn auth_service(
             )
             .context("deriving the TOTP sealing key")?,
         ),
+        devices: stores.devices.clone(),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

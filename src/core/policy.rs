@@ -22,6 +22,9 @@ pub struct AuthPolicy {
     pub refresh_grace: Duration,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
+    /// How long a remembered device skips the second factor (API contract: 30 days). Not
+    /// extended by use: a stolen device token dies on schedule.
+    pub remembered_device_ttl: Duration,
 }
 
 impl Default for AuthPolicy {
@@ -35,6 +38,7 @@ impl Default for AuthPolicy {
             session_ttl: Duration::days(30),
             refresh_grace: Duration::seconds(5),
             recovery_code_count: 10,
+            remembered_device_ttl: Duration::days(30),
         }
     }
 }

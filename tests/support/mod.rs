@@ -133,6 +133,7 @@ impl World {
             totp: Arc::new(
                 SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
+            devices: Arc::new(store.clone()),
         };
         Self {
             auth: AuthService::new(ports, AuthPolicy::default()),

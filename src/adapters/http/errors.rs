@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, ConfirmTotpError, DisableTotpError, LoginError, RefreshError,
+    AuthenticateError, ConfirmTotpError, DisableTotpError, ForgetDeviceError, LoginError, RefreshError,
     RegenerateRecoveryCodesError, RegisterError, ResendCodeError, SetUpTotpError, VerifyCodeError,
     VerifyEmailError,
 };
@@ -149,6 +149,15 @@ impl From<DisableTotpError> for ApiError {
             DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
             DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
             DisableTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ForgetDeviceError> for ApiError {
+    fn from(error: ForgetDeviceError) -> Self {
+        match error {
+            ForgetDeviceError::NotFound => ApiError::NotFound,
+            ForgetDeviceError::Unexpected(error) => fault(error),
         }
     }
 }

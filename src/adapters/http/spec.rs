@@ -7,16 +7,17 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use serde_json::Value;
 
 use super::auth_api::AuthApi;
+use super::devices_api::DevicesApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
 use super::second_factor_api::SecondFactorApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, MeApi, SecondFactorApi, OperationsApi);
+pub type Apis = (AuthApi, MeApi, SecondFactorApi, DevicesApi, OperationsApi);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, SecondFactorApi, OperationsApi),
+        (AuthApi, MeApi, SecondFactorApi, DevicesApi, OperationsApi),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

@@ -1,6 +1,7 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod devices;
 mod second_factors;
 
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
+    devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
 }
 
 struct StoredToken {

@@ -8,6 +8,7 @@
 //! operation needs a multi-document transaction (which would require a replica set).
 
 mod challenges;
+mod devices;
 mod indexes;
 mod second_factors;
 mod sessions;
@@ -28,6 +29,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use devices::DeviceDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
@@ -52,6 +54,7 @@ pub struct MongoStore {
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
     second_factors: Collection<SecondFactorsDocument>,
+    devices: Collection<DeviceDocument>,
 }
 
 impl MongoStore {
@@ -100,6 +103,7 @@ impl MongoStore {
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
+            devices: database.collection(devices::COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;

@@ -1,6 +1,7 @@
 //! Core layer: account-security use cases — registration, email verification, two-step login
 //! and sessions. Talks to the world only through `crate::core::ports`.
 
+mod devices;
 mod login;
 mod registration;
 mod second_factor;
@@ -11,12 +12,13 @@ use std::sync::Arc;
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, ChallengeStore, Clock, Mailer, OneTimeTokenStore, PasswordHashing,
+    AccessTokens, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, PasswordHashing,
     SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine, UserStore,
 };
 
+pub use devices::ForgetDeviceError;
 pub use login::{
-    LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
+    LoginChallengeView, LoginError, LoginOutcome, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
@@ -40,6 +42,7 @@ pub struct AuthPorts {
     pub access_tokens: Arc<dyn AccessTokens>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub totp: Arc<dyn TotpEngine>,
+    pub devices: Arc<dyn DeviceStore>,
 }
 
 /// The account-security use cases.

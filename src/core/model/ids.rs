@@ -59,3 +59,7 @@ uuid_id!(
     /// Identifies a session: one sign-in on one device, ended by logout or revocation.
     SessionId
 );
+uuid_id!(
+    /// Identifies a remembered device: a browser or app that may skip the second factor.
+    DeviceId
+);

@@ -1,6 +1,7 @@
 //! Core layer: domain types that parse untrusted input once and are valid ever after.
 
 mod challenge;
+mod device;
 mod email;
 mod ids;
 mod mail;
@@ -16,7 +17,8 @@ mod validation;
 
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use email::{Email, EmailError};
-pub use ids::{ChallengeId, SessionId, UserId};
+pub use device::RememberedDevice;
+pub use ids::{ChallengeId, DeviceId, SessionId, UserId};
 pub use mail::{Mail, MailMessage};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use page::{Page, PageRequest};
