@@ -110,6 +110,7 @@ fn services_with_broken_users(world: &World) -> HttpServices {
         totp: Arc::new(
             SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
         ),
+        devices: Arc::new(world.store.clone()),
     };
     HttpServices {
         auth: AuthService::new(ports, AuthPolicy::default()),
