@@ -129,6 +129,15 @@ impl Api {
         .await
     }
 
+    pub async fn delete_as(&self, path: &str, access: &str) -> Reply {
+        send(
+            self.client
+                .delete(path)
+                .header("authorization", bearer(access)),
+        )
+        .await
+    }
+
     pub async fn patch_as(&self, path: &str, access: &str, body: Value) -> Reply {
         send(
             self.client
