@@ -291,7 +291,7 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 19);
+    assert_eq!(operations.len(), 21);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");
