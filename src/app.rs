@@ -23,10 +23,13 @@ use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::catalogue::CatalogueService;
+use crate::core::model::Currency;
+use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, SecondFactorStore, SessionStore, StoreHealth,
-    UserStore,
+    ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, ProductStore, SecondFactorStore,
+    SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -48,6 +51,7 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub products: Arc<dyn ProductStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub devices: Arc<dyn DeviceStore>,
     pub health: Arc<dyn StoreHealth>,
@@ -60,6 +64,7 @@ impl Stores {
             + OneTimeTokenStore
             + ChallengeStore
             + SessionStore
+            + ProductStore
             + SecondFactorStore
             + DeviceStore
             + StoreHealth
@@ -71,6 +76,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            products: store.clone(),
             second_factors: store.clone(),
             devices: store.clone(),
             health: store,
@@ -243,9 +249,18 @@ async fn start_serving(
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = auth_service(&config, &stores, mailer, clock.clone(), &metrics)?;
+    let people = UserAdministration::new(
+        stores.users.clone(),
+        stores.sessions.clone(),
+        auth.password_hashing(),
+        clock.clone(),
+    );
+    let currency = Currency::parse(&config.currency).context("CURRENCY")?;
     let services = HttpServices {
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        people,
+        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency),
         health: stores.health.clone(),
         metrics,
         clock,

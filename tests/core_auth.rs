@@ -15,7 +15,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{AccountStatus, Email, Mail, MailMessage, Role};
 use allomedia::core::ports::{Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::{ProfileError, UpdateProfileRequest};
-use support::{ExpectChallenge, CapturingMailer, PASSWORD, World};
+use support::{CapturingMailer, ExpectChallenge, PASSWORD, World};
 
 mockall::mock! {
     pub Mailer {}

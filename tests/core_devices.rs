@@ -106,7 +106,11 @@ async fn a_remembered_device_skips_the_second_factor_and_is_marked_used() {
     let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
     assert_eq!(principal.user_id, user_id(&world, AMINA).await);
     assert_eq!(tokens.device_token, None);
-    assert_eq!(world.mailer.sent_to(AMINA).len(), mails_before, "no code mailed");
+    assert_eq!(
+        world.mailer.sent_to(AMINA).len(),
+        mails_before,
+        "no code mailed"
+    );
     let devices = world
         .auth
         .remembered_devices(principal.user_id, PageRequest::first(20))

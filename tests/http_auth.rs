@@ -207,7 +207,10 @@ async fn every_auth_request_body_refuses_an_unknown_field() {
 
         let problem = reply.assert_problem(400, "malformed_request");
         assert!(
-            problem["detail"].as_str().unwrap().contains("skip_second_factor"),
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("skip_second_factor"),
             "{path}"
         );
     }

@@ -49,7 +49,10 @@ async fn a_login_with_a_remembered_device_token_answers_200_with_tokens() {
     assert_eq!(login["body"]["token_type"], "Bearer");
     assert!(login["body"].get("device_token").is_none());
     let access = login["body"]["access_token"].as_str().unwrap();
-    assert_eq!(api.get_as("/api/v1/me", access).await.status, StatusCode::OK);
+    assert_eq!(
+        api.get_as("/api/v1/me", access).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -119,7 +122,12 @@ async fn my_devices_are_listed_without_their_token_and_can_be_forgotten() {
     let forgotten = api.delete_as(&path, &session.access).await;
     let again = api.delete_as(&path, &session.access).await;
 
-    assert_eq!(forgotten.status, StatusCode::NO_CONTENT, "{}", forgotten.body);
+    assert_eq!(
+        forgotten.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        forgotten.body
+    );
     again.assert_problem(404, "not_found");
     let login = login_with_device(&api, AMINA, PASSWORD, &device_token).await;
     assert_eq!(login["status"], 202, "{login}");
@@ -158,11 +166,11 @@ async fn another_users_device_is_404_and_stays_remembered() {
     api.verified_account(YOUSSEF).await;
     let (amina, device_token) = sign_in_remembering(&api, AMINA).await;
     let youssef = api.sign_in(YOUSSEF).await;
-    let aminas_device = api.get_as("/api/v1/me/devices", &amina.access).await.json()["items"][0]
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let aminas_device =
+        api.get_as("/api/v1/me/devices", &amina.access).await.json()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
     let by_youssef = api
         .delete_as(
@@ -170,7 +178,10 @@ async fn another_users_device_is_404_and_stays_remembered() {
             &youssef.access,
         )
         .await;
-    let youssefs_list = api.get_as("/api/v1/me/devices", &youssef.access).await.json();
+    let youssefs_list = api
+        .get_as("/api/v1/me/devices", &youssef.access)
+        .await
+        .json();
 
     by_youssef.assert_problem(404, "not_found");
     assert_eq!(youssefs_list["items"], json!([]));

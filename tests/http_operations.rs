@@ -18,9 +18,12 @@ use allomedia::adapters::crypto::{
 };
 use allomedia::adapters::http::{HttpServices, HttpSettings, app, openapi_json, openapi_yaml};
 use allomedia::core::auth::{AuthPorts, AuthService};
-use allomedia::core::model::{Email, ProfileChanges, User, UserId};
+use allomedia::core::model::{Email, PageRequest, ProfileChanges, User, UserId};
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{InsertUserError, StoreError, StoreHealth, UserStore};
+use allomedia::core::ports::{
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, StoreHealth,
+    UserFilter, UserStore,
+};
 use support::World;
 use support::http::{send, services_of};
 
@@ -71,6 +74,24 @@ impl UserStore for BrokenStore {
         _changes: &ProfileChanges,
         _at: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
+        Err(broken())
+    }
+    async fn list_users(
+        &self,
+        _filter: &UserFilter,
+        _page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        Err(broken())
+    }
+    async fn change_access(
+        &self,
+        _id: UserId,
+        _change: AccessChange,
+        _at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        Err(broken())
+    }
+    async fn delete_user(&self, _id: UserId) -> Result<DeleteUserOutcome, StoreError> {
         Err(broken())
     }
 }
@@ -185,13 +206,13 @@ async fn an_unsupported_method_is_a_405_problem_listing_the_allowed_ones() {
     let client = client();
 
     let login = send(client.get("/api/v1/auth/login")).await;
-    let me = send(client.delete("/api/v1/me")).await;
+    let me = send(client.put("/api/v1/me")).await;
     let live = send(client.post("/health/live")).await;
 
     login.assert_problem(405, "method_not_allowed");
     assert_eq!(login.header("allow"), Some("POST"));
     me.assert_problem(405, "method_not_allowed");
-    assert_eq!(me.header("allow"), Some("GET, PATCH, HEAD"));
+    assert_eq!(me.header("allow"), Some("GET, PATCH, DELETE, HEAD"));
     assert_eq!(live.header("allow"), Some("GET, HEAD"));
 }
 
@@ -291,7 +312,7 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 21);
+    assert_eq!(operations.len(), 31);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");

@@ -13,12 +13,15 @@ use std::sync::Arc;
 
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Name,
-    OneTimeToken, PageRequest, PasswordHash, Phone, ProfileChanges, RememberedDevice, Role,
-    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment, User, UserId,
+    OneTimeToken, PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges,
+    ProductDescription, ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, User, UserId,
 };
 use allomedia::core::ports::{
-    AttemptOutcome, ChallengeStore, DeviceStore, InsertUserError, OneTimeTokenStore,
-    ReplaceCodeOutcome, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
+    DeviceStore, InsertUserError, OneTimeTokenStore, ProductStore, ReplaceCodeOutcome,
+    SecondFactorStore, SessionStore, StoreHealth, UserFilter, UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -32,6 +35,7 @@ trait Store:
     + SessionStore
     + SecondFactorStore
     + DeviceStore
+    + ProductStore
     + StoreHealth
     + 'static
 {
@@ -44,6 +48,7 @@ impl<S> Store for S where
         + SessionStore
         + SecondFactorStore
         + DeviceStore
+        + ProductStore
         + StoreHealth
         + 'static
 {
@@ -89,6 +94,18 @@ macro_rules! store_contract {
             updating_a_profile_changes_only_the_present_fields,
             updating_a_profile_with_a_present_none_clears_the_field,
             updating_an_unknown_user_returns_none,
+            listing_users_is_newest_first_one_page_after_another,
+            listing_users_keeps_only_those_matching_every_filter,
+            searching_users_matches_part_of_a_name_in_any_case_or_of_an_email,
+            changing_access_sets_the_present_fields_and_returns_the_user,
+            changing_the_access_of_an_unknown_user_is_not_found,
+            the_only_active_manager_can_be_neither_demoted_nor_suspended,
+            a_manager_can_be_demoted_while_another_one_is_active,
+            of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins,
+            deleting_a_user_removes_their_tokens_challenges_sessions_and_second_factors,
+            deleting_an_unknown_user_is_not_found,
+            the_only_active_manager_cannot_be_deleted,
+            of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins,
             consuming_a_token_twice_fails_the_second_time,
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
@@ -136,6 +153,17 @@ macro_rules! store_contract {
             devices_are_listed_newest_first_page_by_page_without_expired_ones,
             a_device_is_deleted_only_by_its_user,
             forgetting_devices_counts_them_and_spares_other_users,
+            an_inserted_product_reads_back_with_every_field,
+            a_product_without_a_description_reads_back_without_it,
+            unknown_products_are_absent,
+            products_are_listed_newest_first_a_page_at_a_time,
+            products_are_filtered_by_availability,
+            a_name_search_is_a_case_insensitive_substring,
+            wildcards_and_regex_characters_in_a_search_match_only_themselves,
+            updating_a_product_changes_only_the_present_fields,
+            updating_a_product_with_a_present_none_clears_its_description,
+            updating_an_unknown_product_returns_none,
+            deleting_a_product_succeeds_once,
         ]);
     };
     (@expand $backend:ident, $fresh_store:expr, [$($test:ident),* $(,)?]) => {
@@ -205,6 +233,37 @@ fn user_with_email(email: &str) -> User {
     }
 }
 
+/// Stores a user with this email, role and status.
+async fn a_stored_account<S: Store>(
+    store: &S,
+    email: &str,
+    role: Role,
+    status: AccountStatus,
+) -> User {
+    let user = User {
+        role,
+        status,
+        ..user_with_email(email)
+    };
+    store.insert_user(&user).await.unwrap();
+    user
+}
+
+async fn an_active_manager<S: Store>(store: &S, email: &str) -> User {
+    a_stored_account(store, email, Role::Manager, AccountStatus::Active).await
+}
+
+/// The ids of `users`, newest first — the order every listing promises.
+fn newest_first(users: &[&User]) -> Vec<UserId> {
+    let mut ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    ids.sort_by_key(|id| std::cmp::Reverse(id.as_uuid()));
+    ids
+}
+
+fn ids(users: &[User]) -> Vec<UserId> {
+    users.iter().map(|user| user.id).collect()
+}
+
 async fn a_stored_user<S: Store>(store: &S, email: &str) -> User {
     let user = user_with_email(email);
     store.insert_user(&user).await.unwrap();
@@ -267,6 +326,39 @@ async fn a_stored_session<S: Store>(store: &S, user: &User) -> Session {
     let session = session_for(user);
     store.insert_session(&session).await.unwrap();
     session
+}
+
+/// An available product with a description, created at `t0`.
+fn product_named(name: &str) -> Product {
+    Product {
+        id: ProductId::new(),
+        name: ProductName::parse(name).unwrap(),
+        description: Some(ProductDescription::parse("Fait maison,\navec amour").unwrap()),
+        price: PriceCents::new(4500).unwrap(),
+        available: true,
+        created_at: t0(),
+        updated_at: t0() + Duration::milliseconds(3),
+    }
+}
+
+async fn a_stored_product<S: Store>(store: &S, name: &str) -> Product {
+    let product = product_named(name);
+    store.insert_product(&product).await.unwrap();
+    product
+}
+
+fn searching(text: &str) -> ProductFilter {
+    ProductFilter {
+        available: None,
+        name_contains: Some(ProductSearch::parse(text).unwrap()),
+    }
+}
+
+fn names(products: &[Product]) -> Vec<&str> {
+    products
+        .iter()
+        .map(|product| product.name.as_str())
+        .collect()
 }
 
 /// Runs `attempt` `contenders` times at once — released together by a barrier — and returns
@@ -473,6 +565,367 @@ mod contract {
             .unwrap();
 
         assert_eq!(updated, None);
+    }
+
+    // --- UserStore: managers' administration -------------------------------------------------
+
+    pub async fn listing_users_is_newest_first_one_page_after_another<S: Store>(store: Arc<S>) {
+        let a = a_stored_user(&*store, "a@example.com").await;
+        let b = a_stored_user(&*store, "b@example.com").await;
+        let c = a_stored_user(&*store, "c@example.com").await;
+        let all = newest_first(&[&a, &b, &c]);
+        let everyone = UserFilter::default();
+
+        let first = store
+            .list_users(&everyone, PageRequest::first(1))
+            .await
+            .unwrap();
+        let after_first = PageRequest {
+            limit: 1,
+            before: Some(all[0].as_uuid()),
+        };
+        let rest = store.list_users(&everyone, after_first).await.unwrap();
+
+        // A page fetches one more than its limit, to know whether another follows.
+        assert_eq!(ids(&first), all[..2]);
+        assert_eq!(ids(&rest), all[1..]);
+        assert_eq!(first[0], store.user_by_id(all[0]).await.unwrap().unwrap());
+    }
+
+    pub async fn listing_users_keeps_only_those_matching_every_filter<S: Store>(store: Arc<S>) {
+        let pending = a_stored_account(
+            &*store,
+            "pending@example.com",
+            Role::Courier,
+            AccountStatus::PendingApproval,
+        )
+        .await;
+        let active_courier = a_stored_account(
+            &*store,
+            "rider@example.com",
+            Role::Courier,
+            AccountStatus::Active,
+        )
+        .await;
+        let suspended_client = a_stored_account(
+            &*store,
+            "client@example.com",
+            Role::Client,
+            AccountStatus::Suspended,
+        )
+        .await;
+        let list = |filter: UserFilter| {
+            let store = Arc::clone(&store);
+            async move {
+                ids(&store
+                    .list_users(&filter, PageRequest::first(10))
+                    .await
+                    .unwrap())
+            }
+        };
+
+        let couriers = list(UserFilter {
+            role: Some(Role::Courier),
+            ..UserFilter::default()
+        })
+        .await;
+        let waiting_couriers = list(UserFilter {
+            role: Some(Role::Courier),
+            status: Some(AccountStatus::PendingApproval),
+            ..UserFilter::default()
+        })
+        .await;
+        let suspended = list(UserFilter {
+            status: Some(AccountStatus::Suspended),
+            ..UserFilter::default()
+        })
+        .await;
+        let managers = list(UserFilter {
+            role: Some(Role::Manager),
+            ..UserFilter::default()
+        })
+        .await;
+
+        assert_eq!(couriers, newest_first(&[&pending, &active_courier]));
+        assert_eq!(waiting_couriers, vec![pending.id]);
+        assert_eq!(suspended, vec![suspended_client.id]);
+        assert!(managers.is_empty());
+    }
+
+    pub async fn searching_users_matches_part_of_a_name_in_any_case_or_of_an_email<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = User {
+            name: Name::parse("Amina Alaoui").unwrap(),
+            ..user_with_email("amina@example.com")
+        };
+        store.insert_user(&amina).await.unwrap();
+        let omar = User {
+            name: Name::parse("Omar Benali").unwrap(),
+            ..user_with_email("o.benali@shop.ma")
+        };
+        store.insert_user(&omar).await.unwrap();
+        let search = |text: &str| {
+            let store = Arc::clone(&store);
+            let filter = UserFilter {
+                search: Some(text.to_owned()),
+                ..UserFilter::default()
+            };
+            async move {
+                ids(&store
+                    .list_users(&filter, PageRequest::first(10))
+                    .await
+                    .unwrap())
+            }
+        };
+
+        assert_eq!(search("alaoui").await, vec![amina.id]);
+        assert_eq!(search("shop.ma").await, vec![omar.id]);
+        assert_eq!(search("benali").await, vec![omar.id]);
+        // Plain text, not a pattern: neither `.` nor `%` is a wildcard.
+        assert_eq!(search("o.b").await, vec![omar.id]);
+        assert!(search("%").await.is_empty());
+        assert!(search("a.ina").await.is_empty());
+    }
+
+    pub async fn changing_access_sets_the_present_fields_and_returns_the_user<S: Store>(
+        store: Arc<S>,
+    ) {
+        let courier = a_stored_user(&*store, "rider@example.com").await;
+        let at = t0() + Duration::hours(3);
+        let approve = AccessChange {
+            status: Some(AccountStatus::Active),
+            ..AccessChange::default()
+        };
+
+        let outcome = store.change_access(courier.id, approve, at).await.unwrap();
+
+        let expected = User {
+            status: AccountStatus::Active,
+            updated_at: at,
+            ..courier.clone()
+        };
+        assert_eq!(outcome, AccessChangeOutcome::Changed(expected.clone()));
+        assert_eq!(store.user_by_id(courier.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn changing_the_access_of_an_unknown_user_is_not_found<S: Store>(store: Arc<S>) {
+        let promote = AccessChange {
+            role: Some(Role::Manager),
+            ..AccessChange::default()
+        };
+
+        let outcome = store
+            .change_access(UserId::new(), promote, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(outcome, AccessChangeOutcome::NotFound);
+    }
+
+    pub async fn the_only_active_manager_can_be_neither_demoted_nor_suspended<S: Store>(
+        store: Arc<S>,
+    ) {
+        let boss = an_active_manager(&*store, "boss@example.com").await;
+        a_stored_account(
+            &*store,
+            "former@example.com",
+            Role::Manager,
+            AccountStatus::Suspended,
+        )
+        .await;
+        let later = t0() + Duration::hours(1);
+        let changes = [
+            AccessChange {
+                role: Some(Role::Client),
+                status: None,
+            },
+            AccessChange {
+                role: None,
+                status: Some(AccountStatus::Suspended),
+            },
+            AccessChange {
+                role: None,
+                status: Some(AccountStatus::PendingApproval),
+            },
+        ];
+
+        for change in changes {
+            let outcome = store.change_access(boss.id, change, later).await.unwrap();
+            assert_eq!(
+                outcome,
+                AccessChangeOutcome::LastActiveManager,
+                "{change:?}"
+            );
+        }
+        let harmless = AccessChange {
+            role: Some(Role::Manager),
+            status: Some(AccountStatus::Active),
+        };
+        let kept = store.change_access(boss.id, harmless, later).await.unwrap();
+
+        assert!(matches!(kept, AccessChangeOutcome::Changed(_)), "{kept:?}");
+        let stored = store.user_by_id(boss.id).await.unwrap().unwrap();
+        assert!(stored.is_active_manager());
+    }
+
+    pub async fn a_manager_can_be_demoted_while_another_one_is_active<S: Store>(store: Arc<S>) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        an_active_manager(&*store, "second@example.com").await;
+        let demote = AccessChange {
+            role: Some(Role::Courier),
+            ..AccessChange::default()
+        };
+
+        let outcome = store.change_access(first.id, demote, t0()).await.unwrap();
+
+        let AccessChangeOutcome::Changed(demoted) = outcome else {
+            panic!("demotion refused: {outcome:?}");
+        };
+        assert_eq!(demoted.role, Role::Courier);
+        assert_eq!(demoted.status, AccountStatus::Active);
+    }
+
+    pub async fn of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins<S: Store>(
+        store: Arc<S>,
+    ) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        let second = an_active_manager(&*store, "second@example.com").await;
+        let managers = [first.id, second.id];
+
+        let outcomes = race(&store, 2, move |store, index| async move {
+            let demote = AccessChange {
+                role: Some(Role::Client),
+                ..AccessChange::default()
+            };
+            store
+                .change_access(managers[index], demote, t0())
+                .await
+                .unwrap()
+        })
+        .await;
+
+        let won = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, AccessChangeOutcome::Changed(_)))
+            .count();
+        let refused = outcomes
+            .iter()
+            .filter(|outcome| **outcome == AccessChangeOutcome::LastActiveManager)
+            .count();
+        assert_eq!((won, refused), (1, 1), "{outcomes:?}");
+        let managers_left = store
+            .list_users(
+                &UserFilter {
+                    role: Some(Role::Manager),
+                    status: Some(AccountStatus::Active),
+                    ..UserFilter::default()
+                },
+                PageRequest::first(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(managers_left.len(), 1);
+    }
+
+    pub async fn deleting_a_user_removes_their_tokens_challenges_sessions_and_second_factors<
+        S: Store,
+    >(
+        store: Arc<S>,
+    ) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let token = token_for(&amina, digest(9), t0() + Duration::days(1));
+        store.insert_token(&token).await.unwrap();
+        let challenge = a_stored_challenge(&*store, &amina, |_| {}).await;
+        let session = a_stored_session(&*store, &amina).await;
+        let omars_session = a_stored_session(&*store, &omar).await;
+        let secret = SealedTotpSecret::from_bytes(vec![7; 49]);
+        assert!(
+            store
+                .put_pending_totp(amina.id, &secret, t0())
+                .await
+                .unwrap()
+        );
+        store
+            .replace_recovery_codes(amina.id, &[digest(3), digest(4)], t0())
+            .await
+            .unwrap();
+        a_stored_device(&*store, &amina, 10).await;
+
+        let outcome = store.delete_user(amina.id).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::Deleted);
+        assert_eq!(store.user_by_id(amina.id).await.unwrap(), None);
+        assert_eq!(store.user_by_email(&amina.email).await.unwrap(), None);
+        assert_eq!(store.session(session.id).await.unwrap(), None);
+        assert_eq!(store.challenge(challenge.id).await.unwrap(), None);
+        assert_eq!(store.totp_enrolment(amina.id).await.unwrap(), None);
+        assert_eq!(store.unused_recovery_codes(amina.id).await.unwrap(), 0);
+        assert_eq!(
+            store.forget_devices(amina.id).await.unwrap(),
+            0,
+            "devices go too"
+        );
+        let consumed = store
+            .consume_token(&token.digest, token.purpose, t0())
+            .await
+            .unwrap();
+        assert_eq!(consumed, None);
+        assert_eq!(
+            store.session(omars_session.id).await.unwrap(),
+            Some(omars_session)
+        );
+        // The address is free again.
+        a_stored_user(&*store, "amina@example.com").await;
+    }
+
+    pub async fn deleting_an_unknown_user_is_not_found<S: Store>(store: Arc<S>) {
+        a_stored_user(&*store, "amina@example.com").await;
+
+        let outcome = store.delete_user(UserId::new()).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::NotFound);
+    }
+
+    pub async fn the_only_active_manager_cannot_be_deleted<S: Store>(store: Arc<S>) {
+        let boss = an_active_manager(&*store, "boss@example.com").await;
+        let session = a_stored_session(&*store, &boss).await;
+
+        let outcome = store.delete_user(boss.id).await.unwrap();
+
+        assert_eq!(outcome, DeleteUserOutcome::LastActiveManager);
+        assert_eq!(store.user_by_id(boss.id).await.unwrap(), Some(boss));
+        assert_eq!(store.session(session.id).await.unwrap(), Some(session));
+    }
+
+    pub async fn of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins<S: Store>(
+        store: Arc<S>,
+    ) {
+        let first = an_active_manager(&*store, "first@example.com").await;
+        let second = an_active_manager(&*store, "second@example.com").await;
+        let managers = [first.id, second.id];
+
+        let outcomes = race(&store, 2, move |store, index| async move {
+            store.delete_user(managers[index]).await.unwrap()
+        })
+        .await;
+
+        let mut outcomes = outcomes;
+        outcomes.sort_by_key(|outcome| *outcome == DeleteUserOutcome::Deleted);
+        assert_eq!(
+            outcomes,
+            vec![
+                DeleteUserOutcome::LastActiveManager,
+                DeleteUserOutcome::Deleted
+            ]
+        );
+        let left = store
+            .list_users(&UserFilter::default(), PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 1);
+        assert!(left[0].is_active_manager());
     }
 
     // --- OneTimeTokenStore -------------------------------------------------------------------
@@ -1404,7 +1857,9 @@ mod contract {
         let just_before = device.expires_at - Duration::milliseconds(1);
 
         let before = store.use_device(user.id, &digest(1), just_before).await;
-        let at_expiry = store.use_device(user.id, &digest(1), device.expires_at).await;
+        let at_expiry = store
+            .use_device(user.id, &digest(1), device.expires_at)
+            .await;
         let unknown = store.use_device(user.id, &digest(9), t0()).await;
 
         assert!(before.unwrap());
@@ -1482,7 +1937,11 @@ mod contract {
         let forgotten = store.forget_devices(user.id).await.unwrap();
 
         assert_eq!(forgotten, 2);
-        assert!(listed(&*store, &user, PageRequest::first(20)).await.is_empty());
+        assert!(
+            listed(&*store, &user, PageRequest::first(20))
+                .await
+                .is_empty()
+        );
         assert!(!store.use_device(user.id, &digest(1), t0()).await.unwrap());
         assert_eq!(
             listed(&*store, &other, PageRequest::first(20)).await,
@@ -1497,6 +1956,201 @@ mod contract {
         let outcome = store.ping().await;
 
         assert!(outcome.is_ok(), "{outcome:?}");
+    }
+
+    // --- ProductStore ------------------------------------------------------------------------
+
+    pub async fn an_inserted_product_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let product = product_named("Tajine aux olives");
+
+        store.insert_product(&product).await.unwrap();
+
+        assert_eq!(store.product(product.id).await.unwrap(), Some(product));
+    }
+
+    pub async fn a_product_without_a_description_reads_back_without_it<S: Store>(store: Arc<S>) {
+        let product = Product {
+            description: None,
+            available: false,
+            ..product_named("Harira")
+        };
+
+        store.insert_product(&product).await.unwrap();
+
+        assert_eq!(store.product(product.id).await.unwrap(), Some(product));
+    }
+
+    pub async fn unknown_products_are_absent<S: Store>(store: Arc<S>) {
+        assert_eq!(store.product(ProductId::new()).await.unwrap(), None);
+    }
+
+    pub async fn products_are_listed_newest_first_a_page_at_a_time<S: Store>(store: Arc<S>) {
+        let mut products = Vec::new();
+        for name in ["Harira", "Pastilla", "Couscous"] {
+            products.push(a_stored_product(&*store, name).await);
+        }
+
+        let first = store
+            .list_products(&ProductFilter::default(), PageRequest::first(1))
+            .await
+            .unwrap();
+        let rest = store
+            .list_products(
+                &ProductFilter::default(),
+                PageRequest {
+                    limit: 5,
+                    before: Some(products[2].id.as_uuid()),
+                },
+            )
+            .await
+            .unwrap();
+
+        // One more than the page, so the service knows another page follows.
+        assert_eq!(names(&first), ["Couscous", "Pastilla"]);
+        assert_eq!(names(&rest), ["Pastilla", "Harira"]);
+    }
+
+    pub async fn products_are_filtered_by_availability<S: Store>(store: Arc<S>) {
+        a_stored_product(&*store, "Harira").await;
+        let hidden = Product {
+            available: false,
+            ..product_named("Pastilla")
+        };
+        store.insert_product(&hidden).await.unwrap();
+        let filter = |available| ProductFilter {
+            available: Some(available),
+            name_contains: None,
+        };
+
+        let available = store
+            .list_products(&filter(true), PageRequest::first(10))
+            .await
+            .unwrap();
+        let unavailable = store
+            .list_products(&filter(false), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&available), ["Harira"]);
+        assert_eq!(names(&unavailable), ["Pastilla"]);
+    }
+
+    pub async fn a_name_search_is_a_case_insensitive_substring<S: Store>(store: Arc<S>) {
+        for name in ["Tajine poulet", "Poulet rôti", "Harira"] {
+            a_stored_product(&*store, name).await;
+        }
+
+        let found = store
+            .list_products(&searching("POULET"), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&found), ["Poulet rôti", "Tajine poulet"]);
+    }
+
+    pub async fn wildcards_and_regex_characters_in_a_search_match_only_themselves<S: Store>(
+        store: Arc<S>,
+    ) {
+        for name in [
+            "Jus 100% orange",
+            "Jus 1000 orange",
+            "Menu a_b",
+            "Menu axb",
+            "Thé (menthe)",
+        ] {
+            a_stored_product(&*store, name).await;
+        }
+
+        let percent = store
+            .list_products(&searching("100%"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let underscore = store
+            .list_products(&searching("a_b"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let regex = store
+            .list_products(&searching(".*"), PageRequest::first(10))
+            .await
+            .unwrap();
+        let parenthesis = store
+            .list_products(&searching("(menthe"), PageRequest::first(10))
+            .await
+            .unwrap();
+
+        assert_eq!(names(&percent), ["Jus 100% orange"]);
+        assert_eq!(names(&underscore), ["Menu a_b"]);
+        assert!(regex.is_empty(), "{:?}", names(&regex));
+        assert_eq!(names(&parenthesis), ["Thé (menthe)"]);
+    }
+
+    pub async fn updating_a_product_changes_only_the_present_fields<S: Store>(store: Arc<S>) {
+        let product = a_stored_product(&*store, "Harira").await;
+        let changes = ProductChanges {
+            price: Some(PriceCents::new(990).unwrap()),
+            available: Some(false),
+            ..ProductChanges::default()
+        };
+        let at = t0() + Duration::minutes(3);
+
+        let updated = store
+            .update_product(product.id, &changes, at)
+            .await
+            .unwrap();
+
+        let expected = Product {
+            price: PriceCents::new(990).unwrap(),
+            available: false,
+            updated_at: at,
+            ..product.clone()
+        };
+        assert_eq!(updated, Some(expected.clone()));
+        assert_eq!(store.product(product.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn updating_a_product_with_a_present_none_clears_its_description<S: Store>(
+        store: Arc<S>,
+    ) {
+        let product = a_stored_product(&*store, "Harira").await;
+        let changes = ProductChanges {
+            name: Some(ProductName::parse("Harira maison").unwrap()),
+            description: Some(None),
+            ..ProductChanges::default()
+        };
+
+        let updated = store
+            .update_product(product.id, &changes, t0())
+            .await
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(updated.name.as_str(), "Harira maison");
+        assert_eq!(updated.description, None);
+    }
+
+    pub async fn updating_an_unknown_product_returns_none<S: Store>(store: Arc<S>) {
+        let changes = ProductChanges {
+            available: Some(true),
+            ..ProductChanges::default()
+        };
+
+        let updated = store
+            .update_product(ProductId::new(), &changes, t0())
+            .await
+            .unwrap();
+
+        assert_eq!(updated, None);
+    }
+
+    pub async fn deleting_a_product_succeeds_once<S: Store>(store: Arc<S>) {
+        let product = a_stored_product(&*store, "Harira").await;
+
+        let first = store.delete_product(product.id).await.unwrap();
+        let second = store.delete_product(product.id).await.unwrap();
+
+        assert!(first);
+        assert!(!second);
+        assert_eq!(store.product(product.id).await.unwrap(), None);
     }
 }
 
@@ -1710,13 +2364,18 @@ mod mongo_server {
         let (uri, container) = match SERVER.get_or_init(find_server).await {
             Server::Named(uri) => (uri.clone(), None),
             Server::Docker => {
-                let container = Mongo::default()
+                // A one-node replica set: managers' guarded changes run in transactions,
+                // which a standalone server refuses.
+                let container = Mongo::repl_set()
                     .start()
                     .await
                     .expect("starting a MongoDB container");
                 let host = container.get_host().await.unwrap();
                 let port = container.get_host_port_ipv4(27017).await.unwrap();
-                (format!("mongodb://{host}:{port}/"), Some(container))
+                (
+                    format!("mongodb://{host}:{port}/?directConnection=true"),
+                    Some(container),
+                )
             }
             Server::Missing => {
                 assert!(
@@ -1832,8 +2491,20 @@ mod mongo_database {
         let email = index(&users, "email_unique");
         assert_eq!(email.keys, doc! { "email": 1 });
         assert_eq!(email.options.as_ref().unwrap().unique, Some(true));
+        assert_eq!(
+            index(&users, "role_status_id").keys,
+            doc! { "role": 1, "status": 1, "_id": 1 }
+        );
+        assert_eq!(
+            index(&users, "status_id").keys,
+            doc! { "status": 1, "_id": 1 }
+        );
         let sessions = indexes(&database, "sessions").await;
         assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
+        for collection in ["one_time_tokens", "login_challenges"] {
+            let all = indexes(&database, collection).await;
+            assert_eq!(index(&all, "user_id").keys, doc! { "user_id": 1 });
+        }
         for collection in ["one_time_tokens", "login_challenges", "sessions"] {
             let all = indexes(&database, collection).await;
             let ttl = index(&all, "expires_at_ttl");

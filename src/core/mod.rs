@@ -3,7 +3,9 @@
 //! no HTTP framework, database driver, mail transport or token library appears here.
 
 pub mod auth;
+pub mod catalogue;
 pub mod model;
+pub mod people;
 pub mod policy;
 pub mod ports;
 pub mod profile;

@@ -9,9 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password,
-    PasswordHash, ProfileChanges, RememberedDevice, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
-    TotpProvisioning, User, UserId,
+    AccountStatus, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest,
+    Password, PasswordHash, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, TotpProvisioning, User, UserId,
 };
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
@@ -33,6 +34,52 @@ pub enum InsertUserError {
     EmailTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Which users a manager's listing shows; every present criterion must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub status: Option<AccountStatus>,
+    /// Lower-cased, non-empty: users whose email, or whose name once lower-cased, contains it.
+    pub search: Option<String>,
+}
+
+/// A manager's change to an account's role and status; `None` leaves one as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessChange {
+    pub role: Option<Role>,
+    pub status: Option<AccountStatus>,
+}
+
+impl AccessChange {
+    /// `user` as this change would leave it (role and status only).
+    pub fn applied_to(&self, user: &User) -> User {
+        User {
+            role: self.role.unwrap_or(user.role),
+            status: self.status.unwrap_or(user.status),
+            ..user.clone()
+        }
+    }
+}
+
+/// What became of a guarded change of role and status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccessChangeOutcome {
+    /// The user as stored afterwards.
+    Changed(User),
+    NotFound,
+    /// The user is the only active manager and the change would leave none; nothing changed.
+    LastActiveManager,
+}
+
+/// What became of a guarded deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteUserOutcome {
+    Deleted,
+    NotFound,
+    /// The user is the only active manager; nothing was deleted.
+    LastActiveManager,
 }
 
 /// Accounts.
@@ -60,6 +107,33 @@ pub trait UserStore: Send + Sync {
         changes: &ProfileChanges,
         at: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
+
+    /// The users matching `filter`, newest first (by id, descending), whose id is below
+    /// `page.before` if set; at most `page.fetch_limit()` of them.
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// Applies the present fields of `change`, sets `updated_at = at` and returns the user as
+    /// stored afterwards — unless the user is an active manager, would no longer be one, and
+    /// no other active manager exists: then `LastActiveManager` and nothing changes.
+    /// MUST be atomic with respect to every other `change_access` and `delete_user`: of two
+    /// concurrent calls that each demote or suspend one of the only two active managers,
+    /// exactly one succeeds — there is always an active manager left once there was one.
+    async fn change_access(
+        &self,
+        id: UserId,
+        change: AccessChange,
+        at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError>;
+
+    /// Deletes the user together with everything that belongs to them — one-time tokens,
+    /// login challenges and sessions (so their access tokens stop working at once) — unless
+    /// they are the only active manager (`LastActiveManager`, nothing deleted). The same
+    /// atomicity as `change_access`, against it and against other deletions.
+    async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError>;
 }
 
 /// Single-use mailed tokens (email verification).
@@ -171,6 +245,38 @@ pub trait SessionStore: Send + Sync {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+}
+
+/// The catalogue.
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores a new product.
+    async fn insert_product(&self, product: &Product) -> Result<(), StoreError>;
+
+    /// The product with this id, if any.
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+
+    /// The products `filter` admits, newest first (by id, descending), below `page.before`
+    /// when set, at most `page.fetch_limit()` of them. `filter.name_contains` MUST match as a
+    /// plain substring of the name, ignoring ASCII case: its `%`, `_`, `\`, `.` or `*` are
+    /// ordinary characters, never wildcards or patterns.
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Product>, StoreError>;
+
+    /// Applies the present fields of `changes`, sets `updated_at = at` and returns the product
+    /// as stored afterwards, in one atomic write; `None` if it does not exist.
+    async fn update_product(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Product>, StoreError>;
+
+    /// Deletes the product; `true` if it existed.
+    async fn delete_product(&self, id: ProductId) -> Result<bool, StoreError>;
 }
 
 /// Authenticator-app enrolments and recovery codes: at most one enrolment per user, pending

@@ -18,6 +18,8 @@ pub fn services_of(world: &World) -> HttpServices {
     HttpServices {
         auth: world.auth.clone(),
         profile: world.profile.clone(),
+        people: world.people.clone(),
+        catalogue: world.catalogue.clone(),
         health: Arc::new(world.store.clone()),
         metrics: world.metrics.clone(),
         clock: Arc::new(world.clock.clone()),
@@ -129,6 +131,16 @@ impl Api {
         .await
     }
 
+    pub async fn post_json_as(&self, path: &str, access: &str, body: Value) -> Reply {
+        send(
+            self.client
+                .post(path)
+                .header("authorization", bearer(access))
+                .body_json(&body),
+        )
+        .await
+    }
+
     pub async fn delete_as(&self, path: &str, access: &str) -> Reply {
         send(
             self.client
@@ -136,6 +148,22 @@ impl Api {
                 .header("authorization", bearer(access)),
         )
         .await
+    }
+
+    /// A manager made the way the CLI makes one, signed in.
+    pub async fn signed_in_manager(&self, email: &str) -> Tokens {
+        self.world
+            .auth
+            .create_manager("Salma", email, PASSWORD)
+            .await
+            .unwrap();
+        self.sign_in(email).await
+    }
+
+    /// A verified client, signed in.
+    pub async fn signed_in_client(&self, email: &str) -> Tokens {
+        self.verified_account(email).await;
+        self.sign_in(email).await
     }
 
     pub async fn patch_as(&self, path: &str, access: &str, body: Value) -> Reply {

@@ -17,7 +17,10 @@ use allomedia::core::auth::{
     AuthPorts, AuthService, LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest,
     SessionTokens, VerifyCodeRequest,
 };
+use allomedia::core::catalogue::CatalogueService;
+use allomedia::core::model::Currency;
 use allomedia::core::model::{Mail, MailMessage};
+use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{MailError, Mailer};
 use allomedia::core::profile::ProfileService;
@@ -98,6 +101,8 @@ impl Mailer for CapturingMailer {
 pub struct World {
     pub auth: AuthService,
     pub profile: ProfileService,
+    pub people: UserAdministration,
+    pub catalogue: CatalogueService,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
@@ -151,9 +156,21 @@ impl World {
             ),
             devices: Arc::new(store.clone()),
         };
+        let auth = AuthService::new(ports, AuthPolicy::default());
         Self {
-            auth: AuthService::new(ports, AuthPolicy::default()),
-            profile: ProfileService::new(Arc::new(store.clone()), shared_clock),
+            people: UserAdministration::new(
+                Arc::new(store.clone()),
+                Arc::new(store.clone()),
+                auth.password_hashing(),
+                shared_clock.clone(),
+            ),
+            auth,
+            profile: ProfileService::new(Arc::new(store.clone()), shared_clock.clone()),
+            catalogue: CatalogueService::new(
+                Arc::new(store.clone()),
+                shared_clock,
+                Currency::parse("MAD").unwrap(),
+            ),
             store,
             clock,
             mailer: capture,

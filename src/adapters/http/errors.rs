@@ -6,11 +6,13 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, ConfirmTotpError, DisableTotpError, ForgetDeviceError, LoginError, RefreshError,
-    RegenerateRecoveryCodesError, RegisterError, ResendCodeError, SetUpTotpError, VerifyCodeError,
-    VerifyEmailError,
+    AuthenticateError, ConfirmTotpError, DisableTotpError, ForgetDeviceError, LoginError,
+    RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError, SetUpTotpError,
+    VerifyCodeError, VerifyEmailError,
 };
+use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
+use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
 
 /// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
@@ -110,6 +112,29 @@ impl From<ProfileError> for ApiError {
     }
 }
 
+impl From<AdministrationError> for ApiError {
+    fn from(error: AdministrationError) -> Self {
+        match error {
+            AdministrationError::Forbidden => ApiError::Forbidden,
+            AdministrationError::NotFound => ApiError::NotFound,
+            AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            AdministrationError::LastActiveManager => ApiError::LastActiveManager,
+            AdministrationError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(error: ProductError) -> Self {
+        match error {
+            ProductError::NotFound => ApiError::NotFound,
+            ProductError::Forbidden => ApiError::Forbidden,
+            ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProductError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
 /// A wrong password or code on a signed-in user's own settings is a 422 naming the field, not
 /// a 401: on these bearer-secured operations a 401 means the session itself is not valid, and
 /// a client would drop a perfectly good session.
@@ -158,6 +183,17 @@ impl From<ForgetDeviceError> for ApiError {
         match error {
             ForgetDeviceError::NotFound => ApiError::NotFound,
             ForgetDeviceError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DeleteOwnAccountError> for ApiError {
+    fn from(error: DeleteOwnAccountError) -> Self {
+        match error {
+            DeleteOwnAccountError::WrongPassword => wrong_field("password", WRONG_PASSWORD),
+            DeleteOwnAccountError::NotFound => ApiError::NotFound,
+            DeleteOwnAccountError::LastActiveManager => ApiError::LastActiveManager,
+            DeleteOwnAccountError::Unexpected(error) => fault(error),
         }
     }
 }

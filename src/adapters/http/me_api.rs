@@ -13,6 +13,7 @@ use super::me_dto::{MeView, UpdateMeBody};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
+use super::users_dto::DeleteMeBody;
 
 pub struct MeApi;
 
@@ -50,6 +51,28 @@ impl MeApi {
             .await
         {
             Ok(user) => UpdateMeResponse::Updated(Json(user.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Delete my account
+    ///
+    /// Deletes the signed-in user's account for good, with every session, once the password
+    /// is typed again. A wrong password answers 422 naming `password` (the token stays
+    /// valid). The last active manager cannot delete their own account.
+    #[oai(path = "/me", method = "delete", operation_id = "delete_me")]
+    async fn delete_me(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<DeleteMeBody>,
+    ) -> DeleteMeResponse {
+        match services
+            .people
+            .delete_own_account(principal, &body.0.password.0)
+            .await
+        {
+            Ok(()) => DeleteMeResponse::Deleted,
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -122,6 +145,52 @@ problem_variants!(UpdateMeResponse {
     400 => BadRequest,
     401 => Unauthenticated,
     404 => NotFound,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum DeleteMeResponse {
+    /// The account and everything of it is gone; its tokens no longer work.
+    #[oai(status = 204)]
+    Deleted,
+    /// The body is not valid JSON, lacks `password`, has a field of the wrong type or an
+    /// unknown one (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The account no longer exists (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// The caller is the only active manager (`last_active_manager`).
+    #[oai(status = 409)]
+    Conflict(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// The password is wrong (`validation_failed`, naming `password`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(DeleteMeResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    404 => NotFound,
+    409 => Conflict,
     413 => PayloadTooLarge,
     422 => Invalid,
 });

@@ -17,6 +17,8 @@ mod middleware;
 mod nullable;
 mod operations_api;
 mod problem;
+mod products_api;
+mod products_dto;
 mod rate_limiter;
 mod routes;
 mod second_factor_api;
@@ -25,6 +27,8 @@ mod security;
 mod spec;
 mod tags;
 mod text;
+mod users_api;
+mod users_dto;
 
 use std::sync::Arc;
 
@@ -42,6 +46,8 @@ use self::routes::RouteTable;
 use self::spec::{Apis, api_service};
 use crate::adapters::metrics::Metrics;
 use crate::core::auth::AuthService;
+use crate::core::catalogue::CatalogueService;
+use crate::core::people::UserAdministration;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
 
@@ -52,6 +58,9 @@ pub use self::spec::{openapi_json, openapi_yaml};
 pub struct HttpServices {
     pub auth: AuthService,
     pub profile: ProfileService,
+    /// Managers' administration of accounts, and `DELETE /me`.
+    pub people: UserAdministration,
+    pub catalogue: CatalogueService,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

@@ -32,7 +32,9 @@ pub enum ProblemCode {
     EmailNotVerified,
     AccountPendingApproval,
     AccountSuspended,
+    Forbidden,
     NotFound,
+    LastActiveManager,
     MethodNotAllowed,
     PayloadTooLarge,
     ValidationFailed,
@@ -103,8 +105,14 @@ pub enum ApiError {
     AccountPendingApproval,
     #[error("account suspended")]
     AccountSuspended,
+    /// Authenticated, but this role may not do this.
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
+    /// The change or deletion would leave no active manager.
+    #[error("last active manager")]
+    LastActiveManager,
     /// `allow` lists the methods the resource has, for the `Allow` header (RFC 9110 §15.5.6).
     #[error("method not allowed")]
     MethodNotAllowed { allow: Option<String> },
@@ -145,8 +153,10 @@ impl ApiError {
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
             ApiError::EmailNotVerified
             | ApiError::AccountPendingApproval
-            | ApiError::AccountSuspended => StatusCode::FORBIDDEN,
+            | ApiError::AccountSuspended
+            | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::LastActiveManager => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -172,7 +182,9 @@ impl ApiError {
             ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
             ApiError::AccountPendingApproval => ProblemCode::AccountPendingApproval,
             ApiError::AccountSuspended => ProblemCode::AccountSuspended,
+            ApiError::Forbidden => ProblemCode::Forbidden,
             ApiError::NotFound => ProblemCode::NotFound,
+            ApiError::LastActiveManager => ProblemCode::LastActiveManager,
             ApiError::MethodNotAllowed { .. } => ProblemCode::MethodNotAllowed,
             ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
             ApiError::ValidationFailed(_) => ProblemCode::ValidationFailed,
@@ -198,7 +210,9 @@ impl ApiError {
             ApiError::EmailNotVerified => "Email not verified",
             ApiError::AccountPendingApproval => "Account pending approval",
             ApiError::AccountSuspended => "Account suspended",
+            ApiError::Forbidden => "Forbidden",
             ApiError::NotFound => "Not found",
+            ApiError::LastActiveManager => "Last active manager",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::ValidationFailed(_) => "Validation failed",
@@ -241,7 +255,11 @@ impl ApiError {
                 "A manager has not approved this account yet.".into()
             }
             ApiError::AccountSuspended => "This account is suspended.".into(),
+            ApiError::Forbidden => "Your role does not allow this.".into(),
             ApiError::NotFound => "There is nothing here.".into(),
+            ApiError::LastActiveManager => {
+                "This would leave no active manager; promote or activate another one first.".into()
+            }
             ApiError::MethodNotAllowed { .. } => {
                 "This resource does not support this method; see the `Allow` header.".into()
             }
@@ -327,10 +345,10 @@ impl ApiError {
             // RFC 9110 §11.6.1 / RFC 6750 §3: tell the client which scheme to use.
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
-            if let Ok(value) = HeaderValue::from_str(allow) {
-                headers.insert(header::ALLOW, value);
-            }
+        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
         }
         response
     }

@@ -10,14 +10,32 @@ use super::auth_api::AuthApi;
 use super::devices_api::DevicesApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
+use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
+use super::users_api::UsersApi;
 
 /// Every API of the service, in the order of the document.
-pub type Apis = (AuthApi, MeApi, SecondFactorApi, DevicesApi, OperationsApi);
+pub type Apis = (
+    AuthApi,
+    MeApi,
+    SecondFactorApi,
+    DevicesApi,
+    UsersApi,
+    ProductsApi,
+    OperationsApi,
+);
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, SecondFactorApi, DevicesApi, OperationsApi),
+        (
+            AuthApi,
+            MeApi,
+            SecondFactorApi,
+            DevicesApi,
+            UsersApi,
+            ProductsApi,
+            OperationsApi,
+        ),
         "allomedia",
         env!("CARGO_PKG_VERSION"),
     )

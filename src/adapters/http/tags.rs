@@ -8,6 +8,10 @@ pub enum ApiTags {
     Auth,
     /// The signed-in user's own account.
     Me,
+    /// Managers administer accounts: list, read, approve, suspend, promote, delete.
+    Users,
+    /// The catalogue: anyone browses it, managers edit it.
+    Products,
     /// Probes and metrics for operators; not for end users.
     Operations,
 }

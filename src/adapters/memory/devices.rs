@@ -50,10 +50,13 @@ impl DeviceStore for MemoryStore {
             .devices
             .values()
             .filter(|device| device.user_id == user_id && now < device.expires_at)
-            .filter(|device| page.before.is_none_or(|before| device.id.as_uuid() < before))
+            .filter(|device| {
+                page.before
+                    .is_none_or(|before| device.id.as_uuid() < before)
+            })
             .cloned()
             .collect();
-        devices.sort_by(|a, b| b.id.cmp(&a.id));
+        devices.sort_by_key(|device| std::cmp::Reverse(device.id));
         devices.truncate(page.fetch_limit());
         Ok(devices)
     }

@@ -2,9 +2,11 @@
 //! Depends on the core's ports and models only; the data dies with the process.
 
 mod devices;
+mod products;
+
 mod second_factors;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::anyhow;
@@ -12,12 +14,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, ProfileChanges, SecretDigest, Session,
-    SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, Product, ProductId,
+    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
 use crate::core::ports::{
-    AttemptOutcome, ChallengeStore, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome,
-    SessionStore, StoreError, StoreHealth, UserStore,
+    AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
+    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreError, StoreHealth,
+    UserFilter, UserStore,
 };
 
 /// All stores in one struct. Clones share the same data.
@@ -38,6 +41,8 @@ struct State {
     tokens: HashMap<[u8; 32], StoredToken>,
     challenges: HashMap<ChallengeId, LoginChallenge>,
     sessions: HashMap<SessionId, Session>,
+    /// Ordered by id, so by creation time: lists walk it backwards.
+    products: BTreeMap<ProductId, Product>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
     devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
@@ -67,6 +72,13 @@ fn duplicate(what: &str) -> StoreError {
 }
 
 impl State {
+    /// Whether an active manager other than `id` exists.
+    fn another_active_manager(&self, id: UserId) -> bool {
+        self.users
+            .values()
+            .any(|user| user.id != id && user.is_active_manager())
+    }
+
     /// The challenge if it is open at `now`: not completed and not expired.
     fn open_challenge(
         &mut self,
@@ -137,6 +149,82 @@ impl UserStore for MemoryStore {
         user.updated_at = at;
         Ok(Some(user.clone()))
     }
+
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        let state = self.state()?;
+        let mut users: Vec<User> = state
+            .users
+            .values()
+            .filter(|user| page.before.is_none_or(|before| user.id.as_uuid() < before))
+            .filter(|user| matches(filter, user))
+            .cloned()
+            .collect();
+        users.sort_by_key(|user| std::cmp::Reverse(user.id.as_uuid()));
+        users.truncate(page.fetch_limit());
+        Ok(users)
+    }
+
+    async fn change_access(
+        &self,
+        id: UserId,
+        change: AccessChange,
+        at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.get(&id) else {
+            return Ok(AccessChangeOutcome::NotFound);
+        };
+        let changed = change.applied_to(user);
+        if user.is_active_manager()
+            && !changed.is_active_manager()
+            && !state.another_active_manager(id)
+        {
+            return Ok(AccessChangeOutcome::LastActiveManager);
+        }
+        let changed = User {
+            updated_at: at,
+            ..changed
+        };
+        state.users.insert(id, changed.clone());
+        Ok(AccessChangeOutcome::Changed(changed))
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.get(&id) else {
+            return Ok(DeleteUserOutcome::NotFound);
+        };
+        if user.is_active_manager() && !state.another_active_manager(id) {
+            return Ok(DeleteUserOutcome::LastActiveManager);
+        }
+        // What SQLite's `ON DELETE CASCADE` does: nothing of the user outlives them.
+        let email = user.email.clone();
+        state.users.remove(&id);
+        state.user_ids_by_email.remove(&email);
+        state.tokens.retain(|_, stored| stored.token.user_id != id);
+        state
+            .challenges
+            .retain(|_, challenge| challenge.user_id != id);
+        state.sessions.retain(|_, session| session.user_id != id);
+        state.totp_enrolments.remove(&id);
+        state.recovery_codes.remove(&id);
+        state.devices.retain(|_, device| device.user_id != id);
+        Ok(DeleteUserOutcome::Deleted)
+    }
+}
+
+/// Whether `user` passes every criterion of `filter`.
+fn matches(filter: &UserFilter, user: &User) -> bool {
+    filter.role.is_none_or(|role| user.role == role)
+        && filter.status.is_none_or(|status| user.status == status)
+        && filter.search.as_deref().is_none_or(|search| {
+            user.email.as_str().contains(search)
+                || user.name.as_str().to_lowercase().contains(search)
+        })
 }
 
 #[async_trait]

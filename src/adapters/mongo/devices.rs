@@ -9,8 +9,8 @@ use mongodb::bson::{self, Binary, Document, doc};
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    bson_digest, bson_time, bson_uuid, domain_digest, domain_time, domain_uuid,
-    optional_bson_time, optional_domain_time,
+    bson_digest, bson_time, bson_uuid, domain_digest, domain_time, domain_uuid, optional_bson_time,
+    optional_domain_time,
 };
 use super::{MongoStore, run};
 use crate::core::model::{
@@ -99,7 +99,9 @@ fn live_devices_filter(user_id: UserId, page: PageRequest, now: DateTime<Utc>) -
 impl DeviceStore for MongoStore {
     async fn insert_device(&self, device: &RememberedDevice) -> Result<(), StoreError> {
         run("inserting a remembered device", async {
-            self.devices.insert_one(DeviceDocument::from(device)).await?;
+            self.devices
+                .insert_one(DeviceDocument::from(device))
+                .await?;
             Ok(())
         })
         .await

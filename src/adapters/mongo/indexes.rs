@@ -38,11 +38,51 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
+    // Managers' listing of users, newest first: by role and status, or by status alone (an
+    // unfiltered listing walks `_id`). The last-active-manager count uses the first too.
+    create_one(
+        &store.users,
+        doc! { "role": 1, "status": 1, "_id": 1 },
+        IndexOptions::builder()
+            .name("role_status_id".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        &store.users,
+        doc! { "status": 1, "_id": 1 },
+        IndexOptions::builder().name("status_id".to_owned()).build(),
+    )
+    .await?;
+    // Deleting a user deletes their tokens and challenges by `user_id`.
+    create_one(
+        &store.tokens,
+        doc! { "user_id": 1 },
+        IndexOptions::builder().name("user_id".to_owned()).build(),
+    )
+    .await?;
+    create_one(
+        &store.challenges,
+        doc! { "user_id": 1 },
+        IndexOptions::builder().name("user_id".to_owned()).build(),
+    )
+    .await?;
     // Revoke-all (`update_many` by user) and the signed-in user's list of sessions.
     create_one(
         &store.sessions,
         doc! { "user_id": 1 },
         IndexOptions::builder().name("user_id".to_owned()).build(),
+    )
+    .await?;
+    // The public catalogue lists available products newest first (`?available=true`); `_id`
+    // alone serves the unfiltered list. A name search (`q`, an escaped unanchored regex)
+    // scans whichever of the two the planner picks — fine for a catalogue's size.
+    create_one(
+        &store.products,
+        doc! { "available": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("available_newest_first".to_owned())
+            .build(),
     )
     .await?;
     // Expired records disappear on their own. Tokens are found by digest and challenges by
@@ -55,7 +95,9 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     create_one(
         &store.devices,
         doc! { "user_id": 1, "_id": -1 },
-        IndexOptions::builder().name("user_id_id".to_owned()).build(),
+        IndexOptions::builder()
+            .name("user_id_id".to_owned())
+            .build(),
     )
     .await?;
     create_one(

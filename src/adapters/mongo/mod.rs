@@ -4,15 +4,18 @@
 //!
 //! Several service instances share one database, so every guard the ports demand is a single
 //! conditional write to one document — the precondition in the filter (`find_one_and_update`,
-//! `update_one`) — which the server applies atomically; never a read followed by a write. No
-//! operation needs a multi-document transaction (which would require a replica set).
+//! `update_one`) — which the server applies atomically; never a read followed by a write.
+//! One rule spans documents — an active manager must remain — so managers' changes of role,
+//! status and existence run in transactions, which need a replica set (see `user_admin`).
 
 mod challenges;
 mod devices;
 mod indexes;
+mod products;
 mod second_factors;
 mod sessions;
 mod tokens;
+mod user_admin;
 mod users;
 mod values;
 
@@ -21,7 +24,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use mongodb::bson::doc;
+use mongodb::bson::{Document, doc};
 use mongodb::options::{
     ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria, WriteConcern,
 };
@@ -30,6 +33,7 @@ use mongodb::{Client, Collection, Database};
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
 use devices::DeviceDocument;
+use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
 use tokens::TokenDocument;
@@ -53,8 +57,11 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    products: Collection<ProductDocument>,
     second_factors: Collection<SecondFactorsDocument>,
     devices: Collection<DeviceDocument>,
+    /// Documents that serialise transactions guarding a rule across documents.
+    guards: Collection<Document>,
 }
 
 impl MongoStore {
@@ -102,12 +109,18 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            products: database.collection(products::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
             devices: database.collection(devices::COLLECTION),
+            guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };
         ping(&store.database).await.context("pinging the server")?;
         indexes::create(&store).await?;
+        store
+            .ensure_guard()
+            .await
+            .context("creating the active-managers guard document")?;
         Ok(store)
     }
 }

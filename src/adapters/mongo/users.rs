@@ -12,8 +12,13 @@ use super::values::{
     optional_parsed_field, parsed_field,
 };
 use super::{MongoStore, indexes, run};
-use crate::core::model::{Address, Email, Name, PasswordHash, Phone, ProfileChanges, User, UserId};
-use crate::core::ports::{InsertUserError, StoreError, UserStore};
+use crate::core::model::{
+    Address, Email, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
+};
+use crate::core::ports::{
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, UserFilter,
+    UserStore,
+};
 
 pub(super) const COLLECTION: &str = "users";
 
@@ -90,7 +95,7 @@ impl TryFrom<UserDocument> for User {
     }
 }
 
-fn user_from(document: Option<UserDocument>) -> anyhow::Result<Option<User>> {
+pub(super) fn user_from(document: Option<UserDocument>) -> anyhow::Result<Option<User>> {
     document.map(User::try_from).transpose()
 }
 
@@ -189,6 +194,31 @@ impl UserStore for MongoStore {
             )
         })
         .await
+    }
+
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        run("listing users", self.find_users(filter, page)).await
+    }
+
+    async fn change_access(
+        &self,
+        id: UserId,
+        change: AccessChange,
+        at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        run(
+            "changing a user's role and status",
+            self.guarded_change_access(id, change, at),
+        )
+        .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError> {
+        run("deleting a user", self.guarded_delete_user(id)).await
     }
 }
 

@@ -10,7 +10,9 @@ use super::columns::{
     column, digest_column, millis, optional_millis, optional_time_column, parsed_column,
     time_column,
 };
-use crate::core::model::{ClientInfo, DeviceId, PageRequest, RememberedDevice, SecretDigest, UserId};
+use crate::core::model::{
+    ClientInfo, DeviceId, PageRequest, RememberedDevice, SecretDigest, UserId,
+};
 use crate::core::ports::{DeviceStore, StoreError};
 
 const DEVICE_COLUMNS: &str = "id, user_id, token_digest, created_at, last_used_at, expires_at, \

@@ -83,6 +83,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, digest)
     ) STRICT;
 "#,
+    // Managers' listing of users, newest first, filtered by role and status or by status alone
+    // (an unfiltered listing walks the primary key). The last-active-manager guard counts
+    // through `users_role_status_id` too.
+    r#"
+    CREATE INDEX users_role_status_id ON users (role, status, id);
+    CREATE INDEX users_status_id ON users (status, id);
+"#,
+    r#"
+    -- The catalogue. Lists walk the primary key (UUID v7 text sorts by creation time);
+    -- orders copy name and price when placed, so no foreign key points here.
+    CREATE TABLE products (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        description TEXT,
+        price_cents INTEGER NOT NULL CHECK (price_cents > 0),
+        available   INTEGER NOT NULL CHECK (available IN (0, 1)),
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+"#,
     // Remembered devices: a keyed digest of each device token (never the token), bound to
     // its user. Listed by user newest first, hence the (user_id, id) index; found at login
     // by digest, which is unique.

@@ -10,6 +10,7 @@ mod columns;
 mod devices;
 mod migrations;
 mod pool;
+mod products;
 mod second_factors;
 mod sessions;
 mod tokens;

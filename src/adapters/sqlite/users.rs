@@ -9,8 +9,13 @@ use super::columns::{
     column, millis, optional_millis, optional_text_column, optional_time_column, parsed_column,
     text_column, time_column,
 };
-use crate::core::model::{Address, Email, Name, PasswordHash, Phone, ProfileChanges, User, UserId};
-use crate::core::ports::{InsertUserError, StoreError, UserStore};
+use crate::core::model::{
+    Address, Email, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
+};
+use crate::core::ports::{
+    AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, UserFilter,
+    UserStore,
+};
 
 const USER_COLUMNS: &str = "id, name, email, phone, address, role, status, password_hash, \
                             email_verified_at, created_at, updated_at";
@@ -30,6 +35,15 @@ fn user_from_row(row: &Row<'_>) -> anyhow::Result<User> {
         updated_at: time_column(row, "updated_at")?,
     })
 }
+
+/// The guard of `change_access` and `delete_user`, as SQL: true unless the row is an active
+/// manager and no other active manager exists. Evaluated inside the writing statement, which
+/// SQLite runs under its single write lock (taken before the statement reads anything), so
+/// two concurrent demotions cannot both see the other manager as still active.
+const ANOTHER_ACTIVE_MANAGER: &str = "EXISTS (SELECT 1 FROM users AS other
+                                              WHERE other.role = 'manager'
+                                                AND other.status = 'active'
+                                                AND other.id <> users.id)";
 
 /// Runs a query expected to return at most one user.
 fn query_user(
@@ -157,4 +171,111 @@ impl UserStore for SqliteStore {
         })
         .await
     }
+
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        let filter = filter.clone();
+        // An absent criterion is a NULL parameter that lets every row through. `instr` rather
+        // than LIKE, so `%` and `_` in a search are plain characters; SQLite's `lower` folds
+        // ASCII only, which the listing documents.
+        self.run("listing users", move |connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users
+                 WHERE (:role IS NULL OR role = :role)
+                   AND (:status IS NULL OR status = :status)
+                   AND (:search IS NULL
+                        OR instr(email, :search) > 0
+                        OR instr(lower(name), :search) > 0)
+                   AND (:before IS NULL OR id < :before)
+                 ORDER BY id DESC
+                 LIMIT :limit"
+            ))?;
+            let rows = statement.query_map(
+                named_params! {
+                    ":role": filter.role.map(|role| role.as_str()),
+                    ":status": filter.status.map(|status| status.as_str()),
+                    ":search": filter.search.as_deref(),
+                    ":before": page.before.map(|before| before.to_string()),
+                    ":limit": page.fetch_limit() as i64,
+                },
+                |row| Ok(user_from_row(row)),
+            )?;
+            rows.map(|row| row?).collect()
+        })
+        .await
+    }
+
+    async fn change_access(
+        &self,
+        id: UserId,
+        change: AccessChange,
+        at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        // One conditional UPDATE carries the guard; when it changes nothing, a read tells a
+        // missing user from a refused change.
+        self.run("changing a user's role and status", move |connection| {
+            let changed = query_user(
+                connection,
+                &format!(
+                    "UPDATE users SET
+                         role = coalesce(:role, role),
+                         status = coalesce(:status, status),
+                         updated_at = :updated_at
+                     WHERE id = :id
+                       AND (NOT (role = 'manager' AND status = 'active')
+                            OR (coalesce(:role, role) = 'manager'
+                                AND coalesce(:status, status) = 'active')
+                            OR {ANOTHER_ACTIVE_MANAGER})
+                     RETURNING {USER_COLUMNS}"
+                ),
+                named_params! {
+                    ":id": id.to_string(),
+                    ":role": change.role.map(|role| role.as_str()),
+                    ":status": change.status.map(|status| status.as_str()),
+                    ":updated_at": millis(at),
+                },
+            )?;
+            if let Some(user) = changed {
+                return Ok(AccessChangeOutcome::Changed(user));
+            }
+            Ok(if exists(connection, id)? {
+                AccessChangeOutcome::LastActiveManager
+            } else {
+                AccessChangeOutcome::NotFound
+            })
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError> {
+        // The foreign keys' `ON DELETE CASCADE` removes the user's tokens, challenges and
+        // sessions in the same statement.
+        self.run("deleting a user", move |connection| {
+            let deleted = connection
+                .prepare_cached(&format!(
+                    "DELETE FROM users
+                     WHERE id = ?1
+                       AND (NOT (role = 'manager' AND status = 'active')
+                            OR {ANOTHER_ACTIVE_MANAGER})"
+                ))?
+                .execute([id.to_string()])?;
+            Ok(if deleted == 1 {
+                DeleteUserOutcome::Deleted
+            } else if exists(connection, id)? {
+                DeleteUserOutcome::LastActiveManager
+            } else {
+                DeleteUserOutcome::NotFound
+            })
+        })
+        .await
+    }
+}
+
+fn exists(connection: &rusqlite::Connection, id: UserId) -> anyhow::Result<bool> {
+    Ok(connection
+        .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
+        .exists([id.to_string()])?)
 }

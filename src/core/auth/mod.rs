@@ -70,6 +70,12 @@ impl AuthService {
         &self.policy
     }
 
+    /// The password hasher these use cases verify with, for other use cases that re-check a
+    /// password (deleting one's account): one hasher, so one bound on concurrent hashes.
+    pub fn password_hashing(&self) -> Arc<dyn PasswordHashing> {
+        Arc::clone(&self.ports.passwords)
+    }
+
     /// Whether `user` may act with a session right now. Suspension revokes sessions at once;
     /// this also covers a session opened just before its account was suspended.
     fn may_act(user: &User) -> bool {

@@ -8,24 +8,31 @@ mod mail;
 mod one_time_token;
 mod page;
 mod password;
+mod product;
 mod profile;
 mod second_factor;
 mod secret;
 mod session;
 mod user;
 mod validation;
+mod workflow;
 
 pub use challenge::{LoginChallenge, SecondFactor};
-pub use email::{Email, EmailError};
 pub use device::RememberedDevice;
-pub use ids::{ChallengeId, DeviceId, SessionId, UserId};
+pub use email::{Email, EmailError};
+pub use ids::{ChallengeId, DeviceId, ProductId, SessionId, UserId};
 pub use mail::{Mail, MailMessage};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
+pub use product::{
+    Currency, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductName,
+    ProductSearch,
+};
 pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
 pub use second_factor::{SealedTotpSecret, TotpEnrolment, TotpProvisioning};
 pub use secret::SecretDigest;
 pub use session::{ClientInfo, RefreshToken, Session};
 pub use user::{AccountStatus, Role, User};
 pub use validation::{FieldError, ValidationErrors};
+pub use workflow::{MoveRefusal, MoveRequirements, OrderStatus, Party, decide};

@@ -16,7 +16,7 @@ pub enum TextError {
 }
 
 /// Trims `raw` and checks it is non-empty printable text of at most `max` characters.
-fn clean_text(raw: &str, max: usize, allow_newlines: bool) -> Result<String, TextError> {
+pub(super) fn clean_text(raw: &str, max: usize, allow_newlines: bool) -> Result<String, TextError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty);

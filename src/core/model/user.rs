@@ -109,4 +109,9 @@ impl User {
     pub fn email_verified(&self) -> bool {
         self.email_verified_at.is_some()
     }
+
+    /// Counts towards the rule that an active manager must always remain.
+    pub fn is_active_manager(&self) -> bool {
+        self.role == Role::Manager && self.status == AccountStatus::Active
+    }
 }

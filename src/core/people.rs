@@ -1,0 +1,297 @@
+//! Core layer: managers administer people — list and read accounts, change their role and
+//! status, delete them — and a user deletes their own account. Talks to the world only through
+//! `crate::core::ports`.
+//!
+//! Two rules live here. Every account that stops being active loses its sessions at once.
+//! There is always an active manager: the store refuses, atomically, any change or deletion
+//! that would leave none (`UserStore::change_access`, `UserStore::delete_user`).
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::auth::Principal;
+use super::model::{AccountStatus, Page, PageRequest, Role, User, UserId, ValidationErrors};
+use super::ports::{
+    AccessChange, AccessChangeOutcome, Clock, DeleteUserOutcome, PasswordHashing, SessionStore,
+    UserFilter, UserStore,
+};
+
+/// The longest search text accepted; longer ones are a client's mistake, not a search.
+const MAX_SEARCH_CHARS: usize = 100;
+
+/// A listing as asked for, before validation (query parameters as sent).
+#[derive(Debug, Clone, Default)]
+pub struct ListUsersRequest {
+    pub role: Option<String>,
+    pub status: Option<String>,
+    /// Part of a name or email, any case.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A change of role and status as sent; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeAccessRequest {
+    pub role: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum AdministrationError {
+    /// The caller is not a manager.
+    #[error("managers only")]
+    Forbidden,
+    #[error("user not found")]
+    NotFound,
+    #[error("invalid request: {0}")]
+    Invalid(ValidationErrors),
+    /// The change or deletion would leave no active manager.
+    #[error("the last active manager must stay")]
+    LastActiveManager,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Error)]
+pub enum DeleteOwnAccountError {
+    /// The password does not match: a stolen access token alone cannot delete an account.
+    #[error("wrong password")]
+    WrongPassword,
+    /// The account no longer exists.
+    #[error("account not found")]
+    NotFound,
+    /// The caller is the only active manager.
+    #[error("the last active manager must stay")]
+    LastActiveManager,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Managers' administration of accounts, and a user's deletion of their own.
+#[derive(Clone)]
+pub struct UserAdministration {
+    users: Arc<dyn UserStore>,
+    sessions: Arc<dyn SessionStore>,
+    passwords: Arc<dyn PasswordHashing>,
+    clock: Arc<dyn Clock>,
+}
+
+impl UserAdministration {
+    pub fn new(
+        users: Arc<dyn UserStore>,
+        sessions: Arc<dyn SessionStore>,
+        passwords: Arc<dyn PasswordHashing>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            passwords,
+            clock,
+        }
+    }
+
+    /// Users matching the filters, newest first, one page at a time.
+    pub async fn list(
+        &self,
+        actor: Principal,
+        request: ListUsersRequest,
+    ) -> Result<Page<User>, AdministrationError> {
+        require_manager(actor)?;
+        let (filter, page) = validate_listing(&request).map_err(AdministrationError::Invalid)?;
+        let fetched = self
+            .users
+            .list_users(&filter, page)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok(Page::from_fetched(fetched, page, |user| user.id.as_uuid()))
+    }
+
+    pub async fn user(&self, actor: Principal, id: UserId) -> Result<User, AdministrationError> {
+        require_manager(actor)?;
+        self.users
+            .user_by_id(id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(AdministrationError::NotFound)
+    }
+
+    /// Changes a user's role or status. Approving a courier is `status: active`. An account
+    /// leaving `active` loses every session: the status is written first — `authenticate`
+    /// refuses any account that is not active, so from that moment none of its tokens acts —
+    /// then the sessions are revoked, so that reactivating it later does not revive them.
+    pub async fn change_access(
+        &self,
+        actor: Principal,
+        id: UserId,
+        request: ChangeAccessRequest,
+    ) -> Result<User, AdministrationError> {
+        require_manager(actor)?;
+        let change = validate_change(&request).map_err(AdministrationError::Invalid)?;
+        let now = self.clock.now();
+        let user = match self
+            .users
+            .change_access(id, change, now)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            AccessChangeOutcome::Changed(user) => user,
+            AccessChangeOutcome::NotFound => return Err(AdministrationError::NotFound),
+            AccessChangeOutcome::LastActiveManager => {
+                return Err(AdministrationError::LastActiveManager);
+            }
+        };
+        if user.status != AccountStatus::Active {
+            self.sessions
+                .revoke_user_sessions(user.id, now)
+                .await
+                .map_err(anyhow::Error::from)?;
+        }
+        tracing::info!(
+            actor = %actor.user_id,
+            user = %user.id,
+            role = %user.role,
+            status = %user.status,
+            "account access changed"
+        );
+        Ok(user)
+    }
+
+    /// Deletes a user with their sessions, tokens and challenges.
+    pub async fn delete(&self, actor: Principal, id: UserId) -> Result<(), AdministrationError> {
+        require_manager(actor)?;
+        match self
+            .users
+            .delete_user(id)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            DeleteUserOutcome::Deleted => {
+                tracing::info!(actor = %actor.user_id, user = %id, "account deleted");
+                Ok(())
+            }
+            DeleteUserOutcome::NotFound => Err(AdministrationError::NotFound),
+            DeleteUserOutcome::LastActiveManager => Err(AdministrationError::LastActiveManager),
+        }
+    }
+
+    /// Deletes the caller's own account once they have typed their password again.
+    pub async fn delete_own_account(
+        &self,
+        actor: Principal,
+        password: &str,
+    ) -> Result<(), DeleteOwnAccountError> {
+        let user = self
+            .users
+            .user_by_id(actor.user_id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(DeleteOwnAccountError::NotFound)?;
+        let matches = self
+            .passwords
+            .verify(password, &user.password_hash)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !matches {
+            return Err(DeleteOwnAccountError::WrongPassword);
+        }
+        match self
+            .users
+            .delete_user(user.id)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            DeleteUserOutcome::Deleted => {
+                tracing::info!(user = %user.id, "account deleted by its owner");
+                Ok(())
+            }
+            DeleteUserOutcome::NotFound => Err(DeleteOwnAccountError::NotFound),
+            DeleteUserOutcome::LastActiveManager => Err(DeleteOwnAccountError::LastActiveManager),
+        }
+    }
+}
+
+fn require_manager(actor: Principal) -> Result<(), AdministrationError> {
+    if actor.role == Role::Manager {
+        Ok(())
+    } else {
+        Err(AdministrationError::Forbidden)
+    }
+}
+
+fn validate_listing(
+    request: &ListUsersRequest,
+) -> Result<(UserFilter, PageRequest), ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let role = request
+        .role
+        .as_deref()
+        .and_then(|raw| errors.check("role", raw.parse::<Role>()));
+    let status = request
+        .status
+        .as_deref()
+        .and_then(|raw| errors.check("status", raw.parse::<AccountStatus>()));
+    let search = request
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .and_then(|q| {
+            if q.chars().count() > MAX_SEARCH_CHARS {
+                errors.add(
+                    "q",
+                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                );
+                None
+            } else {
+                Some(q.to_lowercase())
+            }
+        });
+    let page = match PageRequest::parse(request.limit, request.cursor.as_deref()) {
+        Ok(page) => Some(page),
+        Err(page_errors) => {
+            for error in page_errors.fields() {
+                errors.add(&error.field, &error.message);
+            }
+            None
+        }
+    };
+    match page {
+        Some(page) if errors.is_empty() => Ok((
+            UserFilter {
+                role,
+                status,
+                search,
+            },
+            page,
+        )),
+        _ => Err(errors),
+    }
+}
+
+/// An empty change is refused rather than ignored: a body with neither field is a client's
+/// mistake (a misspelt field is already refused as unknown).
+fn validate_change(request: &ChangeAccessRequest) -> Result<AccessChange, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    if request.role.is_none() && request.status.is_none() {
+        errors.add("role", "give a role, a status or both");
+        return Err(errors);
+    }
+    let change = AccessChange {
+        role: request
+            .role
+            .as_deref()
+            .and_then(|raw| errors.check("role", raw.parse::<Role>())),
+        status: request
+            .status
+            .as_deref()
+            .and_then(|raw| errors.check("status", raw.parse::<AccountStatus>())),
+    };
+    if errors.is_empty() {
+        Ok(change)
+    } else {
+        Err(errors)
+    }
+}
