@@ -28,8 +28,8 @@ use crate::core::model::Currency;
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, ProductStore, SecondFactorStore,
-    SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
+    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -51,6 +51,7 @@ pub struct Stores {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub products: Arc<dyn ProductStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub devices: Arc<dyn DeviceStore>,
@@ -64,6 +65,7 @@ impl Stores {
             + OneTimeTokenStore
             + ChallengeStore
             + SessionStore
+            + AttemptThrottleStore
             + ProductStore
             + SecondFactorStore
             + DeviceStore
@@ -76,6 +78,7 @@ impl Stores {
             tokens: store.clone(),
             challenges: store.clone(),
             sessions: store.clone(),
+            throttles: store.clone(),
             products: store.clone(),
             second_factors: store.clone(),
             devices: store.clone(),
@@ -155,6 +158,7 @@ pub fn auth_service(
         tokens: stores.tokens.clone(),
         challenges: stores.challenges.clone(),
         sessions: stores.sessions.clone(),
+        throttles: stores.throttles.clone(),
         mailer,
         clock,
         secrets: Arc::new(OsSecretGenerator),

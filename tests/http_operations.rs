@@ -18,7 +18,7 @@ use allomedia::adapters::crypto::{
 };
 use allomedia::adapters::http::{HttpServices, HttpSettings, app, openapi_json, openapi_yaml};
 use allomedia::core::auth::{AuthPorts, AuthService};
-use allomedia::core::model::{Email, PageRequest, ProfileChanges, User, UserId};
+use allomedia::core::model::{Email, PageRequest, PasswordHash, ProfileChanges, User, UserId};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, StoreHealth,
@@ -76,6 +76,14 @@ impl UserStore for BrokenStore {
     ) -> Result<Option<User>, StoreError> {
         Err(broken())
     }
+    async fn set_password_hash(
+        &self,
+        _id: UserId,
+        _hash: &PasswordHash,
+        _at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Err(broken())
+    }
     async fn list_users(
         &self,
         _filter: &UserFilter,
@@ -104,6 +112,7 @@ fn services_with_broken_users(world: &World) -> HttpServices {
         tokens: Arc::new(world.store.clone()),
         challenges: Arc::new(world.store.clone()),
         sessions: Arc::new(world.store.clone()),
+        throttles: Arc::new(world.store.clone()),
         mailer: world.mailer.clone(),
         clock: clock.clone(),
         secrets: Arc::new(OsSecretGenerator),
@@ -312,7 +321,7 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 31);
+    assert_eq!(operations.len(), 34);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");

@@ -18,10 +18,12 @@ use allomedia::core::model::{
     RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
     TotpEnrolment, User, UserId,
 };
+use allomedia::core::policy::LockoutRule;
 use allomedia::core::ports::{
-    AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    DeviceStore, InsertUserError, OneTimeTokenStore, ProductStore, ReplaceCodeOutcome,
-    SecondFactorStore, SessionStore, StoreHealth, UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, ChallengeStore,
+    DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore, ProductStore,
+    ReplaceCodeOutcome, ReserveOutcome, SecondFactorStore, SessionStore, StoreHealth, UserFilter,
+    UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -33,6 +35,7 @@ trait Store:
     + OneTimeTokenStore
     + ChallengeStore
     + SessionStore
+    + AttemptThrottleStore
     + SecondFactorStore
     + DeviceStore
     + ProductStore
@@ -46,6 +49,7 @@ impl<S> Store for S where
         + OneTimeTokenStore
         + ChallengeStore
         + SessionStore
+        + AttemptThrottleStore
         + SecondFactorStore
         + DeviceStore
         + ProductStore
@@ -94,18 +98,7 @@ macro_rules! store_contract {
             updating_a_profile_changes_only_the_present_fields,
             updating_a_profile_with_a_present_none_clears_the_field,
             updating_an_unknown_user_returns_none,
-            listing_users_is_newest_first_one_page_after_another,
-            listing_users_keeps_only_those_matching_every_filter,
-            searching_users_matches_part_of_a_name_in_any_case_or_of_an_email,
-            changing_access_sets_the_present_fields_and_returns_the_user,
-            changing_the_access_of_an_unknown_user_is_not_found,
-            the_only_active_manager_can_be_neither_demoted_nor_suspended,
-            a_manager_can_be_demoted_while_another_one_is_active,
-            of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins,
-            deleting_a_user_removes_their_tokens_challenges_sessions_and_second_factors,
-            deleting_an_unknown_user_is_not_found,
-            the_only_active_manager_cannot_be_deleted,
-            of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins,
+    a_manager_can_be_demoted_while_another_one_is_active, changing_access_sets_the_present_fields_and_returns_the_user, changing_the_access_of_an_unknown_user_is_not_found, deleting_a_user_removes_their_tokens_challenges_sessions_and_second_factors, deleting_an_unknown_user_is_not_found, listing_users_is_newest_first_one_page_after_another, listing_users_keeps_only_those_matching_every_filter, of_two_concurrent_deletions_of_the_only_two_managers_exactly_one_wins, of_two_concurrent_demotions_of_the_only_two_managers_exactly_one_wins, searching_users_matches_part_of_a_name_in_any_case_or_of_an_email, setting_a_password_hash_replaces_it_and_stamps_the_update, setting_the_password_hash_of_an_unknown_user_returns_false, the_only_active_manager_can_be_neither_demoted_nor_suspended, the_only_active_manager_cannot_be_deleted,
             consuming_a_token_twice_fails_the_second_time,
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
@@ -135,6 +128,16 @@ macro_rules! store_contract {
             revoking_a_session_succeeds_once,
             revoking_an_unknown_session_fails,
             revoking_a_users_sessions_counts_them_and_spares_other_users,
+            revoking_a_users_other_sessions_keeps_the_one_named,
+            a_users_live_sessions_are_listed_newest_first_without_others,
+            a_users_live_sessions_are_paged_by_id,
+            attempts_are_reserved_until_the_limit_locks_the_key,
+            a_locked_key_reports_when_its_lock_ends_and_counts_nothing,
+            each_attempt_after_a_lock_locks_again_for_twice_as_long_up_to_the_cap,
+            clearing_a_key_lets_it_start_afresh,
+            a_key_left_alone_long_enough_is_forgotten,
+            keys_are_throttled_independently,
+            of_two_hundred_concurrent_reservations_exactly_the_limit_are_reserved,
             a_working_store_answers_the_ping,
             a_pending_totp_enrolment_reads_back_and_a_new_setup_replaces_it,
             a_pending_totp_is_not_put_over_an_enabled_one,
@@ -930,6 +933,33 @@ mod contract {
 
     // --- OneTimeTokenStore -------------------------------------------------------------------
 
+    pub async fn setting_a_password_hash_replaces_it_and_stamps_the_update<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "omar@example.com").await;
+        let hash = PasswordHash::from_phc("$argon2id$v=19$m=64,t=1,p=1$bmV3$bmV3aGFzaA".into());
+        let at = t0() + Duration::hours(2);
+
+        let set = store.set_password_hash(user.id, &hash, at).await.unwrap();
+
+        assert!(set);
+        let stored = store.user_by_id(user.id).await.unwrap().unwrap();
+        assert_eq!(stored.password_hash, hash);
+        assert_eq!(stored.updated_at, at);
+        assert_eq!(store.user_by_id(other.id).await.unwrap().unwrap(), other);
+    }
+
+    pub async fn setting_the_password_hash_of_an_unknown_user_returns_false<S: Store>(
+        store: Arc<S>,
+    ) {
+        let hash = PasswordHash::from_phc("$argon2id$v=19$m=64,t=1,p=1$bmV3$bmV3aGFzaA".into());
+
+        let set = store.set_password_hash(UserId::new(), &hash, t0()).await;
+
+        assert!(!set.unwrap());
+    }
+
     pub async fn consuming_a_token_twice_fails_the_second_time<S: Store>(store: Arc<S>) {
         let user = a_stored_user(&*store, "amina@example.com").await;
         let token = token_for(&user, digest(7), t0() + Duration::hours(24));
@@ -1517,6 +1547,256 @@ mod contract {
             store.session(omars_session.id).await.unwrap(),
             Some(omars_session)
         );
+    }
+
+    pub async fn revoking_a_users_other_sessions_keeps_the_one_named<S: Store>(store: Arc<S>) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let current = a_stored_session(&*store, &amina).await;
+        let laptop = a_stored_session(&*store, &amina).await;
+        let phone = a_stored_session(&*store, &amina).await;
+        let omars_session = a_stored_session(&*store, &omar).await;
+        let now = t0() + Duration::hours(1);
+
+        let revoked = store
+            .revoke_other_user_sessions(amina.id, current.id, now)
+            .await
+            .unwrap();
+
+        assert_eq!(revoked, 2);
+        let revoked_at = |id| {
+            let store = Arc::clone(&store);
+            async move { store.session(id).await.unwrap().unwrap().revoked_at }
+        };
+        assert_eq!(revoked_at(current.id).await, None);
+        assert_eq!(revoked_at(laptop.id).await, Some(now));
+        assert_eq!(revoked_at(phone.id).await, Some(now));
+        assert_eq!(revoked_at(omars_session.id).await, None);
+    }
+
+    pub async fn a_users_live_sessions_are_listed_newest_first_without_others<S: Store>(
+        store: Arc<S>,
+    ) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let omar = a_stored_user(&*store, "omar@example.com").await;
+        let oldest = a_stored_session(&*store, &amina).await;
+        let revoked = a_stored_session(&*store, &amina).await;
+        store.revoke_session(revoked.id, t0()).await.unwrap();
+        let expired = Session {
+            expires_at: t0() + Duration::minutes(30),
+            ..session_for(&amina)
+        };
+        store.insert_session(&expired).await.unwrap();
+        a_stored_session(&*store, &omar).await;
+        let newest = a_stored_session(&*store, &amina).await;
+
+        let listed = store
+            .live_user_sessions(
+                amina.id,
+                t0() + Duration::minutes(30),
+                PageRequest::first(20),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(listed, vec![newest, oldest]);
+    }
+
+    pub async fn a_users_live_sessions_are_paged_by_id<S: Store>(store: Arc<S>) {
+        let amina = a_stored_user(&*store, "amina@example.com").await;
+        let mut sessions = Vec::new();
+        for _ in 0..5 {
+            sessions.push(a_stored_session(&*store, &amina).await);
+        }
+        sessions.reverse();
+        let page = PageRequest {
+            limit: 2,
+            before: Some(sessions[1].id.as_uuid()),
+        };
+
+        let listed = store
+            .live_user_sessions(amina.id, t0(), page)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            listed,
+            sessions[2..5].to_vec(),
+            "fetch_limit is one more than the page"
+        );
+    }
+
+    // --- AttemptThrottleStore ----------------------------------------------------------------
+
+    fn a_rule() -> LockoutRule {
+        LockoutRule {
+            max_attempts: 3,
+            first_lock: Duration::minutes(1),
+            max_lock: Duration::minutes(5),
+            forget_after: Duration::hours(24),
+        }
+    }
+
+    fn a_key(byte: u8) -> SecretDigest {
+        SecretDigest::from_bytes([byte; 32])
+    }
+
+    async fn reserve_times<S: Store>(
+        store: &S,
+        key: &SecretDigest,
+        times: usize,
+        now: DateTime<Utc>,
+    ) -> Vec<ReserveOutcome> {
+        let mut outcomes = Vec::new();
+        for _ in 0..times {
+            outcomes.push(store.reserve_attempt(key, &a_rule(), now).await.unwrap());
+        }
+        outcomes
+    }
+
+    pub async fn attempts_are_reserved_until_the_limit_locks_the_key<S: Store>(store: Arc<S>) {
+        let key = a_key(1);
+
+        let outcomes = reserve_times(&*store, &key, 4, t0()).await;
+
+        assert_eq!(
+            outcomes,
+            vec![
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Locked {
+                    until: t0() + Duration::minutes(1)
+                },
+            ]
+        );
+    }
+
+    pub async fn a_locked_key_reports_when_its_lock_ends_and_counts_nothing<S: Store>(
+        store: Arc<S>,
+    ) {
+        let key = a_key(2);
+        reserve_times(&*store, &key, 3, t0()).await;
+        let lock_end = t0() + Duration::minutes(1);
+
+        let during = reserve_times(&*store, &key, 5, t0() + Duration::seconds(59)).await;
+        let after = store.reserve_attempt(&key, &a_rule(), lock_end).await;
+
+        assert!(
+            during
+                .iter()
+                .all(|outcome| *outcome == ReserveOutcome::Locked { until: lock_end }),
+            "{during:?}"
+        );
+        // Locked attempts were not counted: the lock after this one is the second (2 min).
+        assert_eq!(after.unwrap(), ReserveOutcome::Reserved);
+        assert_eq!(
+            store
+                .reserve_attempt(&key, &a_rule(), lock_end)
+                .await
+                .unwrap(),
+            ReserveOutcome::Locked {
+                until: lock_end + Duration::minutes(2)
+            }
+        );
+    }
+
+    pub async fn each_attempt_after_a_lock_locks_again_for_twice_as_long_up_to_the_cap<S: Store>(
+        store: Arc<S>,
+    ) {
+        let key = a_key(3);
+        reserve_times(&*store, &key, 3, t0()).await;
+        let mut now = t0();
+        let mut locks = Vec::new();
+
+        for _ in 0..4 {
+            let ReserveOutcome::Locked { until } =
+                store.reserve_attempt(&key, &a_rule(), now).await.unwrap()
+            else {
+                panic!("the key should be locked at {now}");
+            };
+            locks.push((until - now).num_minutes());
+            now = until;
+            let judged = store.reserve_attempt(&key, &a_rule(), now).await.unwrap();
+            assert_eq!(judged, ReserveOutcome::Reserved, "at {now}");
+        }
+
+        assert_eq!(locks, vec![1, 2, 4, 5]);
+    }
+
+    pub async fn clearing_a_key_lets_it_start_afresh<S: Store>(store: Arc<S>) {
+        let key = a_key(4);
+        reserve_times(&*store, &key, 3, t0()).await;
+
+        store.clear_attempts(&key).await.unwrap();
+        let outcomes = reserve_times(&*store, &key, 4, t0()).await;
+
+        assert_eq!(&outcomes[..3], &[ReserveOutcome::Reserved; 3]);
+        assert_eq!(
+            outcomes[3],
+            ReserveOutcome::Locked {
+                until: t0() + Duration::minutes(1)
+            },
+            "the back-off starts again from the first lock"
+        );
+    }
+
+    pub async fn a_key_left_alone_long_enough_is_forgotten<S: Store>(store: Arc<S>) {
+        let key = a_key(5);
+        reserve_times(&*store, &key, 2, t0()).await;
+        let just_before = t0() + Duration::hours(24) - Duration::milliseconds(1);
+
+        let remembered = reserve_times(&*store, &key, 2, just_before).await;
+        let afresh = reserve_times(&*store, &key, 3, just_before + Duration::hours(24)).await;
+
+        assert_eq!(
+            remembered,
+            vec![
+                ReserveOutcome::Reserved,
+                ReserveOutcome::Locked {
+                    until: just_before + Duration::minutes(1)
+                },
+            ],
+            "the attempts of a day ago still counted"
+        );
+        assert_eq!(afresh, vec![ReserveOutcome::Reserved; 3]);
+    }
+
+    pub async fn keys_are_throttled_independently<S: Store>(store: Arc<S>) {
+        let (locked, other) = (a_key(6), a_key(7));
+        reserve_times(&*store, &locked, 3, t0()).await;
+
+        let outcome = store.reserve_attempt(&other, &a_rule(), t0()).await;
+
+        assert_eq!(outcome.unwrap(), ReserveOutcome::Reserved);
+        store.clear_attempts(&other).await.unwrap();
+        assert!(matches!(
+            store
+                .reserve_attempt(&locked, &a_rule(), t0())
+                .await
+                .unwrap(),
+            ReserveOutcome::Locked { .. }
+        ));
+    }
+
+    pub async fn of_two_hundred_concurrent_reservations_exactly_the_limit_are_reserved<S: Store>(
+        store: Arc<S>,
+    ) {
+        let rule = LockoutRule {
+            max_attempts: 10,
+            ..a_rule()
+        };
+
+        let outcomes = race(&store, 200, move |store, _| async move {
+            store.reserve_attempt(&a_key(8), &rule, t0()).await.unwrap()
+        })
+        .await;
+
+        let reserved = outcomes
+            .iter()
+            .filter(|outcome| **outcome == ReserveOutcome::Reserved)
+            .count();
+        assert_eq!(reserved, 10, "{outcomes:?}");
     }
 
     // --- SecondFactorStore -------------------------------------------------------------------

@@ -20,11 +20,29 @@ pub struct AuthPolicy {
     /// How long the refresh token just rotated away stays acceptable, so that two concurrent
     /// refreshes by one client do not look like token theft (API contract: at most 5 s).
     pub refresh_grace: Duration,
+    /// Wrong passwords per account (or unknown email) before it locks (API contract: at most
+    /// 10), then back-off up to 15 min (OWASP ASVS 2.2.1, NIST SP 800-63B §5.2.2).
+    pub password_lockout: LockoutRule,
+    /// Wrong second-factor codes per account, across its login challenges, before the second
+    /// factor locks: a stolen password must not buy unlimited fresh challenges to guess in.
+    pub second_factor_lockout: LockoutRule,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
     /// How long a remembered device skips the second factor (API contract: 30 days). Not
     /// extended by use: a stolen device token dies on schedule.
     pub remembered_device_ttl: Duration,
+}
+
+/// When repeated failures lock a key, and for how long: the `max_attempts`-th attempt since
+/// the last success locks it for `first_lock`; once a lock has passed, each further attempt
+/// is judged alone and locks again for twice as long, up to `max_lock`. A key left alone for
+/// `forget_after` starts afresh, so years of occasional typos never lock anybody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutRule {
+    pub max_attempts: u32,
+    pub first_lock: Duration,
+    pub max_lock: Duration,
+    pub forget_after: Duration,
 }
 
 impl Default for AuthPolicy {
@@ -37,6 +55,18 @@ impl Default for AuthPolicy {
             login_code_resend_cooldown: Duration::seconds(30),
             session_ttl: Duration::days(30),
             refresh_grace: Duration::seconds(5),
+            password_lockout: LockoutRule {
+                max_attempts: 10,
+                first_lock: Duration::minutes(1),
+                max_lock: Duration::minutes(15),
+                forget_after: Duration::hours(24),
+            },
+            second_factor_lockout: LockoutRule {
+                max_attempts: 10,
+                first_lock: Duration::minutes(1),
+                max_lock: Duration::minutes(15),
+                forget_after: Duration::hours(24),
+            },
             recovery_code_count: 10,
             remembered_device_ttl: Duration::days(30),
         }

@@ -14,6 +14,7 @@ use super::model::{
     RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
     TotpEnrolment, TotpProvisioning, User, UserId,
 };
+use super::policy::LockoutRule;
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
 /// corrupt row). Adapters keep the cause for the log; callers answer with an opaque 500.
@@ -108,6 +109,14 @@ pub trait UserStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
 
+    /// Replaces the user's password hash and sets `updated_at = at`; `false` if the user does
+    /// not exist.
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
     /// The users matching `filter`, newest first (by id, descending), whose id is below
     /// `page.before` if set; at most `page.fetch_limit()` of them.
     async fn list_users(
@@ -216,6 +225,42 @@ pub trait ChallengeStore: Send + Sync {
     ) -> Result<ReplaceCodeOutcome, StoreError>;
 }
 
+/// What happened to a request to judge one more attempt under a `LockoutRule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReserveOutcome {
+    /// The attempt was counted before being judged; judge it.
+    Reserved,
+    /// The key is locked until then; do not judge anything.
+    Locked { until: DateTime<Utc> },
+}
+
+/// Failure counters that lock a key (a digest naming an account, or an email that has none)
+/// with exponential back-off. Attempts are counted BEFORE they are judged, so parallel
+/// guesses cannot outrun the limit, and several service instances share the counters.
+///
+/// A key's record holds its attempts since the last `clear_attempts`, the time its current
+/// lock ends (if any), the length of its next lock, and when it is forgotten.
+#[async_trait]
+pub trait AttemptThrottleStore: Send + Sync {
+    /// One atomic step. A record forgotten at or before `now` counts as absent. If the key is
+    /// locked (its lock ends after `now`) it returns `Locked` with the lock's end and changes
+    /// nothing. Otherwise it counts the attempt, sets the record to be forgotten at
+    /// `now + rule.forget_after`, and, when the count reaches `rule.max_attempts`, locks the
+    /// key until `now` plus the next lock's length (`rule.first_lock` for the first lock) and
+    /// doubles that length, capped at `rule.max_lock`; then returns `Reserved`. MUST be
+    /// atomic: of N concurrent calls on a fresh key, exactly min(N, max_attempts) return
+    /// `Reserved`.
+    async fn reserve_attempt(
+        &self,
+        key: &SecretDigest,
+        rule: &LockoutRule,
+        now: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError>;
+
+    /// Forgets the key's record (a success): its next attempt starts afresh.
+    async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError>;
+}
+
 /// Sessions. The access-token check reads them on every request, so `session` must be cheap.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
@@ -245,6 +290,25 @@ pub trait SessionStore: Send + Sync {
         user_id: UserId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Revokes every unrevoked session of the user except `keep`, in one operation; how many
+    /// it revoked (a password change ends the other devices, not the one making it).
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// The user's live sessions — not revoked, `now` before their expiry — with an id below
+    /// `page.before` (all when `None`), newest first (ids are UUID v7), at most
+    /// `page.fetch_limit()` of them.
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError>;
 }
 
 /// The catalogue.

@@ -127,6 +127,7 @@ impl World {
             tokens: Arc::new(store.clone()),
             challenges: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
+            throttles: Arc::new(store.clone()),
             mailer,
             clock: shared_clock.clone(),
             secrets: Arc::new(OsSecretGenerator),

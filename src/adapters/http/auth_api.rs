@@ -110,7 +110,9 @@ impl AuthApi {
     ///
     /// Checks the password and mails a 6-digit code to the account's address; finish with
     /// `/auth/2fa/verify` before `expires_at`. An unknown email and a wrong password get the
-    /// same answer in the same time. Account-state refusals (email not confirmed, pending
+    /// same answer in the same time. After 10 wrong passwords in a row an email is locked
+    /// (429 with `Retry-After`, back-off from 1 to 15 minutes), even for the right password.
+    /// Account-state refusals (email not confirmed, pending
     /// approval, suspended) are only given after a correct password. With the `device_token`
     /// of a live remembered device of this account, the second factor is skipped and the
     /// answer is 200 with the session's tokens; any other device token is ignored.
@@ -252,6 +254,7 @@ fn login_outcome(outcome: &Result<LoginOutcome, LoginError>) -> &'static str {
         Err(LoginError::EmailNotVerified) => "email_not_verified",
         Err(LoginError::PendingApproval) => "pending_approval",
         Err(LoginError::Suspended) => "suspended",
+        Err(LoginError::Throttled { .. }) => "throttled",
         Err(LoginError::Unexpected(_)) => "error",
     }
 }
@@ -412,7 +415,9 @@ pub enum LoginResponse {
     /// The body is over the size limit (`payload_too_large`).
     #[oai(status = 413)]
     PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
+    /// Too many wrong passwords for this email lately (`login_throttled`) — answered even to
+    /// the right password, whether or not the email has an account — or too many requests
+    /// from this IP address (`rate_limited`).
     #[oai(
         status = 429,
         header(
@@ -451,7 +456,8 @@ pub enum VerifyLoginCodeResponse {
     #[oai(status = 413)]
     PayloadTooLarge(ApiError),
     /// This login has used all its attempts and must start again with the password
-    /// (`too_many_attempts`), or too many requests came from this IP address
+    /// (`too_many_attempts`), the account had too many wrong codes lately across its logins
+    /// (`second_factor_throttled`), or too many requests came from this IP address
     /// (`rate_limited`).
     #[oai(
         status = 429,

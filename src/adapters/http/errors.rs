@@ -6,9 +6,9 @@ use poem::http::StatusCode;
 
 use super::problem::ApiError;
 use crate::core::auth::{
-    AuthenticateError, ConfirmTotpError, DisableTotpError, ForgetDeviceError, LoginError,
-    RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError, SetUpTotpError,
-    VerifyCodeError, VerifyEmailError,
+    AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
+    ForgetDeviceError, LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError,
+    ResendCodeError, SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
 use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
@@ -53,6 +53,11 @@ impl From<LoginError> for ApiError {
             LoginError::EmailNotVerified => ApiError::EmailNotVerified,
             LoginError::PendingApproval => ApiError::AccountPendingApproval,
             LoginError::Suspended => ApiError::AccountSuspended,
+            LoginError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             LoginError::Unexpected(error) => fault(error),
         }
     }
@@ -63,6 +68,11 @@ impl From<VerifyCodeError> for ApiError {
         match error {
             VerifyCodeError::InvalidCode => ApiError::InvalidCode,
             VerifyCodeError::TooManyAttempts => ApiError::TooManyAttempts,
+            VerifyCodeError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
             VerifyCodeError::Unexpected(error) => fault(error),
         }
     }
@@ -97,6 +107,30 @@ impl From<AuthenticateError> for ApiError {
         match error {
             AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
             AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::WrongPassword => ApiError::WrongPassword,
+            ChangePasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ChangePasswordError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            ChangePasswordError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<EndSessionError> for ApiError {
+    fn from(error: EndSessionError) -> Self {
+        match error {
+            EndSessionError::NotFound => ApiError::NotFound,
+            EndSessionError::Unexpected(error) => fault(error),
         }
     }
 }

@@ -27,6 +27,7 @@ pub enum ProblemCode {
     InvalidToken,
     Unauthenticated,
     InvalidCredentials,
+    WrongPassword,
     InvalidCode,
     InvalidRefreshToken,
     EmailNotVerified,
@@ -39,6 +40,8 @@ pub enum ProblemCode {
     PayloadTooLarge,
     ValidationFailed,
     TooManyAttempts,
+    LoginThrottled,
+    SecondFactorThrottled,
     ResendTooSoon,
     RateLimited,
     TotpAlreadyEnabled,
@@ -95,6 +98,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A signed-in user's current password is wrong (403: the bearer token itself is fine).
+    #[error("wrong password")]
+    WrongPassword,
     #[error("invalid code")]
     InvalidCode,
     #[error("invalid refresh token")]
@@ -123,6 +129,12 @@ pub enum ApiError {
     /// A login challenge has used all its attempts.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many wrong passwords for this account lately; even the right one waits.
+    #[error("login throttled")]
+    LoginThrottled { retry_after_seconds: u64 },
+    /// Too many wrong second-factor codes for this account lately, across its logins.
+    #[error("second factor throttled")]
+    SecondFactorThrottled { retry_after_seconds: u64 },
     #[error("a code was sent recently")]
     ResendTooSoon { retry_after_seconds: u64 },
     #[error("rate limited")]
@@ -151,7 +163,8 @@ impl ApiError {
             | ApiError::InvalidCredentials
             | ApiError::InvalidCode
             | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            ApiError::EmailNotVerified
+            ApiError::WrongPassword
+            | ApiError::EmailNotVerified
             | ApiError::AccountPendingApproval
             | ApiError::AccountSuspended
             | ApiError::Forbidden => StatusCode::FORBIDDEN,
@@ -164,6 +177,8 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             ApiError::TooManyAttempts
+            | ApiError::LoginThrottled { .. }
+            | ApiError::SecondFactorThrottled { .. }
             | ApiError::ResendTooSoon { .. }
             | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -177,6 +192,7 @@ impl ApiError {
             ApiError::InvalidToken => ProblemCode::InvalidToken,
             ApiError::Unauthenticated => ProblemCode::Unauthenticated,
             ApiError::InvalidCredentials => ProblemCode::InvalidCredentials,
+            ApiError::WrongPassword => ProblemCode::WrongPassword,
             ApiError::InvalidCode => ProblemCode::InvalidCode,
             ApiError::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
             ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
@@ -189,6 +205,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => ProblemCode::PayloadTooLarge,
             ApiError::ValidationFailed(_) => ProblemCode::ValidationFailed,
             ApiError::TooManyAttempts => ProblemCode::TooManyAttempts,
+            ApiError::LoginThrottled { .. } => ProblemCode::LoginThrottled,
+            ApiError::SecondFactorThrottled { .. } => ProblemCode::SecondFactorThrottled,
             ApiError::ResendTooSoon { .. } => ProblemCode::ResendTooSoon,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
             ApiError::TotpAlreadyEnabled => ProblemCode::TotpAlreadyEnabled,
@@ -205,6 +223,7 @@ impl ApiError {
             ApiError::InvalidToken => "Invalid or expired link",
             ApiError::Unauthenticated => "Not authenticated",
             ApiError::InvalidCredentials => "Invalid credentials",
+            ApiError::WrongPassword => "Wrong password",
             ApiError::InvalidCode => "Invalid code",
             ApiError::InvalidRefreshToken => "Invalid refresh token",
             ApiError::EmailNotVerified => "Email not verified",
@@ -217,6 +236,8 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::ValidationFailed(_) => "Validation failed",
             ApiError::TooManyAttempts => "Too many attempts",
+            ApiError::LoginThrottled { .. } => "Too many failed sign-ins",
+            ApiError::SecondFactorThrottled { .. } => "Too many wrong codes",
             ApiError::ResendTooSoon { .. } => "Code sent recently",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::TotpAlreadyEnabled => "Authenticator app already on",
@@ -241,6 +262,7 @@ impl ApiError {
                     .into()
             }
             ApiError::InvalidCredentials => "The email or the password is wrong.".into(),
+            ApiError::WrongPassword => "The current password is wrong.".into(),
             ApiError::InvalidCode => {
                 "The code is wrong, or this login is unknown, expired or already finished.".into()
             }
@@ -267,6 +289,12 @@ impl ApiError {
             ApiError::ValidationFailed(_) => "Some fields are invalid; see `errors`.".into(),
             ApiError::TooManyAttempts => {
                 "This login has used all its attempts; sign in again with your password.".into()
+            }
+            ApiError::LoginThrottled { .. } => {
+                "Too many wrong passwords for this account; wait `Retry-After` seconds.".into()
+            }
+            ApiError::SecondFactorThrottled { .. } => {
+                "Too many wrong codes for this account; wait `Retry-After` seconds.".into()
             }
             ApiError::ResendTooSoon { .. } => {
                 "A code was sent moments ago; wait before asking for another one.".into()
@@ -296,6 +324,12 @@ impl ApiError {
                 retry_after_seconds,
             }
             | ApiError::RateLimited {
+                retry_after_seconds,
+            }
+            | ApiError::LoginThrottled {
+                retry_after_seconds,
+            }
+            | ApiError::SecondFactorThrottled {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             ApiError::TooManyAttempts => Some(0),

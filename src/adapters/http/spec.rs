@@ -10,15 +10,19 @@ use super::auth_api::AuthApi;
 use super::devices_api::DevicesApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
+use super::password_api::PasswordApi;
 use super::products_api::ProductsApi;
 use super::second_factor_api::SecondFactorApi;
+use super::sessions_api::SessionsApi;
 use super::users_api::UsersApi;
 
 /// Every API of the service, in the order of the document.
 pub type Apis = (
     AuthApi,
+    PasswordApi,
     MeApi,
     SecondFactorApi,
+    SessionsApi,
     DevicesApi,
     UsersApi,
     ProductsApi,
@@ -29,8 +33,10 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             AuthApi,
+            PasswordApi,
             MeApi,
             SecondFactorApi,
+            SessionsApi,
             DevicesApi,
             UsersApi,
             ProductsApi,

@@ -14,13 +14,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::core::model::{
-    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, Product, ProductId,
-    ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
+    ChallengeId, Email, LoginChallenge, OneTimeToken, PageRequest, PasswordHash, Product,
+    ProductId, ProfileChanges, SecretDigest, Session, SessionId, TokenPurpose, User, UserId,
 };
+use crate::core::policy::LockoutRule;
 use crate::core::ports::{
-    AccessChange, AccessChangeOutcome, AttemptOutcome, ChallengeStore, DeleteUserOutcome,
-    InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, SessionStore, StoreError, StoreHealth,
-    UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, ChallengeStore,
+    DeleteUserOutcome, InsertUserError, OneTimeTokenStore, ReplaceCodeOutcome, ReserveOutcome,
+    SessionStore, StoreError, StoreHealth, UserFilter, UserStore,
 };
 
 /// All stores in one struct. Clones share the same data.
@@ -46,6 +47,15 @@ struct State {
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
     devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
+    throttles: HashMap<[u8; 32], Throttle>,
+}
+
+/// The record of one throttle key (see `AttemptThrottleStore`).
+struct Throttle {
+    attempts: u32,
+    locked_until: Option<DateTime<Utc>>,
+    next_lock: Duration,
+    forgotten_at: DateTime<Utc>,
 }
 
 struct StoredToken {
@@ -150,6 +160,20 @@ impl UserStore for MemoryStore {
         Ok(Some(user.clone()))
     }
 
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.get_mut(&id) else {
+            return Ok(false);
+        };
+        user.password_hash = hash.clone();
+        user.updated_at = at;
+        Ok(true)
+    }
     async fn list_users(
         &self,
         filter: &UserFilter,
@@ -398,6 +422,82 @@ impl SessionStore for MemoryStore {
             }
         }
         Ok(revoked)
+    }
+
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut revoked = 0;
+        for session in state.sessions.values_mut() {
+            if session.user_id == user_id && session.id != keep && session.revoked_at.is_none() {
+                session.revoked_at = Some(now);
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
+    }
+
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError> {
+        let state = self.state()?;
+        let mut sessions: Vec<Session> = state
+            .sessions
+            .values()
+            .filter(|session| session.user_id == user_id && session.is_live(now))
+            .filter(|session| {
+                page.before
+                    .is_none_or(|before| session.id.as_uuid() < before)
+            })
+            .cloned()
+            .collect();
+        sessions.sort_unstable_by_key(|session| std::cmp::Reverse(session.id));
+        sessions.truncate(page.fetch_limit());
+        Ok(sessions)
+    }
+}
+
+#[async_trait]
+impl AttemptThrottleStore for MemoryStore {
+    async fn reserve_attempt(
+        &self,
+        key: &SecretDigest,
+        rule: &LockoutRule,
+        now: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError> {
+        let mut state = self.state()?;
+        let fresh = || Throttle {
+            attempts: 0,
+            locked_until: None,
+            next_lock: rule.first_lock,
+            forgotten_at: now,
+        };
+        let throttle = state.throttles.entry(*key.as_bytes()).or_insert_with(fresh);
+        if throttle.forgotten_at <= now {
+            *throttle = fresh();
+        }
+        if let Some(until) = throttle.locked_until.filter(|until| now < *until) {
+            return Ok(ReserveOutcome::Locked { until });
+        }
+        throttle.attempts = throttle.attempts.saturating_add(1);
+        throttle.forgotten_at = now + rule.forget_after;
+        if throttle.attempts >= rule.max_attempts {
+            throttle.locked_until = Some(now + throttle.next_lock);
+            throttle.next_lock = (throttle.next_lock * 2).min(rule.max_lock);
+        }
+        Ok(ReserveOutcome::Reserved)
+    }
+
+    async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError> {
+        self.state()?.throttles.remove(key.as_bytes());
+        Ok(())
     }
 }
 

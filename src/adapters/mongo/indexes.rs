@@ -110,6 +110,9 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(&store.devices, doc! { "expires_at": 1 }, expiring()).await?;
+    // Throttle records are found by key (`_id`); unknown emails leave records too, and this
+    // purges them a day after they are forgotten.
+    create_one(&store.throttles, doc! { "expires_at": 1 }, expiring()).await?;
     Ok(())
 }
 

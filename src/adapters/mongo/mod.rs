@@ -14,6 +14,7 @@ mod indexes;
 mod products;
 mod second_factors;
 mod sessions;
+mod throttles;
 mod tokens;
 mod user_admin;
 mod users;
@@ -36,6 +37,7 @@ use devices::DeviceDocument;
 use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
+use throttles::ThrottleDocument;
 use tokens::TokenDocument;
 use users::UserDocument;
 
@@ -57,6 +59,7 @@ pub struct MongoStore {
     tokens: Collection<TokenDocument>,
     challenges: Collection<ChallengeDocument>,
     sessions: Collection<SessionDocument>,
+    throttles: Collection<ThrottleDocument>,
     products: Collection<ProductDocument>,
     second_factors: Collection<SecondFactorsDocument>,
     devices: Collection<DeviceDocument>,
@@ -109,6 +112,7 @@ impl MongoStore {
             tokens: database.collection(tokens::COLLECTION),
             challenges: database.collection(challenges::COLLECTION),
             sessions: database.collection(sessions::COLLECTION),
+            throttles: database.collection(throttles::COLLECTION),
             products: database.collection(products::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
             devices: database.collection(devices::COLLECTION),

@@ -10,7 +10,7 @@ use super::values::{
     optional_domain_time,
 };
 use super::{MongoStore, run};
-use crate::core::model::{ClientInfo, Session, SessionId, UserId};
+use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, UserId};
 use crate::core::ports::{SessionStore, StoreError};
 
 pub(super) const COLLECTION: &str = "sessions";
@@ -175,6 +175,60 @@ impl SessionStore for MongoStore {
                 )
                 .await?;
             Ok(revoked.modified_count)
+        })
+        .await
+    }
+
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        run("revoking a user's other sessions", async {
+            let revoked = self
+                .sessions
+                .update_many(
+                    doc! {
+                        "user_id": bson_uuid(user_id.as_uuid()),
+                        "_id": { "$ne": bson_uuid(keep.as_uuid()) },
+                        "revoked_at": null,
+                    },
+                    doc! { "$set": { "revoked_at": bson_time(now) } },
+                )
+                .await?;
+            Ok(revoked.modified_count)
+        })
+        .await
+    }
+
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError> {
+        run("listing a user's sessions", async {
+            let mut filter = doc! {
+                "user_id": bson_uuid(user_id.as_uuid()),
+                "revoked_at": null,
+                "expires_at": { "$gt": bson_time(now) },
+            };
+            // Binary UUIDs compare byte by byte, which for UUID v7 is creation order.
+            if let Some(before) = page.before {
+                filter.insert("_id", doc! { "$lt": bson_uuid(before) });
+            }
+            let mut cursor = self
+                .sessions
+                .find(filter)
+                .sort(doc! { "_id": -1 })
+                .limit(i64::try_from(page.fetch_limit())?)
+                .await?;
+            let mut sessions = Vec::new();
+            while cursor.advance().await? {
+                sessions.push(Session::try_from(cursor.deserialize_current()?)?);
+            }
+            Ok(sessions)
         })
         .await
     }

@@ -167,6 +167,28 @@ impl UserStore for MongoStore {
         .await
     }
 
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        run("setting a password hash", async {
+            let updated = self
+                .users
+                .update_one(
+                    by_id(id),
+                    doc! { "$set": {
+                        "password_hash": hash.as_str(),
+                        "updated_at": bson_time(at),
+                    } },
+                )
+                .await?;
+            Ok(updated.matched_count == 1)
+        })
+        .await
+    }
+
     async fn update_profile(
         &self,
         id: UserId,

@@ -103,6 +103,18 @@ const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     ) STRICT;
 "#,
+    r#"
+    -- Failure counters of `AttemptThrottleStore`, keyed by a keyed digest (no email in clear).
+    -- Unknown emails get rows too, which is the point; `forgotten_at` lets them be purged.
+    CREATE TABLE attempt_throttles (
+        key          BLOB    NOT NULL PRIMARY KEY CHECK (length(key) = 32),
+        attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+        locked_until INTEGER,
+        next_lock_ms INTEGER NOT NULL CHECK (next_lock_ms >= 0),
+        forgotten_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX attempt_throttles_forgotten_at ON attempt_throttles (forgotten_at);
+"#,
     // Remembered devices: a keyed digest of each device token (never the token), bound to
     // its user. Listed by user newest first, hence the (user_id, id) index; found at login
     // by digest, which is unique.

@@ -13,6 +13,7 @@ mod pool;
 mod products;
 mod second_factors;
 mod sessions;
+mod throttles;
 mod tokens;
 mod users;
 

@@ -8,7 +8,7 @@ use super::SqliteStore;
 use super::columns::{
     column, millis, optional_millis, optional_time_column, parsed_column, time_column,
 };
-use crate::core::model::{ClientInfo, Session, SessionId, UserId};
+use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, UserId};
 use crate::core::ports::{SessionStore, StoreError};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_generation, rotated_at, created_at, \
@@ -126,6 +126,56 @@ impl SessionStore for SqliteStore {
                 )?
                 .execute((user_id.to_string(), millis(now)))?;
             Ok(u64::try_from(revoked)?)
+        })
+        .await
+    }
+
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.run("revoking a user's other sessions", move |connection| {
+            let revoked = connection
+                .prepare_cached(
+                    "UPDATE sessions SET revoked_at = ?3
+                     WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL",
+                )?
+                .execute((user_id.to_string(), keep.to_string(), millis(now)))?;
+            Ok(u64::try_from(revoked)?)
+        })
+        .await
+    }
+
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.run("listing a user's sessions", move |connection| {
+            // Ids are lower-case hyphenated UUID v7 text, so text order is creation order.
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE user_id = :user_id AND revoked_at IS NULL AND :now < expires_at
+                   AND (:before IS NULL OR id < :before)
+                 ORDER BY id DESC LIMIT :limit"
+            ))?;
+            let rows = statement.query_map(
+                named_params! {
+                    ":user_id": user_id.to_string(),
+                    ":now": millis(now),
+                    ":before": page.before.map(|id| id.to_string()),
+                    ":limit": i64::try_from(page.fetch_limit())?,
+                },
+                |row| Ok(session_from_row(row)),
+            )?;
+            let mut sessions = Vec::new();
+            for row in rows {
+                sessions.push(row??);
+            }
+            Ok(sessions)
         })
         .await
     }

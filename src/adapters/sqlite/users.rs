@@ -135,6 +135,24 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let hash = hash.as_str().to_owned();
+        self.run("setting a password hash", move |connection| {
+            let updated = connection
+                .prepare_cached(
+                    "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                )?
+                .execute((id.to_string(), hash, millis(at)))?;
+            Ok(updated == 1)
+        })
+        .await
+    }
+
     async fn update_profile(
         &self,
         id: UserId,

@@ -14,7 +14,7 @@ use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
 /// Login attempts longer than this are refused before hashing: no real password is, and
 /// hashing megabytes would be a cheap way to burn our CPU.
-const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+pub(super) const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
 
 /// Device tokens are 43 characters; anything much longer is not one of ours.
 const MAX_DEVICE_TOKEN_BYTES: usize = 256;
@@ -57,6 +57,9 @@ pub enum LoginError {
     PendingApproval,
     #[error("account suspended")]
     Suspended,
+    /// Too many wrong passwords for this email lately; nothing was judged.
+    #[error("login throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -80,6 +83,9 @@ pub enum VerifyCodeError {
     /// The challenge has used all its attempts; the user must log in again.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Too many wrong codes for this account lately, across its challenges; nothing was judged.
+    #[error("second factor throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -102,7 +108,17 @@ impl AuthService {
     /// errors come only after a correct password. A live remembered device of this user skips
     /// the second factor; any other device token (unknown, expired, forgotten, another
     /// user's) is ignored without a word, so it reveals nothing.
+    ///
+    /// Each attempt is reserved in the per-email throttle before the hash is verified, so
+    /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
+    /// the right password — without verifying anything. A right password clears the count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
+        let throttle_key = self.password_throttle_key(&request.email);
+        if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
+            return Err(LoginError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let user = match Email::parse(&request.email) {
             Ok(email) => self
                 .ports
@@ -130,6 +146,7 @@ impl AuthService {
             Some(user) if matches && !candidate.is_empty() => user,
             _ => return Err(LoginError::InvalidCredentials),
         };
+        self.clear_throttle(&throttle_key).await?;
         ensure_may_sign_in(&user)?;
         if let Some(token) = request.device_token.as_deref()
             && self.use_remembered_device(&user, token).await?
@@ -254,6 +271,14 @@ impl AuthService {
             AttemptOutcome::Exhausted => return Err(VerifyCodeError::TooManyAttempts),
             AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
         };
+        if let Err(throttled) = self
+            .reserve_second_factor_attempt(challenge.user_id)
+            .await?
+        {
+            return Err(VerifyCodeError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let method = match request.method.as_deref() {
             None => Some(SecondFactor::Email),
             Some(name) => SecondFactor::parse(name.trim()),
@@ -265,6 +290,8 @@ impl AuthService {
         if !passed {
             return Err(VerifyCodeError::InvalidCode);
         }
+        self.clear_throttle(&self.second_factor_throttle_key(challenge.user_id))
+            .await?;
         let won = self
             .ports
             .challenges

@@ -3,17 +3,21 @@
 
 mod devices;
 mod login;
+mod own_sessions;
+mod password_change;
 mod registration;
 mod second_factor;
 mod sessions;
+mod throttle;
 
 use std::sync::Arc;
 
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore, PasswordHashing,
-    SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine, UserStore,
+    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer,
+    OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator,
+    SessionStore, TotpEngine, UserStore,
 };
 
 pub use devices::ForgetDeviceError;
@@ -21,11 +25,14 @@ pub use login::{
     LoginChallengeView, LoginError, LoginOutcome, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
+pub use own_sessions::{EndSessionError, SessionView};
+pub use password_change::{ChangePasswordError, ChangePasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use second_factor::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
 };
 pub use sessions::{AuthenticateError, RefreshError, SessionTokens};
+pub use throttle::Throttled;
 
 /// Everything the account use cases need from the world.
 #[derive(Clone)]
@@ -34,6 +41,7 @@ pub struct AuthPorts {
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub challenges: Arc<dyn ChallengeStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub throttles: Arc<dyn AttemptThrottleStore>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub secrets: Arc<dyn SecretGenerator>,
