@@ -28,8 +28,8 @@ use crate::core::model::Currency;
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, ProductStore,
-    SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
+    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -54,6 +54,7 @@ pub struct Stores {
     pub throttles: Arc<dyn AttemptThrottleStore>,
     pub products: Arc<dyn ProductStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
+    pub devices: Arc<dyn DeviceStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -67,6 +68,7 @@ impl Stores {
             + AttemptThrottleStore
             + ProductStore
             + SecondFactorStore
+            + DeviceStore
             + StoreHealth
             + 'static,
     {
@@ -79,6 +81,7 @@ impl Stores {
             throttles: store.clone(),
             products: store.clone(),
             second_factors: store.clone(),
+            devices: store.clone(),
             health: store,
         }
     }
@@ -173,6 +176,7 @@ pub fn auth_service(
             )
             .context("deriving the TOTP sealing key")?,
         ),
+        devices: stores.devices.clone(),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

@@ -7,10 +7,13 @@ use chrono::Duration;
 use poem::http::StatusCode;
 use serde_json::json;
 
-use allomedia::core::auth::{LoginError, ResetPasswordError, ResetPasswordRequest};
+use allomedia::core::auth::{
+    LoginError, LoginOutcome, LoginRequest, ResetPasswordError, ResetPasswordRequest,
+    VerifyCodeRequest,
+};
 use allomedia::core::model::MailMessage;
 use support::http::Api;
-use support::{PASSWORD, World};
+use support::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
 const NEW_PASSWORD: &str = "citron-falaise-tambour";
@@ -102,7 +105,8 @@ async fn the_next_login_after_a_reset_still_asks_for_the_second_factor() {
         .auth
         .login(World::login_request(EMAIL, NEW_PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
 
     // A challenge, not a session: the reset proved the mailbox, not the second factor.
     assert!(!challenge.methods.is_empty(), "{challenge:?}");
@@ -110,6 +114,47 @@ async fn the_next_login_after_a_reset_still_asks_for_the_second_factor() {
         world.mailer.sent_to(EMAIL).pop(),
         Some(MailMessage::LoginCode { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_device_remembered_before_a_reset_no_longer_skips_the_second_factor() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let challenge = world
+        .auth
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+    let remembered = world
+        .auth
+        .verify_code(VerifyCodeRequest {
+            challenge_id: challenge.challenge_id.to_string(),
+            code: world.mailer.login_code(EMAIL),
+            remember_device: true,
+            ..VerifyCodeRequest::default()
+        })
+        .await
+        .unwrap();
+    let device_token = remembered.device_token.expect("a remembered device");
+    world.auth.forgot_password(EMAIL).await.unwrap();
+    let token = world.mailer.reset_token(EMAIL);
+
+    world
+        .auth
+        .reset_password(reset(&token, NEW_PASSWORD))
+        .await
+        .unwrap();
+
+    let next = world
+        .auth
+        .login(LoginRequest {
+            device_token: Some(device_token),
+            ..World::login_request(EMAIL, NEW_PASSWORD)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(next, LoginOutcome::Challenge(_)), "{next:?}");
 }
 
 #[tokio::test]

@@ -12,16 +12,18 @@ use std::io::Write;
 use std::sync::Arc;
 
 use allomedia::core::model::{
-    AccountStatus, Address, ChallengeId, ClientInfo, Email, LoginChallenge, Name, OneTimeToken,
-    PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges, ProductDescription,
-    ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges, Role, SealedTotpSecret,
-    SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment, User, UserId,
+    AccountStatus, Address, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Name,
+    OneTimeToken, PageRequest, PasswordHash, Phone, PriceCents, Product, ProductChanges,
+    ProductDescription, ProductFilter, ProductId, ProductName, ProductSearch, ProfileChanges,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, User, UserId,
 };
 use allomedia::core::policy::LockoutRule;
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, ChallengeStore,
-    DeleteUserOutcome, InsertUserError, OneTimeTokenStore, ProductStore, ReplaceCodeOutcome,
-    ReserveOutcome, SecondFactorStore, SessionStore, StoreHealth, UserFilter, UserStore,
+    DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore, ProductStore,
+    ReplaceCodeOutcome, ReserveOutcome, SecondFactorStore, SessionStore, StoreHealth, UserFilter,
+    UserStore,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tokio::sync::Barrier;
@@ -35,6 +37,7 @@ trait Store:
     + SessionStore
     + AttemptThrottleStore
     + SecondFactorStore
+    + DeviceStore
     + ProductStore
     + StoreHealth
     + 'static
@@ -48,6 +51,7 @@ impl<S> Store for S where
         + SessionStore
         + AttemptThrottleStore
         + SecondFactorStore
+        + DeviceStore
         + ProductStore
         + StoreHealth
         + 'static
@@ -148,6 +152,12 @@ macro_rules! store_contract {
             a_recovery_code_is_consumed_once_and_only_for_its_user,
             replacing_recovery_codes_kills_the_old_ones,
             of_sixteen_concurrent_uses_of_one_recovery_code_exactly_one_succeeds,
+            a_remembered_device_reads_back_with_every_field,
+            a_device_is_used_only_before_its_expiry,
+            a_device_is_not_used_for_another_user,
+            devices_are_listed_newest_first_page_by_page_without_expired_ones,
+            a_device_is_deleted_only_by_its_user,
+            forgetting_devices_counts_them_and_spares_other_users,
             an_inserted_product_reads_back_with_every_field,
             a_product_without_a_description_reads_back_without_it,
             unknown_products_are_absent,
@@ -846,6 +856,7 @@ mod contract {
             .replace_recovery_codes(amina.id, &[digest(3), digest(4)], t0())
             .await
             .unwrap();
+        a_stored_device(&*store, &amina, 10).await;
 
         let outcome = store.delete_user(amina.id).await.unwrap();
 
@@ -856,6 +867,11 @@ mod contract {
         assert_eq!(store.challenge(challenge.id).await.unwrap(), None);
         assert_eq!(store.totp_enrolment(amina.id).await.unwrap(), None);
         assert_eq!(store.unused_recovery_codes(amina.id).await.unwrap(), 0);
+        assert_eq!(
+            store.forget_devices(amina.id).await.unwrap(),
+            0,
+            "devices go too"
+        );
         let consumed = store
             .consume_token(&token.digest, token.purpose, t0())
             .await
@@ -2123,6 +2139,146 @@ mod contract {
             "{outcomes:?}"
         );
         assert_eq!(store.unused_recovery_codes(id).await.unwrap(), 2);
+    }
+
+    // --- DeviceStore -------------------------------------------------------------------------
+
+    /// A device of `user` remembered at `t0`, valid thirty days, its token digest `digest(n)`.
+    fn device_for(user: &User, n: u8) -> RememberedDevice {
+        RememberedDevice {
+            id: DeviceId::new(),
+            user_id: user.id,
+            token_digest: digest(n),
+            created_at: t0(),
+            last_used_at: None,
+            expires_at: t0() + Duration::days(30),
+            client: ClientInfo {
+                ip: Some("203.0.113.7".into()),
+                user_agent: Some("Firefox/140".into()),
+            },
+        }
+    }
+
+    async fn a_stored_device<S: Store>(store: &S, user: &User, n: u8) -> RememberedDevice {
+        let device = device_for(user, n);
+        store.insert_device(&device).await.unwrap();
+        device
+    }
+
+    async fn listed<S: Store>(store: &S, user: &User, page: PageRequest) -> Vec<DeviceId> {
+        let devices = store.devices_of(user.id, page, t0()).await.unwrap();
+        devices.iter().map(|device| device.id).collect()
+    }
+
+    pub async fn a_remembered_device_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let device = a_stored_device(&*store, &user, 1).await;
+
+        let read = store
+            .devices_of(user.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+
+        assert_eq!(read, vec![device]);
+    }
+
+    pub async fn a_device_is_used_only_before_its_expiry<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let device = a_stored_device(&*store, &user, 1).await;
+        let just_before = device.expires_at - Duration::milliseconds(1);
+
+        let before = store.use_device(user.id, &digest(1), just_before).await;
+        let at_expiry = store
+            .use_device(user.id, &digest(1), device.expires_at)
+            .await;
+        let unknown = store.use_device(user.id, &digest(9), t0()).await;
+
+        assert!(before.unwrap());
+        assert!(!at_expiry.unwrap());
+        assert!(!unknown.unwrap());
+        let read = store
+            .devices_of(user.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+        assert_eq!(read[0].last_used_at, Some(just_before));
+    }
+
+    pub async fn a_device_is_not_used_for_another_user<S: Store>(store: Arc<S>) {
+        let owner = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        a_stored_device(&*store, &owner, 1).await;
+
+        let used = store.use_device(other.id, &digest(1), t0()).await;
+
+        assert!(!used.unwrap());
+        let read = store
+            .devices_of(owner.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+        assert_eq!(read[0].last_used_at, None);
+    }
+
+    pub async fn devices_are_listed_newest_first_page_by_page_without_expired_ones<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let oldest = a_stored_device(&*store, &user, 1).await;
+        let middle = a_stored_device(&*store, &user, 2).await;
+        let newest = a_stored_device(&*store, &user, 3).await;
+        let mut expired = device_for(&user, 4);
+        expired.expires_at = t0();
+        store.insert_device(&expired).await.unwrap();
+        a_stored_device(&*store, &other, 5).await;
+
+        let first = listed(&*store, &user, PageRequest::first(2)).await;
+        let after_newest = PageRequest {
+            limit: 2,
+            before: Some(newest.id.as_uuid()),
+        };
+        let rest = listed(&*store, &user, after_newest).await;
+
+        // `first(2)` fetches one more than the page, to tell whether another follows.
+        assert_eq!(first, vec![newest.id, middle.id, oldest.id]);
+        assert_eq!(rest, vec![middle.id, oldest.id]);
+    }
+
+    pub async fn a_device_is_deleted_only_by_its_user<S: Store>(store: Arc<S>) {
+        let owner = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let device = a_stored_device(&*store, &owner, 1).await;
+
+        let by_other = store.delete_device(other.id, device.id).await.unwrap();
+        let by_owner = store.delete_device(owner.id, device.id).await.unwrap();
+        let again = store.delete_device(owner.id, device.id).await.unwrap();
+
+        assert!(!by_other);
+        assert!(by_owner);
+        assert!(!again);
+        assert!(!store.use_device(owner.id, &digest(1), t0()).await.unwrap());
+    }
+
+    pub async fn forgetting_devices_counts_them_and_spares_other_users<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        a_stored_device(&*store, &user, 1).await;
+        a_stored_device(&*store, &user, 2).await;
+        let spared = a_stored_device(&*store, &other, 3).await;
+
+        let forgotten = store.forget_devices(user.id).await.unwrap();
+
+        assert_eq!(forgotten, 2);
+        assert!(
+            listed(&*store, &user, PageRequest::first(20))
+                .await
+                .is_empty()
+        );
+        assert!(!store.use_device(user.id, &digest(1), t0()).await.unwrap());
+        assert_eq!(
+            listed(&*store, &other, PageRequest::first(20)).await,
+            vec![spared.id]
+        );
+        assert_eq!(store.forget_devices(user.id).await.unwrap(), 0);
     }
 
     // --- StoreHealth -------------------------------------------------------------------------

@@ -30,6 +30,9 @@ pub struct AuthPolicy {
     pub second_factor_lockout: LockoutRule,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
+    /// How long a remembered device skips the second factor (API contract: 30 days). Not
+    /// extended by use: a stolen device token dies on schedule.
+    pub remembered_device_ttl: Duration,
 }
 
 /// When repeated failures lock a key, and for how long: the `max_attempts`-th attempt since
@@ -68,6 +71,7 @@ impl Default for AuthPolicy {
                 forget_after: Duration::hours(24),
             },
             recovery_code_count: 10,
+            remembered_device_ttl: Duration::days(30),
         }
     }
 }

@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest, Password,
-    PasswordHash, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges, Role,
-    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
-    TotpProvisioning, User, UserId,
+    AccountStatus, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, PageRequest,
+    Password, PasswordHash, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, TotpProvisioning, User, UserId,
 };
 use super::policy::LockoutRule;
 
@@ -412,6 +412,41 @@ pub trait SecondFactorStore: Send + Sync {
 
     /// How many of the user's recovery codes are still unused.
     async fn unused_recovery_codes(&self, user_id: UserId) -> Result<u64, StoreError>;
+}
+
+/// Remembered devices: tokens that let a user's login skip the second factor. Each is bound to
+/// one user, so every lookup names the user as well as the token's digest.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new remembered device. Digests are unique (they come from 256-bit tokens).
+    async fn insert_device(&self, device: &RememberedDevice) -> Result<(), StoreError>;
+
+    /// Uses the device of `user_id` whose token has this digest, if it exists and `now` is
+    /// before its expiry: sets its `last_used_at` to `now` and returns `true`. Another user's
+    /// device, an expired or a deleted one gives `false` and changes nothing. MUST be one
+    /// conditional write (user, digest and expiry in its filter), never read-then-write.
+    async fn use_device(
+        &self,
+        user_id: UserId,
+        digest: &SecretDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's devices not expired at `now`, newest first (by id), only those with an id
+    /// below `page.before` when it is set, at most `page.fetch_limit()` of them.
+    async fn devices_of(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RememberedDevice>, StoreError>;
+
+    /// Deletes the device `id` if it belongs to `user_id`; `true` if this call deleted it.
+    /// Another user's device is left alone and gives `false`.
+    async fn delete_device(&self, user_id: UserId, id: DeviceId) -> Result<bool, StoreError>;
+
+    /// Deletes every device of the user in one operation; how many it deleted.
+    async fn forget_devices(&self, user_id: UserId) -> Result<u64, StoreError>;
 }
 
 /// Whether the store answers, for the readiness probe.

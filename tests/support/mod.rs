@@ -14,7 +14,8 @@ use allomedia::adapters::crypto::{
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
 use allomedia::core::auth::{
-    AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
+    AuthPorts, AuthService, LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest,
+    SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::catalogue::CatalogueService;
 use allomedia::core::model::Currency;
@@ -28,6 +29,21 @@ pub mod authenticator;
 pub mod http;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
+
+/// Reads a login's outcome as the challenge a test expects it to be.
+pub trait ExpectChallenge {
+    fn challenge(self) -> LoginChallengeView;
+}
+
+impl ExpectChallenge for LoginOutcome {
+    #[track_caller]
+    fn challenge(self) -> LoginChallengeView {
+        match self {
+            LoginOutcome::Challenge(challenge) => challenge,
+            LoginOutcome::SignedIn(_) => panic!("expected a challenge, the login signed in"),
+        }
+    }
+}
 
 /// Keeps every mail instead of sending it.
 #[derive(Default)]
@@ -151,6 +167,7 @@ impl World {
             totp: Arc::new(
                 SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
+            devices: Arc::new(store.clone()),
         };
         let auth = AuthService::new(ports, AuthPolicy::default());
         Self {
@@ -208,7 +225,8 @@ impl World {
             .auth
             .login(Self::login_request(email, PASSWORD))
             .await
-            .unwrap();
+            .unwrap()
+            .challenge();
         self.auth
             .verify_code(VerifyCodeRequest {
                 challenge_id: challenge.challenge_id.to_string(),

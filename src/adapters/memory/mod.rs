@@ -1,6 +1,7 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod devices;
 mod products;
 
 mod second_factors;
@@ -45,6 +46,7 @@ struct State {
     products: BTreeMap<ProductId, Product>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
+    devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
     throttles: HashMap<[u8; 32], Throttle>,
 }
 
@@ -234,6 +236,7 @@ impl UserStore for MemoryStore {
         state.sessions.retain(|_, session| session.user_id != id);
         state.totp_enrolments.remove(&id);
         state.recovery_codes.remove(&id);
+        state.devices.retain(|_, device| device.user_id != id);
         Ok(DeleteUserOutcome::Deleted)
     }
 }

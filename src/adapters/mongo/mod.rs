@@ -9,6 +9,7 @@
 //! status and existence run in transactions, which need a replica set (see `user_admin`).
 
 mod challenges;
+mod devices;
 mod indexes;
 mod products;
 mod second_factors;
@@ -32,6 +33,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use devices::DeviceDocument;
 use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
 use sessions::SessionDocument;
@@ -60,6 +62,7 @@ pub struct MongoStore {
     throttles: Collection<ThrottleDocument>,
     products: Collection<ProductDocument>,
     second_factors: Collection<SecondFactorsDocument>,
+    devices: Collection<DeviceDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
 }
@@ -112,6 +115,7 @@ impl MongoStore {
             throttles: database.collection(throttles::COLLECTION),
             products: database.collection(products::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
+            devices: database.collection(devices::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };

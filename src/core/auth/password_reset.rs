@@ -131,6 +131,8 @@ impl AuthService {
             .revoke_user_sessions(user.id, now)
             .await
             .map_err(anyhow::Error::from)?;
+        // A device remembered with the old password must not skip the second factor now.
+        self.forget_all_devices(user.id).await?;
         self.clear_throttle(&self.password_throttle_key(user.email.as_str()))
             .await?;
         self.notify_password_changed(&user).await;
