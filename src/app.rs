@@ -29,8 +29,8 @@ use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore, OrderStore,
-    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
+    OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
 
@@ -56,6 +56,7 @@ pub struct Stores {
     pub products: Arc<dyn ProductStore>,
     pub orders: Arc<dyn OrderStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
+    pub devices: Arc<dyn DeviceStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -70,6 +71,7 @@ impl Stores {
             + ProductStore
             + OrderStore
             + SecondFactorStore
+            + DeviceStore
             + StoreHealth
             + 'static,
     {
@@ -83,6 +85,7 @@ impl Stores {
             products: store.clone(),
             orders: store.clone(),
             second_factors: store.clone(),
+            devices: store.clone(),
             health: store,
         }
     }
@@ -177,6 +180,7 @@ pub fn auth_service(
             )
             .context("deriving the TOTP sealing key")?,
         ),
+        devices: stores.devices.clone(),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }

@@ -15,7 +15,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{AccountStatus, Email, Mail, MailMessage, Role};
 use allomedia::core::ports::{Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::{ProfileError, UpdateProfileRequest};
-use support::{CapturingMailer, PASSWORD, World};
+use support::{CapturingMailer, ExpectChallenge, PASSWORD, World};
 
 mockall::mock! {
     pub Mailer {}
@@ -386,7 +386,8 @@ async fn a_correct_password_opens_an_email_challenge_and_mails_a_six_digit_code(
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
 
     assert_eq!(challenge.methods.len(), 1);
     assert_eq!(challenge.methods[0].as_str(), "email");
@@ -409,7 +410,8 @@ async fn the_right_code_opens_a_session_and_works_only_once() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let code = world.mailer.login_code("amina@example.com");
 
     let tokens = world
@@ -435,7 +437,8 @@ async fn a_code_expires_after_ten_minutes() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let code = world.mailer.login_code("amina@example.com");
 
     world.clock.advance(Duration::minutes(10));
@@ -455,7 +458,8 @@ async fn five_wrong_codes_burn_the_challenge_even_for_the_right_code() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let code = world.mailer.login_code("amina@example.com");
 
     for _ in 0..5 {
@@ -481,7 +485,8 @@ async fn methods_the_challenge_does_not_offer_are_refused() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let code = world.mailer.login_code("amina@example.com");
 
     let mut request = code_request(challenge.challenge_id, &code);
@@ -510,7 +515,8 @@ async fn of_parallel_right_answers_exactly_one_opens_a_session() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let code = world.mailer.login_code("amina@example.com");
 
     let attempts: Vec<_> = (0..4)
@@ -536,7 +542,8 @@ async fn parallel_wrong_codes_never_get_more_than_five_judged() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let wrong = other_code(&world.mailer.login_code("amina@example.com"));
 
     let attempts: Vec<_> = (0..50)
@@ -566,7 +573,8 @@ async fn a_resent_code_replaces_the_old_one_after_the_cooldown() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let first = world.mailer.login_code("amina@example.com");
     let id = challenge.challenge_id.to_string();
 
@@ -603,7 +611,8 @@ async fn resending_for_a_finished_challenge_is_refused() {
         .auth
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let id = challenge.challenge_id.to_string();
     world
         .auth
@@ -883,5 +892,6 @@ async fn a_provisioned_manager_is_active_verified_and_unique() {
         .auth
         .login(World::login_request("salma@example.com", PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
 }

@@ -12,7 +12,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{Email, MailMessage, SecondFactor, UserId};
 use allomedia::core::ports::{Clock, UserStore};
 use support::authenticator::code_at;
-use support::{PASSWORD, World};
+use support::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
 
@@ -43,6 +43,7 @@ async fn challenge(world: &World) -> String {
         .login(request)
         .await
         .unwrap()
+        .challenge()
         .challenge_id
         .to_string()
 }
@@ -142,7 +143,8 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
         .auth
         .login(World::login_request(EMAIL, PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
 
     let id = user_id(&world).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
@@ -150,7 +152,8 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
         .auth
         .login(World::login_request(EMAIL, PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     world
         .auth
         .confirm_totp(id, &code_at(&secret, world.clock.now()))
@@ -160,7 +163,8 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
         .auth
         .login(World::login_request(EMAIL, PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
 
     assert_eq!(before.methods, vec![SecondFactor::Email]);
     assert_eq!(pending.methods, vec![SecondFactor::Email]);
@@ -432,7 +436,8 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
         .auth
         .login(World::login_request(EMAIL, PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     assert_eq!(login.methods, vec![SecondFactor::Email]);
     let outcome = world
         .auth

@@ -19,7 +19,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{Password, PasswordHash};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{HashingError, PasswordHashing};
-use support::{PASSWORD, World};
+use support::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
 const WRONG: &str = "not the password at all";
@@ -66,6 +66,7 @@ fn auth_counting_verifications(world: &World) -> (AuthService, Arc<CountingHashi
         sessions: Arc::new(world.store.clone()),
         throttles: Arc::new(world.store.clone()),
         second_factors: Arc::new(world.store.clone()),
+        devices: Arc::new(world.store.clone()),
         totp: Arc::new(
             SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
         ),
@@ -280,7 +281,8 @@ async fn challenge_with_wrong_codes(world: &World, wrong: usize) -> String {
         .auth
         .login(World::login_request(EMAIL, PASSWORD))
         .await
-        .unwrap();
+        .unwrap()
+        .challenge();
     let id = challenge.challenge_id.to_string();
     let bad = other_code(&world.mailer.login_code(EMAIL));
     for attempt in 1..=wrong {

@@ -201,13 +201,16 @@ async fn every_auth_request_body_refuses_an_unknown_field() {
     ];
 
     for (path, mut body) in bodies {
-        body["device_token"] = json!("smuggled");
+        body["skip_second_factor"] = json!(true);
 
         let reply = api.post(path, body).await;
 
         let problem = reply.assert_problem(400, "malformed_request");
         assert!(
-            problem["detail"].as_str().unwrap().contains("device_token"),
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("skip_second_factor"),
             "{path}"
         );
     }

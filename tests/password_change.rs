@@ -236,3 +236,22 @@ async fn ten_wrong_current_passwords_answer_429_with_retry_after() {
     reply.assert_problem(429, "login_throttled");
     assert_eq!(reply.header("retry-after"), Some("60"));
 }
+
+#[tokio::test]
+async fn the_owner_is_told_when_the_password_is_changed() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let tokens = world.signed_in(EMAIL).await;
+    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+
+    world
+        .auth
+        .change_password(principal, change(PASSWORD, NEW_PASSWORD))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        world.mailer.sent_to(EMAIL).pop(),
+        Some(allomedia::core::model::MailMessage::PasswordChanged)
+    );
+}

@@ -13,16 +13,17 @@ use std::sync::Arc;
 
 use allomedia::core::model::{
     AccountStatus, Address, ChallengeId, ClientInfo, Currency, DeliveryAddress, DeliveryCode,
-    Email, LoginChallenge, MoveReason, Name, OneTimeToken, Order, OrderFilter, OrderId, OrderLine,
-    OrderNote, OrderStatus, OrderTotals, PageRequest, PasswordHash, Phone, PlacedBetween,
-    PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductId, ProductName,
-    ProductSearch, ProfileChanges, Quantity, Role, SealedTotpSecret, SecretDigest, Session,
-    SessionId, StatusChange, TokenPurpose, TotpEnrolment, User, UserId, total_of,
+    DeviceId, Email, LoginChallenge, MoveReason, Name, OneTimeToken, Order, OrderFilter, OrderId,
+    OrderLine, OrderNote, OrderStatus, OrderTotals, PageRequest, PasswordHash, Phone,
+    PlacedBetween, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter,
+    ProductId, ProductName, ProductSearch, ProfileChanges, Quantity, RememberedDevice, Role,
+    SealedTotpSecret, SecretDigest, Session, SessionId, StatusChange, TokenPurpose, TotpEnrolment,
+    User, UserId, total_of,
 };
 use allomedia::core::policy::LockoutRule;
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, ChallengeStore,
-    DeleteUserOutcome, InsertUserError, OneTimeTokenStore, OrderStore, ProductStore,
+    DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore, OrderStore, ProductStore,
     ReplaceCodeOutcome, ReserveOutcome, SecondFactorStore, SessionStore, StoreHealth, UserFilter,
     UserStore,
 };
@@ -38,6 +39,7 @@ trait Store:
     + SessionStore
     + AttemptThrottleStore
     + SecondFactorStore
+    + DeviceStore
     + ProductStore
     + OrderStore
     + StoreHealth
@@ -52,6 +54,7 @@ impl<S> Store for S where
         + SessionStore
         + AttemptThrottleStore
         + SecondFactorStore
+        + DeviceStore
         + ProductStore
         + OrderStore
         + StoreHealth
@@ -104,6 +107,8 @@ macro_rules! store_contract {
             a_token_is_refused_from_its_expiry_on,
             an_unknown_token_is_not_consumed,
             of_sixteen_concurrent_consumptions_of_one_token_exactly_one_succeeds,
+            peeking_at_a_token_names_its_user_and_leaves_it_usable,
+            peeking_refuses_what_consuming_refuses,
             an_inserted_challenge_reads_back_with_every_field,
             attempts_are_counted_up_to_the_maximum_then_exhausted,
             attempts_on_an_expired_challenge_are_closed,
@@ -151,6 +156,12 @@ macro_rules! store_contract {
             a_recovery_code_is_consumed_once_and_only_for_its_user,
             replacing_recovery_codes_kills_the_old_ones,
             of_sixteen_concurrent_uses_of_one_recovery_code_exactly_one_succeeds,
+            a_remembered_device_reads_back_with_every_field,
+            a_device_is_used_only_before_its_expiry,
+            a_device_is_not_used_for_another_user,
+            devices_are_listed_newest_first_page_by_page_without_expired_ones,
+            a_device_is_deleted_only_by_its_user,
+            forgetting_devices_counts_them_and_spares_other_users,
             an_inserted_product_reads_back_with_every_field,
             a_product_without_a_description_reads_back_without_it,
             unknown_products_are_absent,
@@ -928,6 +939,7 @@ mod contract {
             .replace_recovery_codes(amina.id, &[digest(3), digest(4)], t0())
             .await
             .unwrap();
+        a_stored_device(&*store, &amina, 10).await;
 
         let outcome = store.delete_user(amina.id).await.unwrap();
 
@@ -938,6 +950,11 @@ mod contract {
         assert_eq!(store.challenge(challenge.id).await.unwrap(), None);
         assert_eq!(store.totp_enrolment(amina.id).await.unwrap(), None);
         assert_eq!(store.unused_recovery_codes(amina.id).await.unwrap(), 0);
+        assert_eq!(
+            store.forget_devices(amina.id).await.unwrap(),
+            0,
+            "devices go too"
+        );
         let consumed = store
             .consume_token(&token.digest, token.purpose, t0())
             .await
@@ -1101,6 +1118,55 @@ mod contract {
 
         let winners: Vec<_> = outcomes.iter().flatten().collect();
         assert_eq!(winners, vec![&user.id], "{outcomes:?}");
+    }
+
+    pub async fn peeking_at_a_token_names_its_user_and_leaves_it_usable<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let mut token = token_for(&user, digest(7), t0() + Duration::hours(1));
+        token.purpose = TokenPurpose::ResetPassword;
+        store.insert_token(&token).await.unwrap();
+        let purpose = TokenPurpose::ResetPassword;
+
+        let first_peek = store.peek_token(&digest(7), purpose, t0()).await;
+        let second_peek = store.peek_token(&digest(7), purpose, t0()).await;
+        let consumed = store.consume_token(&digest(7), purpose, t0()).await;
+        let peek_after_use = store.peek_token(&digest(7), purpose, t0()).await;
+
+        assert_eq!(first_peek.unwrap(), Some(user.id));
+        assert_eq!(second_peek.unwrap(), Some(user.id));
+        assert_eq!(consumed.unwrap(), Some(user.id));
+        assert_eq!(peek_after_use.unwrap(), None);
+    }
+
+    pub async fn peeking_refuses_what_consuming_refuses<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let expires_at = t0() + Duration::hours(1);
+        store
+            .insert_token(&token_for(&user, digest(7), expires_at))
+            .await
+            .unwrap();
+
+        let other_purpose = store
+            .peek_token(&digest(7), TokenPurpose::ResetPassword, t0())
+            .await;
+        let unknown = store
+            .peek_token(&digest(8), TokenPurpose::VerifyEmail, t0())
+            .await;
+        let at_expiry = store
+            .peek_token(&digest(7), TokenPurpose::VerifyEmail, expires_at)
+            .await;
+        let just_before = store
+            .peek_token(
+                &digest(7),
+                TokenPurpose::VerifyEmail,
+                expires_at - Duration::milliseconds(1),
+            )
+            .await;
+
+        assert_eq!(other_purpose.unwrap(), None);
+        assert_eq!(unknown.unwrap(), None);
+        assert_eq!(at_expiry.unwrap(), None);
+        assert_eq!(just_before.unwrap(), Some(user.id));
     }
 
     // --- ChallengeStore ----------------------------------------------------------------------
@@ -2156,6 +2222,146 @@ mod contract {
             "{outcomes:?}"
         );
         assert_eq!(store.unused_recovery_codes(id).await.unwrap(), 2);
+    }
+
+    // --- DeviceStore -------------------------------------------------------------------------
+
+    /// A device of `user` remembered at `t0`, valid thirty days, its token digest `digest(n)`.
+    fn device_for(user: &User, n: u8) -> RememberedDevice {
+        RememberedDevice {
+            id: DeviceId::new(),
+            user_id: user.id,
+            token_digest: digest(n),
+            created_at: t0(),
+            last_used_at: None,
+            expires_at: t0() + Duration::days(30),
+            client: ClientInfo {
+                ip: Some("203.0.113.7".into()),
+                user_agent: Some("Firefox/140".into()),
+            },
+        }
+    }
+
+    async fn a_stored_device<S: Store>(store: &S, user: &User, n: u8) -> RememberedDevice {
+        let device = device_for(user, n);
+        store.insert_device(&device).await.unwrap();
+        device
+    }
+
+    async fn listed<S: Store>(store: &S, user: &User, page: PageRequest) -> Vec<DeviceId> {
+        let devices = store.devices_of(user.id, page, t0()).await.unwrap();
+        devices.iter().map(|device| device.id).collect()
+    }
+
+    pub async fn a_remembered_device_reads_back_with_every_field<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let device = a_stored_device(&*store, &user, 1).await;
+
+        let read = store
+            .devices_of(user.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+
+        assert_eq!(read, vec![device]);
+    }
+
+    pub async fn a_device_is_used_only_before_its_expiry<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let device = a_stored_device(&*store, &user, 1).await;
+        let just_before = device.expires_at - Duration::milliseconds(1);
+
+        let before = store.use_device(user.id, &digest(1), just_before).await;
+        let at_expiry = store
+            .use_device(user.id, &digest(1), device.expires_at)
+            .await;
+        let unknown = store.use_device(user.id, &digest(9), t0()).await;
+
+        assert!(before.unwrap());
+        assert!(!at_expiry.unwrap());
+        assert!(!unknown.unwrap());
+        let read = store
+            .devices_of(user.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+        assert_eq!(read[0].last_used_at, Some(just_before));
+    }
+
+    pub async fn a_device_is_not_used_for_another_user<S: Store>(store: Arc<S>) {
+        let owner = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        a_stored_device(&*store, &owner, 1).await;
+
+        let used = store.use_device(other.id, &digest(1), t0()).await;
+
+        assert!(!used.unwrap());
+        let read = store
+            .devices_of(owner.id, PageRequest::first(20), t0())
+            .await
+            .unwrap();
+        assert_eq!(read[0].last_used_at, None);
+    }
+
+    pub async fn devices_are_listed_newest_first_page_by_page_without_expired_ones<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let oldest = a_stored_device(&*store, &user, 1).await;
+        let middle = a_stored_device(&*store, &user, 2).await;
+        let newest = a_stored_device(&*store, &user, 3).await;
+        let mut expired = device_for(&user, 4);
+        expired.expires_at = t0();
+        store.insert_device(&expired).await.unwrap();
+        a_stored_device(&*store, &other, 5).await;
+
+        let first = listed(&*store, &user, PageRequest::first(2)).await;
+        let after_newest = PageRequest {
+            limit: 2,
+            before: Some(newest.id.as_uuid()),
+        };
+        let rest = listed(&*store, &user, after_newest).await;
+
+        // `first(2)` fetches one more than the page, to tell whether another follows.
+        assert_eq!(first, vec![newest.id, middle.id, oldest.id]);
+        assert_eq!(rest, vec![middle.id, oldest.id]);
+    }
+
+    pub async fn a_device_is_deleted_only_by_its_user<S: Store>(store: Arc<S>) {
+        let owner = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let device = a_stored_device(&*store, &owner, 1).await;
+
+        let by_other = store.delete_device(other.id, device.id).await.unwrap();
+        let by_owner = store.delete_device(owner.id, device.id).await.unwrap();
+        let again = store.delete_device(owner.id, device.id).await.unwrap();
+
+        assert!(!by_other);
+        assert!(by_owner);
+        assert!(!again);
+        assert!(!store.use_device(owner.id, &digest(1), t0()).await.unwrap());
+    }
+
+    pub async fn forgetting_devices_counts_them_and_spares_other_users<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        a_stored_device(&*store, &user, 1).await;
+        a_stored_device(&*store, &user, 2).await;
+        let spared = a_stored_device(&*store, &other, 3).await;
+
+        let forgotten = store.forget_devices(user.id).await.unwrap();
+
+        assert_eq!(forgotten, 2);
+        assert!(
+            listed(&*store, &user, PageRequest::first(20))
+                .await
+                .is_empty()
+        );
+        assert!(!store.use_device(user.id, &digest(1), t0()).await.unwrap());
+        assert_eq!(
+            listed(&*store, &other, PageRequest::first(20)).await,
+            vec![spared.id]
+        );
+        assert_eq!(store.forget_devices(user.id).await.unwrap(), 0);
     }
 
     // --- StoreHealth -------------------------------------------------------------------------

@@ -7,6 +7,8 @@ use chrono::Duration;
 pub struct AuthPolicy {
     /// How long an email-verification link works (API contract: 24 h).
     pub verification_ttl: Duration,
+    /// How long a mailed password-reset token works (API contract: 1 h).
+    pub password_reset_ttl: Duration,
     /// How long an emailed login code works (API contract: 10 min).
     pub login_code_ttl: Duration,
     /// Digits of an emailed login code (API contract: 6).
@@ -28,6 +30,9 @@ pub struct AuthPolicy {
     pub second_factor_lockout: LockoutRule,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
+    /// How long a remembered device skips the second factor (API contract: 30 days). Not
+    /// extended by use: a stolen device token dies on schedule.
+    pub remembered_device_ttl: Duration,
 }
 
 /// When repeated failures lock a key, and for how long: the `max_attempts`-th attempt since
@@ -46,6 +51,7 @@ impl Default for AuthPolicy {
     fn default() -> Self {
         Self {
             verification_ttl: Duration::hours(24),
+            password_reset_ttl: Duration::hours(1),
             login_code_ttl: Duration::minutes(10),
             login_code_digits: 6,
             login_code_max_attempts: 5,
@@ -65,6 +71,7 @@ impl Default for AuthPolicy {
                 forget_after: Duration::hours(24),
             },
             recovery_code_count: 10,
+            remembered_device_ttl: Duration::days(30),
         }
     }
 }

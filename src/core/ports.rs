@@ -9,10 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    AccountStatus, ChallengeId, Email, LoginChallenge, Mail, OneTimeToken, Order, OrderFilter,
-    OrderId, OrderTotals, PageRequest, Password, PasswordHash, PlacedBetween, Product,
-    ProductChanges, ProductFilter, ProductId, ProfileChanges, Role, SealedTotpSecret, SecretDigest,
-    Session, SessionId, TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
+    AccountStatus, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, Order,
+    OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash, PlacedBetween, Product,
+    ProductChanges, ProductFilter, ProductId, ProfileChanges, RememberedDevice, Role,
+    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
+    TotpProvisioning, User, UserId,
 };
 use super::policy::LockoutRule;
 
@@ -145,7 +146,7 @@ pub trait UserStore: Send + Sync {
     async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError>;
 }
 
-/// Single-use mailed tokens (email verification).
+/// Single-use mailed tokens (email verification, password reset).
 #[async_trait]
 pub trait OneTimeTokenStore: Send + Sync {
     /// Stores a new token. Digests are unique (they come from 256-bit secrets).
@@ -155,6 +156,18 @@ pub trait OneTimeTokenStore: Send + Sync {
     /// its expiry; returns its user. MUST be atomic: of concurrent calls for one token, at most
     /// one returns `Some`, and every later call returns `None`.
     async fn consume_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError>;
+
+    /// The user of the token with this digest and purpose if `consume_token` would accept it
+    /// right now (exists, unused, `now` before its expiry), WITHOUT using it: lets a use case
+    /// check a request against the token's user before spending the token. Only a hint —
+    /// `consume_token` stays the one guard, so a token peeked at by two callers is still
+    /// consumed by at most one.
+    async fn peek_token(
         &self,
         digest: &SecretDigest,
         purpose: TokenPurpose,
@@ -444,6 +457,41 @@ pub trait SecondFactorStore: Send + Sync {
 
     /// How many of the user's recovery codes are still unused.
     async fn unused_recovery_codes(&self, user_id: UserId) -> Result<u64, StoreError>;
+}
+
+/// Remembered devices: tokens that let a user's login skip the second factor. Each is bound to
+/// one user, so every lookup names the user as well as the token's digest.
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Stores a new remembered device. Digests are unique (they come from 256-bit tokens).
+    async fn insert_device(&self, device: &RememberedDevice) -> Result<(), StoreError>;
+
+    /// Uses the device of `user_id` whose token has this digest, if it exists and `now` is
+    /// before its expiry: sets its `last_used_at` to `now` and returns `true`. Another user's
+    /// device, an expired or a deleted one gives `false` and changes nothing. MUST be one
+    /// conditional write (user, digest and expiry in its filter), never read-then-write.
+    async fn use_device(
+        &self,
+        user_id: UserId,
+        digest: &SecretDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's devices not expired at `now`, newest first (by id), only those with an id
+    /// below `page.before` when it is set, at most `page.fetch_limit()` of them.
+    async fn devices_of(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RememberedDevice>, StoreError>;
+
+    /// Deletes the device `id` if it belongs to `user_id`; `true` if this call deleted it.
+    /// Another user's device is left alone and gives `false`.
+    async fn delete_device(&self, user_id: UserId, id: DeviceId) -> Result<bool, StoreError>;
+
+    /// Deletes every device of the user in one operation; how many it deleted.
+    async fn forget_devices(&self, user_id: UserId) -> Result<u64, StoreError>;
 }
 
 /// Whether the store answers, for the readiness probe.

@@ -14,7 +14,8 @@ use allomedia::adapters::crypto::{
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
 use allomedia::core::auth::{
-    AuthPorts, AuthService, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
+    AuthPorts, AuthService, LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest,
+    SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::catalogue::CatalogueService;
 use allomedia::core::model::Currency;
@@ -29,6 +30,21 @@ pub mod authenticator;
 pub mod http;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
+
+/// Reads a login's outcome as the challenge a test expects it to be.
+pub trait ExpectChallenge {
+    fn challenge(self) -> LoginChallengeView;
+}
+
+impl ExpectChallenge for LoginOutcome {
+    #[track_caller]
+    fn challenge(self) -> LoginChallengeView {
+        match self {
+            LoginOutcome::Challenge(challenge) => challenge,
+            LoginOutcome::SignedIn(_) => panic!("expected a challenge, the login signed in"),
+        }
+    }
+}
 
 /// Keeps every mail instead of sending it.
 #[derive(Default)]
@@ -59,6 +75,18 @@ impl CapturingMailer {
                 _ => None,
             })
             .unwrap_or_else(|| panic!("no verification mail to {email}"))
+    }
+
+    /// The token of the newest password-reset mail to `email`.
+    pub fn reset_token(&self, email: &str) -> String {
+        self.sent_to(email)
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                MailMessage::PasswordReset { token, .. } => Some(token),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no password-reset mail to {email}"))
     }
 
     /// The code of the newest login-code mail to `email`.
@@ -141,6 +169,7 @@ impl World {
             totp: Arc::new(
                 SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
+            devices: Arc::new(store.clone()),
         };
         let orders = OrderService::new(
             OrderPorts {
@@ -210,7 +239,8 @@ impl World {
             .auth
             .login(Self::login_request(email, PASSWORD))
             .await
-            .unwrap();
+            .unwrap()
+            .challenge();
         self.auth
             .verify_code(VerifyCodeRequest {
                 challenge_id: challenge.challenge_id.to_string(),

@@ -20,7 +20,7 @@ use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
 use crate::adapters::metrics::OutcomeLabels;
-use crate::core::auth::{LoginChallengeView, LoginError};
+use crate::core::auth::{LoginError, LoginOutcome};
 
 pub struct AuthApi;
 
@@ -113,7 +113,9 @@ impl AuthApi {
     /// same answer in the same time. After 10 wrong passwords in a row an email is locked
     /// (429 with `Retry-After`, back-off from 1 to 15 minutes), even for the right password.
     /// Account-state refusals (email not confirmed, pending
-    /// approval, suspended) are only given after a correct password.
+    /// approval, suspended) are only given after a correct password. With the `device_token`
+    /// of a live remembered device of this account, the second factor is skipped and the
+    /// answer is 200 with the session's tokens; any other device token is ignored.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -130,7 +132,12 @@ impl AuthApi {
             })
             .inc();
         match outcome {
-            Ok(challenge) => LoginResponse::ChallengeIssued(Json(challenge.into())),
+            Ok(LoginOutcome::Challenge(challenge)) => {
+                LoginResponse::ChallengeIssued(Json(challenge.into()))
+            }
+            Ok(LoginOutcome::SignedIn(tokens)) => {
+                LoginResponse::SignedIn(Json(TokensBody::new(tokens, services.clock.now())))
+            }
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -138,7 +145,8 @@ impl AuthApi {
     /// Sign in, step 2: the mailed code
     ///
     /// Exchanges the code for the tokens of a new session. A code works once; a login allows
-    /// 5 attempts, after which it is burned and must start again with the password.
+    /// 5 attempts, after which it is burned and must start again with the password. With
+    /// `remember_device: true` the tokens carry a `device_token` valid 30 days.
     #[oai(
         path = "/2fa/verify",
         method = "post",
@@ -238,9 +246,10 @@ impl AuthApi {
 }
 
 /// The label of a password login in the `login_outcomes` metric.
-fn login_outcome(outcome: &Result<LoginChallengeView, LoginError>) -> &'static str {
+fn login_outcome(outcome: &Result<LoginOutcome, LoginError>) -> &'static str {
     match outcome {
-        Ok(_) => "challenge_issued",
+        Ok(LoginOutcome::Challenge(_)) => "challenge_issued",
+        Ok(LoginOutcome::SignedIn(_)) => "remembered_device",
         Err(LoginError::InvalidCredentials) => "invalid_credentials",
         Err(LoginError::EmailNotVerified) => "email_not_verified",
         Err(LoginError::PendingApproval) => "pending_approval",
@@ -385,6 +394,10 @@ problem_variants!(ResendVerificationResponse {
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "rejected_request")]
 pub enum LoginResponse {
+    /// The password is right and `device_token` is a live remembered device of this account:
+    /// the tokens of a new session, no second factor needed.
+    #[oai(status = 200)]
+    SignedIn(Json<TokensBody>),
     /// The password is right: a code is mailed; finish with `/auth/2fa/verify`.
     #[oai(status = 202)]
     ChallengeIssued(Json<LoginChallengeBody>),

@@ -80,6 +80,10 @@ pub struct ResendVerificationBody {
 pub struct LoginBody {
     pub email: Text,
     pub password: Text,
+    /// The `device_token` a previous `/auth/2fa/verify` with `remember_device` returned. When
+    /// it is a live remembered device of this account, the login answers 200 with tokens at
+    /// once; otherwise it is ignored and the login asks for the second factor as usual.
+    pub device_token: Option<Text>,
 }
 
 impl LoginBody {
@@ -87,6 +91,7 @@ impl LoginBody {
         LoginRequest {
             email: self.email.into(),
             password: self.password.into(),
+            device_token: self.device_token.map(String::from),
             client,
         }
     }
@@ -154,6 +159,9 @@ pub struct VerifyCodeBody {
     pub code: Text,
     /// `email` when absent.
     pub method: Option<SecondFactorMethod>,
+    /// Remember this device for 30 days: the answer then carries a `device_token` that lets
+    /// later logins of this account, with the password, skip the second factor.
+    pub remember_device: Option<bool>,
 }
 
 impl VerifyCodeBody {
@@ -164,6 +172,7 @@ impl VerifyCodeBody {
             method: self
                 .method
                 .map(|method| method.as_core().as_str().to_owned()),
+            remember_device: self.remember_device.unwrap_or(false),
             client,
         }
     }
@@ -194,6 +203,10 @@ pub struct TokensBody {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// Only after a second factor passed with `remember_device`: present it as
+    /// `device_token` at `/auth/login` to skip the second factor for 30 days. Shown once.
+    #[oai(skip_serializing_if_is_none)]
+    pub device_token: Option<String>,
 }
 
 impl TokensBody {
@@ -205,6 +218,7 @@ impl TokensBody {
             refresh_token: tokens.refresh_token,
             token_type: "Bearer".into(),
             expires_in: u64::try_from(expires_in).unwrap_or_default(),
+            device_token: tokens.device_token,
         }
     }
 }

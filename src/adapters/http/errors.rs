@@ -7,8 +7,8 @@ use poem::http::StatusCode;
 use super::problem::ApiError;
 use crate::core::auth::{
     AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
-    LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError, ResendCodeError,
-    SetUpTotpError, VerifyCodeError, VerifyEmailError,
+    ForgetDeviceError, LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError,
+    ResendCodeError, ResetPasswordError, SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
 use crate::core::catalogue::ProductError;
 use crate::core::model::ValidationErrors;
@@ -108,6 +108,16 @@ impl From<AuthenticateError> for ApiError {
         match error {
             AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
             AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for ApiError {
+    fn from(error: ResetPasswordError) -> Self {
+        match error {
+            ResetPasswordError::InvalidToken => ApiError::InvalidToken,
+            ResetPasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ResetPasswordError::Unexpected(error) => fault(error),
         }
     }
 }
@@ -225,6 +235,15 @@ impl From<DisableTotpError> for ApiError {
             DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
             DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
             DisableTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ForgetDeviceError> for ApiError {
+    fn from(error: ForgetDeviceError) -> Self {
+        match error {
+            ForgetDeviceError::NotFound => ApiError::NotFound,
+            ForgetDeviceError::Unexpected(error) => fault(error),
         }
     }
 }

@@ -8,6 +8,8 @@
 mod auth_api;
 mod auth_dto;
 mod client;
+mod devices_api;
+mod devices_dto;
 mod errors;
 mod me_api;
 mod me_dto;

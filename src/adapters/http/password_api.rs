@@ -1,4 +1,5 @@
-//! Adapters layer (HTTP): the signed-in user's password change, through `AuthService`.
+//! Adapters layer (HTTP): changing a password, and resetting a forgotten one with a mailed
+//! token, through `AuthService`.
 
 use std::sync::Arc;
 
@@ -7,12 +8,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::HttpServices;
+use super::auth_dto::MessageBody;
 use super::errors::{problem_variants, rejected_request};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
 use super::text::Text;
-use crate::core::auth::ChangePasswordRequest;
+use crate::core::auth::{ChangePasswordRequest, ResetPasswordRequest};
 
 pub struct PasswordApi;
 
@@ -34,8 +36,76 @@ impl From<ChangePasswordBody> for ChangePasswordRequest {
     }
 }
 
+/// An address whose password was forgotten.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ForgotPasswordBody {
+    pub email: Text,
+}
+
+/// A token from a password-reset mail and the password to set.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResetPasswordBody {
+    pub token: Text,
+    /// 8 to 128 characters, not a common or easily guessed password.
+    pub new_password: Text,
+}
+
+impl From<ResetPasswordBody> for ResetPasswordRequest {
+    fn from(body: ResetPasswordBody) -> Self {
+        ResetPasswordRequest {
+            token: body.token.into(),
+            new_password: body.new_password.into(),
+        }
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
 impl PasswordApi {
+    /// Forgot my password
+    ///
+    /// Mails a single-use reset token, valid one hour, if the address has an account. Always
+    /// answers 202, so it never tells who is registered.
+    #[oai(
+        path = "/password/forgot",
+        method = "post",
+        operation_id = "forgot_password"
+    )]
+    async fn forgot_password(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<ForgotPasswordBody>,
+    ) -> ForgotPasswordResponse {
+        match services.auth.forgot_password(&body.0.email.0).await {
+            Ok(()) => ForgotPasswordResponse::Accepted(Json(MessageBody::new(
+                "If this address has an account, a reset token is on its way.",
+            ))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Reset my password
+    ///
+    /// Sets a new password with the token from a reset mail (single use, one hour) and signs
+    /// the account out everywhere. A refused password leaves the token usable. The next
+    /// sign-in still asks for the second factor.
+    #[oai(
+        path = "/password/reset",
+        method = "post",
+        operation_id = "reset_password"
+    )]
+    async fn reset_password(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<ResetPasswordBody>,
+    ) -> ResetPasswordResponse {
+        match services.auth.reset_password(body.0.into()).await {
+            Ok(()) => ResetPasswordResponse::Reset,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
     /// Change my password
     ///
     /// Replaces the password once the current one is given, and signs every other device out;
@@ -111,6 +181,75 @@ problem_variants!(ChangePasswordResponse {
     400 => BadRequest,
     401 => Unauthenticated,
     403 => WrongPassword,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+    429 => TooManyRequests,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ForgotPasswordResponse {
+    /// Accepted, whether or not a mail was sent.
+    #[oai(status = 202)]
+    Accepted(Json<MessageBody>),
+    /// The body is malformed (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Too many requests from this IP address (`rate_limited`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ForgotPasswordResponse {
+    400 => BadRequest,
+    413 => PayloadTooLarge,
+    429 => TooManyRequests,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ResetPasswordResponse {
+    /// The password is replaced; every session of the account is ended.
+    #[oai(status = 204)]
+    Reset,
+    /// The token is unknown, already used or expired (`invalid_token`), or the body is
+    /// malformed (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// The new password is too weak or too short (`validation_failed`); the token still works.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// Too many requests from this IP address (`rate_limited`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ResetPasswordResponse {
+    400 => BadRequest,
     413 => PayloadTooLarge,
     422 => Invalid,
     429 => TooManyRequests,

@@ -7,6 +7,7 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 use serde_json::Value;
 
 use super::auth_api::AuthApi;
+use super::devices_api::DevicesApi;
 use super::me_api::MeApi;
 use super::operations_api::OperationsApi;
 use super::orders_api::OrdersApi;
@@ -24,6 +25,7 @@ pub type Apis = (
     MeApi,
     SecondFactorApi,
     SessionsApi,
+    DevicesApi,
     UsersApi,
     ProductsApi,
     OrdersApi,
@@ -39,6 +41,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MeApi,
             SecondFactorApi,
             SessionsApi,
+            DevicesApi,
             UsersApi,
             ProductsApi,
             OrdersApi,

@@ -41,6 +41,19 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
         } => login_code(&greeting, code, &minutes(*valid_minutes)),
         MailMessage::RecoveryCodeUsed { remaining } => recovery_code_used(&greeting, *remaining),
         MailMessage::OrderReceipt(receipt) => order_receipt(&greeting, receipt),
+        MailMessage::PasswordReset {
+            token,
+            valid_minutes,
+        } => {
+            let endpoint = password_reset_endpoint(public_url)?;
+            password_reset(
+                &greeting,
+                token,
+                endpoint.as_str(),
+                &minutes(*valid_minutes),
+            )
+        }
+        MailMessage::PasswordChanged => password_changed(&greeting),
     };
     Ok(RenderedMail {
         to: mail.to.as_str().to_owned(),
@@ -63,6 +76,20 @@ pub fn verification_link(public_url: &Url, token: &str) -> Result<Url, NotABaseU
         .extend(["api", "v1", "auth", "verify-email"]);
     link.query_pairs_mut().append_pair("token", token);
     Ok(link)
+}
+
+/// `{PUBLIC_URL}/api/v1/auth/password/reset`: where the reset token is POSTed. There is no web
+/// front-end, so the mail names the API call instead of a page to open.
+pub fn password_reset_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
+    let mut endpoint = public_url.clone();
+    endpoint.set_query(None);
+    endpoint.set_fragment(None);
+    endpoint
+        .path_segments_mut()
+        .map_err(|()| NotABaseUrl(public_url.to_string()))?
+        .pop_if_empty()
+        .extend(["api", "v1", "auth", "password", "reset"]);
+    Ok(endpoint)
 }
 
 /// Subject, plain text and HTML body (the HTML already escaped).
@@ -206,6 +233,75 @@ fn order_receipt(greeting: &str, receipt: &OrderReceipt) -> Parts {
         greeting = escape(greeting),
         order = escape(&receipt.order_id),
         total = escape(&total),
+    );
+    (subject, text, html)
+}
+
+fn password_reset(greeting: &str, token: &str, endpoint: &str, validity: &str) -> Parts {
+    // The token stays out of the subject, which phones show on a locked screen.
+    let subject = format!("Reset your {SERVICE_NAME} password");
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         Someone asked to reset the password of your {SERVICE_NAME} account. Your reset token is:\n\
+         \n\
+         {token}\n\
+         \n\
+         To choose a new password, send it with the new password to the API:\n\
+         \n\
+         POST {endpoint}\n\
+         Content-Type: application/json\n\
+         \n\
+         {{\"token\": \"{token}\", \"new_password\": \"<your new password>\"}}\n\
+         \n\
+         The token works once, for {validity}. Resetting signs you out everywhere; your second \
+         factor, if you set one up, is still asked for at the next sign-in.\n\
+         \n\
+         If you did not ask for this, ignore this mail: your password stays as it is.\n"
+    );
+    let (greeting, token, endpoint, validity) = (
+        escape(greeting),
+        escape(token),
+        escape(endpoint),
+        escape(validity),
+    );
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>Someone asked to reset the password of your {SERVICE_NAME} account. Your reset \
+         token is:</p>\n\
+         <p style=\"font-family: monospace; font-size: 1.2em; font-weight: bold;\">{token}</p>\n\
+         <p>To choose a new password, send it with the new password to the API:</p>\n\
+         <pre>POST {endpoint}\n\
+         Content-Type: application/json\n\
+         \n\
+         {{&quot;token&quot;: &quot;{token}&quot;, &quot;new_password&quot;: &quot;&lt;your new \
+         password&gt;&quot;}}</pre>\n\
+         <p>The token works once, for {validity}. Resetting signs you out everywhere; your \
+         second factor, if you set one up, is still asked for at the next sign-in.</p>\n\
+         <p>If you did not ask for this, ignore this mail: your password stays as it is.</p>"
+    );
+    (subject, text, html)
+}
+
+fn password_changed(greeting: &str) -> Parts {
+    let subject = format!("Your {SERVICE_NAME} password was changed");
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         The password of your {SERVICE_NAME} account was just changed, and your other sessions \
+         were signed out.\n\
+         \n\
+         If it was you, there is nothing to do. If it was not, reset your password now with \
+         \"forgot password\" (POST /api/v1/auth/password/forgot) and check your second factor.\n"
+    );
+    let greeting = escape(greeting);
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>The password of your {SERVICE_NAME} account was just changed, and your other \
+         sessions were signed out.</p>\n\
+         <p>If it was you, there is nothing to do. If it was not, reset your password now with \
+         &quot;forgot password&quot; (POST /api/v1/auth/password/forgot) and check your second \
+         factor.</p>"
     );
     (subject, text, html)
 }
@@ -412,6 +508,41 @@ mod tests {
                 "href=\"https://example.com/a&amp;b/api/v1/auth/verify-email?token=abc\""
             )
         );
+    }
+
+    #[test]
+    fn the_reset_mail_shows_the_token_the_api_call_and_how_long_it_works() {
+        let reset = mail(MailMessage::PasswordReset {
+            token: "tok-123".to_owned(),
+            valid_minutes: 60,
+        });
+
+        let rendered = render(&reset, &url("https://example.com/shop/")).unwrap();
+
+        assert!(!rendered.subject.contains("tok-123"));
+        let endpoint = "POST https://example.com/shop/api/v1/auth/password/reset";
+        for body in [&rendered.text, &rendered.html] {
+            assert!(body.contains("tok-123"), "{body}");
+            assert!(body.contains(endpoint), "{body}");
+            assert!(body.contains("for 60 minutes"), "{body}");
+        }
+        assert!(
+            rendered
+                .text
+                .contains("{\"token\": \"tok-123\", \"new_password\": ")
+        );
+    }
+
+    #[test]
+    fn the_password_changed_mail_says_what_to_do_if_it_was_not_you() {
+        let rendered = render(
+            &mail(MailMessage::PasswordChanged),
+            &url("https://example.com"),
+        )
+        .unwrap();
+
+        assert_eq!(rendered.subject, "Your allomedia password was changed");
+        assert!(rendered.text.contains("If it was not, reset your password"));
     }
 
     #[test]

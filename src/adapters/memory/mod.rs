@@ -1,6 +1,7 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod devices;
 mod orders;
 mod products;
 
@@ -49,6 +50,7 @@ struct State {
     orders: BTreeMap<OrderId, Order>,
     totp_enrolments: HashMap<UserId, crate::core::model::TotpEnrolment>,
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
+    devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
     throttles: HashMap<[u8; 32], Throttle>,
 }
 
@@ -238,6 +240,7 @@ impl UserStore for MemoryStore {
         state.sessions.retain(|_, session| session.user_id != id);
         state.totp_enrolments.remove(&id);
         state.recovery_codes.remove(&id);
+        state.devices.retain(|_, device| device.user_id != id);
         Ok(DeleteUserOutcome::Deleted)
     }
 }
@@ -284,6 +287,21 @@ impl OneTimeTokenStore for MemoryStore {
             stored.consumed_at = Some(now);
             stored.token.user_id
         }))
+    }
+
+    async fn peek_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let state = self.state()?;
+        let usable = state.tokens.get(digest.as_bytes()).filter(|stored| {
+            stored.consumed_at.is_none()
+                && stored.token.purpose == purpose
+                && now < stored.token.expires_at
+        });
+        Ok(usable.map(|stored| stored.token.user_id))
     }
 }
 

@@ -116,6 +116,26 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
     create_one(&store.challenges, doc! { "expires_at": 1 }, expiring()).await?;
     create_one(&store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
+    // Remembered devices: a user's list (newest first) and forget-all go by user; a login
+    // finds its device by token digest, unique as the tokens are; expired ones go on their own.
+    create_one(
+        &store.devices,
+        doc! { "user_id": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("user_id_id".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        &store.devices,
+        doc! { "token_digest": 1 },
+        IndexOptions::builder()
+            .name("token_digest_unique".to_owned())
+            .unique(true)
+            .build(),
+    )
+    .await?;
+    create_one(&store.devices, doc! { "expires_at": 1 }, expiring()).await?;
     // Throttle records are found by key (`_id`); unknown emails leave records too, and this
     // purges them a day after they are forgotten.
     create_one(&store.throttles, doc! { "expires_at": 1 }, expiring()).await?;

@@ -9,6 +9,7 @@
 //! status and existence run in transactions, which need a replica set (see `user_admin`).
 
 mod challenges;
+mod devices;
 mod indexes;
 mod orders;
 mod products;
@@ -33,6 +34,7 @@ use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use challenges::ChallengeDocument;
+use devices::DeviceDocument;
 use orders::OrderDocument;
 use products::ProductDocument;
 use second_factors::SecondFactorsDocument;
@@ -63,6 +65,7 @@ pub struct MongoStore {
     products: Collection<ProductDocument>,
     orders: Collection<OrderDocument>,
     second_factors: Collection<SecondFactorsDocument>,
+    devices: Collection<DeviceDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
 }
@@ -116,6 +119,7 @@ impl MongoStore {
             products: database.collection(products::COLLECTION),
             orders: database.collection(orders::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
+            devices: database.collection(devices::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };

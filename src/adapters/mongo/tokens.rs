@@ -85,6 +85,28 @@ impl OneTimeTokenStore for MongoStore {
         })
         .await
     }
+
+    async fn peek_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        // The same filter as `consume_token`, read without writing.
+        run("reading a one-time token", async {
+            let usable = self
+                .tokens
+                .find_one(doc! {
+                    "_id": bson_digest(digest),
+                    "purpose": purpose.as_str(),
+                    "consumed_at": null,
+                    "expires_at": { "$gt": bson_time(now) },
+                })
+                .await?;
+            Ok(usable.as_ref().map(TokenDocument::user_id))
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -199,6 +199,10 @@ impl MongoStore {
             .session(&mut *session)
             .await?;
         self.challenges
+            .delete_many(owned.clone())
+            .session(&mut *session)
+            .await?;
+        self.devices
             .delete_many(owned)
             .session(&mut *session)
             .await?;

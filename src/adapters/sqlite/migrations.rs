@@ -115,6 +115,22 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX attempt_throttles_forgotten_at ON attempt_throttles (forgotten_at);
 "#,
+    // Remembered devices: a keyed digest of each device token (never the token), bound to
+    // its user. Listed by user newest first, hence the (user_id, id) index; found at login
+    // by digest, which is unique.
+    r#"
+    CREATE TABLE remembered_devices (
+        id                TEXT    NOT NULL PRIMARY KEY,
+        user_id           TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        token_digest      BLOB    NOT NULL UNIQUE CHECK (length(token_digest) = 32),
+        created_at        INTEGER NOT NULL,
+        last_used_at      INTEGER,
+        expires_at        INTEGER NOT NULL,
+        client_ip         TEXT,
+        client_user_agent TEXT
+    ) STRICT;
+    CREATE INDEX remembered_devices_user_id ON remembered_devices (user_id, id);
+"#,
     r#"
     -- Orders. Lines and status history are JSON arrays: they are always read and written with
     -- their order, never queried apart, and the workflow's compare-and-set stays one UPDATE

@@ -7,6 +7,7 @@
 
 mod challenges;
 mod columns;
+mod devices;
 mod migrations;
 mod orders;
 mod pool;

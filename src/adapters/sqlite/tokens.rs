@@ -61,4 +61,32 @@ impl OneTimeTokenStore for SqliteStore {
         })
         .await
     }
+
+    async fn peek_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        let digest = *digest;
+        self.run("reading a one-time token", move |connection| {
+            connection
+                .prepare_cached(
+                    "SELECT user_id FROM one_time_tokens
+                     WHERE digest = :digest AND purpose = :purpose
+                       AND consumed_at IS NULL AND :now < expires_at",
+                )?
+                .query_row(
+                    named_params! {
+                        ":digest": digest.as_bytes(),
+                        ":purpose": purpose.as_str(),
+                        ":now": millis(now),
+                    },
+                    |row| Ok(parsed_column(row, "user_id")),
+                )
+                .optional()?
+                .transpose()
+        })
+        .await
+    }
 }

@@ -7,8 +7,8 @@ use thiserror::Error;
 use super::AuthService;
 use super::sessions::SessionTokens;
 use crate::core::model::{
-    AccountStatus, ChallengeId, ClientInfo, Email, LoginChallenge, Mail, MailMessage, SecondFactor,
-    User, UserId,
+    AccountStatus, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Mail, MailMessage,
+    RememberedDevice, SecondFactor, User, UserId,
 };
 use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
@@ -16,11 +16,26 @@ use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 /// hashing megabytes would be a cheap way to burn our CPU.
 pub(super) const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
 
+/// Device tokens are 43 characters; anything much longer is not one of ours.
+const MAX_DEVICE_TOKEN_BYTES: usize = 256;
+
 #[derive(Debug, Clone, Default)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// A remembered device's token, which skips the second factor when it is a live device of
+    /// this very user; anything else is ignored and the login asks for the second factor.
+    pub device_token: Option<String>,
     pub client: ClientInfo,
+}
+
+/// Where a correct password leads.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    /// The second factor is next.
+    Challenge(LoginChallengeView),
+    /// A remembered device of this user vouched for the second factor: a session is open.
+    SignedIn(SessionTokens),
 }
 
 /// The open challenge a correct password leads to.
@@ -55,6 +70,8 @@ pub struct VerifyCodeRequest {
     pub code: String,
     /// `email` when absent.
     pub method: Option<String>,
+    /// Remember this device: the tokens then carry a `device_token` for later logins.
+    pub remember_device: bool,
     pub client: ClientInfo,
 }
 
@@ -88,12 +105,14 @@ impl AuthService {
     /// Checks the password and, when it is right and the account may sign in, opens a
     /// challenge and mails its code. Unknown emails cost a full hash verification too, so
     /// neither the answer nor its timing says whether an account exists; account-state
-    /// errors come only after a correct password.
+    /// errors come only after a correct password. A live remembered device of this user skips
+    /// the second factor; any other device token (unknown, expired, forgotten, another
+    /// user's) is ignored without a word, so it reveals nothing.
     ///
     /// Each attempt is reserved in the per-email throttle before the hash is verified, so
     /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
     /// the right password — without verifying anything. A right password clears the count.
-    pub async fn login(&self, request: LoginRequest) -> Result<LoginChallengeView, LoginError> {
+    pub async fn login(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
         let throttle_key = self.password_throttle_key(&request.email);
         if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
             return Err(LoginError::Throttled {
@@ -129,7 +148,57 @@ impl AuthService {
         };
         self.clear_throttle(&throttle_key).await?;
         ensure_may_sign_in(&user)?;
-        self.open_challenge(&user).await
+        if let Some(token) = request.device_token.as_deref()
+            && self.use_remembered_device(&user, token).await?
+        {
+            let tokens = self.open_session(&user, request.client).await?;
+            return Ok(LoginOutcome::SignedIn(tokens));
+        }
+        Ok(LoginOutcome::Challenge(self.open_challenge(&user).await?))
+    }
+
+    /// Whether `token` is a live remembered device of `user`; marks it used if so.
+    async fn use_remembered_device(&self, user: &User, token: &str) -> Result<bool, LoginError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > MAX_DEVICE_TOKEN_BYTES {
+            return Ok(false);
+        }
+        let digest = self
+            .ports
+            .digester
+            .digest(&RememberedDevice::token_text(token));
+        let now = self.ports.clock.now();
+        Ok(self
+            .ports
+            .devices
+            .use_device(user.id, &digest, now)
+            .await
+            .map_err(anyhow::Error::from)?)
+    }
+
+    /// Remembers the device that just passed the second factor; returns its token, which
+    /// exists only in the client's hands from now on.
+    async fn remember_device(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<String, anyhow::Error> {
+        let now = self.ports.clock.now();
+        let token = self.ports.secrets.url_token();
+        let device = RememberedDevice {
+            id: DeviceId::new(),
+            user_id: user.id,
+            token_digest: self
+                .ports
+                .digester
+                .digest(&RememberedDevice::token_text(&token)),
+            created_at: now,
+            last_used_at: None,
+            expires_at: now + self.policy.remembered_device_ttl,
+            client,
+        };
+        self.ports.devices.insert_device(&device).await?;
+        Ok(token)
     }
 
     async fn open_challenge(&self, user: &User) -> Result<LoginChallengeView, LoginError> {
@@ -243,7 +312,11 @@ impl AuthService {
         if ensure_may_sign_in(&user).is_err() {
             return Err(VerifyCodeError::InvalidCode);
         }
-        Ok(self.open_session(&user, request.client).await?)
+        let mut tokens = self.open_session(&user, request.client.clone()).await?;
+        if request.remember_device {
+            tokens.device_token = Some(self.remember_device(&user, request.client).await?);
+        }
+        Ok(tokens)
     }
 
     /// Whether `code` passes `method` for the challenge's user. TOTP steps and recovery codes

@@ -1,9 +1,11 @@
-//! Core layer: account-security use cases — registration, email verification, two-step login
-//! and sessions. Talks to the world only through `crate::core::ports`.
+//! Core layer: account-security use cases — registration, email verification, two-step login,
+//! passwords and sessions. Talks to the world only through `crate::core::ports`.
 
+mod devices;
 mod login;
 mod own_sessions;
 mod password_change;
+mod password_reset;
 mod registration;
 mod second_factor;
 mod sessions;
@@ -14,17 +16,19 @@ use std::sync::Arc;
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, Mailer, OneTimeTokenStore,
-    PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, TotpEngine,
-    UserStore,
+    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer,
+    OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator,
+    SessionStore, TotpEngine, UserStore,
 };
 
+pub use devices::ForgetDeviceError;
 pub use login::{
-    LoginChallengeView, LoginError, LoginRequest, ResendCodeError, VerifyCodeError,
+    LoginChallengeView, LoginError, LoginOutcome, LoginRequest, ResendCodeError, VerifyCodeError,
     VerifyCodeRequest,
 };
 pub use own_sessions::{EndSessionError, SessionView};
 pub use password_change::{ChangePasswordError, ChangePasswordRequest};
+pub use password_reset::{ResetPasswordError, ResetPasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use second_factor::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
@@ -48,6 +52,7 @@ pub struct AuthPorts {
     pub access_tokens: Arc<dyn AccessTokens>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub totp: Arc<dyn TotpEngine>,
+    pub devices: Arc<dyn DeviceStore>,
 }
 
 /// The account-security use cases.

@@ -93,6 +93,7 @@ impl AuthService {
             .revoke_other_user_sessions(user.id, principal.session_id, now)
             .await
             .map_err(anyhow::Error::from)?;
+        self.notify_password_changed(&user).await;
         Ok(())
     }
 }

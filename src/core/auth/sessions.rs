@@ -14,6 +14,8 @@ pub struct SessionTokens {
     pub access_expires_at: DateTime<Utc>,
     pub refresh_token: String,
     pub session_id: SessionId,
+    /// Only when the client asked to remember this device at the second factor.
+    pub device_token: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -73,6 +75,7 @@ impl AuthService {
             access_expires_at: access.expires_at,
             refresh_token: self.refresh_token(session_id, generation).encode(),
             session_id,
+            device_token: None,
         })
     }
 

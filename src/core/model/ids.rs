@@ -60,6 +60,10 @@ uuid_id!(
     SessionId
 );
 uuid_id!(
+    /// Identifies a remembered device: a browser or app that may skip the second factor.
+    DeviceId
+);
+uuid_id!(
     /// Identifies a product of the catalogue.
     ProductId
 );

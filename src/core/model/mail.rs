@@ -22,6 +22,10 @@ pub enum MailMessage {
     LoginCode { code: String, valid_minutes: i64 },
     /// One of the account's recovery codes was just used to sign in; how many are left.
     RecoveryCodeUsed { remaining: u64 },
+    /// A password-reset token, for someone who forgot their password.
+    PasswordReset { token: String, valid_minutes: i64 },
+    /// The account's password was just changed or reset: its owner hears of it either way.
+    PasswordChanged,
     /// An order reached the client: what they received and what it cost.
     OrderReceipt(OrderReceipt),
 }
@@ -52,6 +56,8 @@ impl MailMessage {
             MailMessage::RegistrationAttempt => "registration_attempt",
             MailMessage::LoginCode { .. } => "login_code",
             MailMessage::RecoveryCodeUsed { .. } => "recovery_code_used",
+            MailMessage::PasswordReset { .. } => "password_reset",
+            MailMessage::PasswordChanged => "password_changed",
             MailMessage::OrderReceipt(_) => "order_receipt",
         }
     }

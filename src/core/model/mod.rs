@@ -1,6 +1,7 @@
 //! Core layer: domain types that parse untrusted input once and are valid ever after.
 
 mod challenge;
+mod device;
 mod email;
 mod ids;
 mod mail;
@@ -18,8 +19,9 @@ mod validation;
 mod workflow;
 
 pub use challenge::{LoginChallenge, SecondFactor};
+pub use device::RememberedDevice;
 pub use email::{Email, EmailError};
-pub use ids::{ChallengeId, OrderId, ProductId, SessionId, UserId};
+pub use ids::{ChallengeId, DeviceId, OrderId, ProductId, SessionId, UserId};
 pub use mail::{Mail, MailMessage, OrderReceipt, ReceiptLine};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use order::{

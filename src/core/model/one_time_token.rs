@@ -1,4 +1,4 @@
-//! Core layer: single-use tokens mailed as links (email verification; password reset later).
+//! Core layer: single-use tokens mailed to people (email verification, password reset).
 
 use chrono::{DateTime, Utc};
 
@@ -7,12 +7,14 @@ use super::{SecretDigest, UserId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl TokenPurpose {
     pub fn as_str(&self) -> &'static str {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
+            TokenPurpose::ResetPassword => "reset_password",
         }
     }
 }

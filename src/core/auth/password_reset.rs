@@ -1,0 +1,166 @@
+//! Core layer: resetting a forgotten password with a mailed single-use token. The reset ends
+//! every session of the account but never stands in for its second factor: the next sign-in
+//! still asks for it.
+
+use thiserror::Error;
+
+use super::AuthService;
+use crate::core::model::{
+    Email, Mail, MailMessage, OneTimeToken, Password, TokenPurpose, User, ValidationErrors,
+};
+
+/// Tokens longer than this were never issued by `url_token`: refused before any digesting.
+const MAX_TOKEN_BYTES: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Error)]
+pub enum ResetPasswordError {
+    /// Unknown, already used or expired — deliberately not told apart.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// The new password is refused (field `new_password`); the token was not used.
+    #[error("invalid new password")]
+    Invalid(ValidationErrors),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AuthService {
+    /// Mails a password-reset token if the address has an account. Says nothing about whether
+    /// it does, and does the same work either way (a fresh secret and its digest) so that the
+    /// answer's timing tells little; only the store write and the mail itself differ, as for
+    /// registration's warning to an address's owner.
+    pub async fn forgot_password(&self, email: &str) -> Result<(), anyhow::Error> {
+        let secret = self.ports.secrets.url_token();
+        let digest = self.ports.digester.digest(&reset_text(&secret));
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let Some(user) = self.ports.users.user_by_email(&email).await? else {
+            return Ok(());
+        };
+        let now = self.ports.clock.now();
+        let token = OneTimeToken {
+            digest,
+            purpose: TokenPurpose::ResetPassword,
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.policy.password_reset_ttl,
+        };
+        self.ports.tokens.insert_token(&token).await?;
+        self.send_mail(Mail {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            message: MailMessage::PasswordReset {
+                token: secret,
+                valid_minutes: self.policy.password_reset_ttl.num_minutes(),
+            },
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token: single use, valid one hour. The password is
+    /// judged (against the token's user's name and email) BEFORE the token is used, so a weak
+    /// one leaves the token usable; then the token is consumed atomically, so of concurrent
+    /// resets with one token exactly one wins. Success ends every session of the account,
+    /// clears its password throttle (its owner just proved control of the mailbox) and mails
+    /// its owner a notice.
+    pub async fn reset_password(
+        &self,
+        request: ResetPasswordRequest,
+    ) -> Result<(), ResetPasswordError> {
+        let token = request.token.trim();
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
+            return Err(ResetPasswordError::InvalidToken);
+        }
+        let digest = self.ports.digester.digest(&reset_text(token));
+        let purpose = TokenPurpose::ResetPassword;
+        let now = self.ports.clock.now();
+        let user_id = self
+            .ports
+            .tokens
+            .peek_token(&digest, purpose, now)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(ResetPasswordError::InvalidToken)?;
+        let user = self
+            .ports
+            .users
+            .user_by_id(user_id)
+            .await
+            .map_err(anyhow::Error::from)?
+            .ok_or(ResetPasswordError::InvalidToken)?;
+        let new_password = validate_new_password(&user, &request.new_password)
+            .map_err(ResetPasswordError::Invalid)?;
+        // Hashed before the token is spent: a hashing fault leaves the token usable.
+        let hash = self
+            .ports
+            .passwords
+            .hash(&new_password)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let now = self.ports.clock.now();
+        let consumed = self
+            .ports
+            .tokens
+            .consume_token(&digest, purpose, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if consumed != Some(user.id) {
+            // Used by a concurrent reset (or expired) between the peek and now.
+            return Err(ResetPasswordError::InvalidToken);
+        }
+        let replaced = self
+            .ports
+            .users
+            .set_password_hash(user.id, &hash, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !replaced {
+            // The account was deleted meanwhile: nothing left to reset.
+            return Err(ResetPasswordError::InvalidToken);
+        }
+        self.ports
+            .sessions
+            .revoke_user_sessions(user.id, now)
+            .await
+            .map_err(anyhow::Error::from)?;
+        // A device remembered with the old password must not skip the second factor now.
+        self.forget_all_devices(user.id).await?;
+        self.clear_throttle(&self.password_throttle_key(user.email.as_str()))
+            .await?;
+        self.notify_password_changed(&user).await;
+        Ok(())
+    }
+
+    /// Tells the owner their password changed, so a change they did not make is noticed.
+    pub(super) async fn notify_password_changed(&self, user: &User) {
+        self.send_mail(Mail {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            message: MailMessage::PasswordChanged,
+        })
+        .await;
+    }
+}
+
+fn validate_new_password(user: &User, raw: &str) -> Result<Password, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let context = [user.name.to_string(), user.email.to_string()];
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    match errors.check("new_password", Password::parse(raw, &context)) {
+        Some(password) => Ok(password),
+        None => Err(errors),
+    }
+}
+
+/// Domain-separates reset tokens from every other digested secret.
+fn reset_text(secret: &str) -> String {
+    format!("reset-password|{secret}")
+}
