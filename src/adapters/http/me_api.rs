@@ -9,7 +9,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::HttpServices;
 use super::errors::{problem_variants, rejected_request};
-use super::me_dto::{MeView, UpdateMeBody};
+use super::me_dto::{UpdateMeBody, UserView};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
@@ -83,7 +83,7 @@ impl MeApi {
 pub enum GetMeResponse {
     /// The account.
     #[oai(status = 200)]
-    Account(Json<MeView>),
+    Account(Json<UserView>),
     /// The bearer token is missing, invalid, expired or of an ended session
     /// (`unauthenticated`).
     #[oai(
@@ -112,7 +112,7 @@ problem_variants!(GetMeResponse {
 pub enum UpdateMeResponse {
     /// The account as it is now.
     #[oai(status = 200)]
-    Updated(Json<MeView>),
+    Updated(Json<UserView>),
     /// The body is not valid JSON, has a field of the wrong type or an unknown one
     /// (`malformed_request`).
     #[oai(status = 400)]

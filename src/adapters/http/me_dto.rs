@@ -49,10 +49,11 @@ impl From<AccountStatus> for AccountStatusView {
     }
 }
 
-/// The signed-in user's account.
+/// An account: the signed-in user's own (`/me`), or any account as a manager sees it
+/// (`/users`). Never a password hash or another secret.
 #[derive(Object, Debug, Clone, PartialEq)]
-#[oai(rename = "Me")]
-pub struct MeView {
+#[oai(rename = "User")]
+pub struct UserView {
     pub id: Uuid,
     pub name: String,
     pub email: String,
@@ -66,10 +67,10 @@ pub struct MeView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<User> for MeView {
+impl From<User> for UserView {
     fn from(user: User) -> Self {
         let email_verified = user.email_verified();
-        MeView {
+        UserView {
             id: user.id.as_uuid(),
             name: user.name.to_string(),
             email: user.email.to_string(),
