@@ -92,7 +92,9 @@ m=19456 KiB t=2 p=1. Numbers vary ±10–20 % between runs on these machines.
 
 Each login verifies one argon2id hash; at most one hash per core runs at a time and the work
 buffers are reused, so the flood queues instead of multiplying memory, and cheap requests keep
-their own workers. \`GET /me\` checks the JWT, reads the session (so a logout is honoured at
+their own workers. The gap between login throughput and the ceiling is the rest of the machine's
+work during the flood: the two wrk processes, the /health probe's ~15k req/s, and each login's
+throttle reservation, challenge insert and (console) mail, all on the same two cores. \`GET /me\` checks the JWT, reads the session (so a logout is honoured at
 once) and reads the user: two indexed SQLite reads per request.
 MD
 cat docs/benchmarks.md
