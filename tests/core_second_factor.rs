@@ -449,3 +449,64 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
         .await;
     assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
 }
+
+/// A six-digit code no step within the accepted window (±1) produces at `world`'s time.
+fn wrong_code_for(world: &World, secret: &str) -> String {
+    let now = world.clock.now();
+    let window: Vec<String> = [-30, 0, 30]
+        .iter()
+        .map(|s| code_at(secret, now + Duration::seconds(*s)))
+        .collect();
+    (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|candidate| !window.contains(candidate))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_one() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+    let wrong = wrong_code_for(&world, &secret);
+
+    for _ in 0..10 {
+        let outcome = world.auth.disable_totp(id, PASSWORD, &wrong).await;
+        assert!(
+            matches!(outcome, Err(DisableTotpError::InvalidCode)),
+            "{outcome:?}"
+        );
+    }
+    let right = code_at(&secret, world.clock.now());
+    let eleventh = world.auth.disable_totp(id, PASSWORD, &right).await;
+
+    assert!(
+        matches!(eleventh, Err(DisableTotpError::Throttled { retry_after_seconds }) if retry_after_seconds > 0),
+        "{eleventh:?}"
+    );
+    assert!(world.auth.totp_enabled(id).await.unwrap(), "TOTP stays on");
+}
+
+#[tokio::test]
+async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let wrong = wrong_code_for(&world, &secret);
+
+    for _ in 0..10 {
+        let outcome = world.auth.confirm_totp(id, &wrong).await;
+        assert!(
+            matches!(outcome, Err(ConfirmTotpError::InvalidCode)),
+            "{outcome:?}"
+        );
+    }
+    let right = code_at(&secret, world.clock.now());
+    let eleventh = world.auth.confirm_totp(id, &right).await;
+
+    assert!(
+        matches!(eleventh, Err(ConfirmTotpError::Throttled { .. })),
+        "{eleventh:?}"
+    );
+    assert!(!world.auth.totp_enabled(id).await.unwrap());
+}

@@ -223,6 +223,11 @@ impl From<ConfirmTotpError> for ApiError {
         match error {
             ConfirmTotpError::NoPendingSetup => ApiError::TotpNotSetUp,
             ConfirmTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            ConfirmTotpError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
             ConfirmTotpError::Unexpected(error) => fault(error),
         }
     }
@@ -234,6 +239,11 @@ impl From<DisableTotpError> for ApiError {
             DisableTotpError::NotEnabled => ApiError::TotpNotEnabled,
             DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
             DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            DisableTotpError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
             DisableTotpError::Unexpected(error) => fault(error),
         }
     }

@@ -187,6 +187,16 @@ pub enum ConfirmTotpResponse {
     #[oai(status = 422)]
     Invalid(ApiError),
     /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    /// Too many wrong codes for this account lately (`second_factor_throttled`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
     #[oai(status = 500)]
     InternalError(ApiError),
 }
@@ -196,6 +206,7 @@ problem_variants!(ConfirmTotpResponse {
     409 => Conflict,
     413 => PayloadTooLarge,
     422 => Invalid,
+    429 => TooManyRequests,
 });
 
 #[derive(ApiResponse)]
@@ -229,6 +240,16 @@ pub enum DisableTotpResponse {
     #[oai(status = 422)]
     Invalid(ApiError),
     /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    /// Too many wrong codes for this account lately (`second_factor_throttled`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
     #[oai(status = 500)]
     InternalError(ApiError),
 }
@@ -238,6 +259,7 @@ problem_variants!(DisableTotpResponse {
     409 => Conflict,
     413 => PayloadTooLarge,
     422 => Invalid,
+    429 => TooManyRequests,
 });
 
 #[derive(ApiResponse)]

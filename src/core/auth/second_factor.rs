@@ -29,6 +29,9 @@ pub enum ConfirmTotpError {
     /// The code is not right for the pending secret at this time.
     #[error("invalid code")]
     InvalidCode,
+    /// Too many wrong second-factor codes for this account lately.
+    #[error("second factor throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -44,6 +47,9 @@ pub enum DisableTotpError {
     /// The code is wrong, or its time step was already used.
     #[error("invalid code")]
     InvalidCode,
+    /// Too many wrong second-factor codes for this account lately.
+    #[error("second factor throttled")]
+    Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -100,6 +106,13 @@ impl AuthService {
             .map_err(anyhow::Error::from)?
             .filter(|enrolment| !enrolment.is_enabled())
             .ok_or(ConfirmTotpError::NoPendingSetup)?;
+        // Codes judged here count against the same per-account limit as at login, or a
+        // stolen session could guess codes without bound.
+        if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+            return Err(ConfirmTotpError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let step = self
             .ports
             .totp
@@ -117,6 +130,8 @@ impl AuthService {
         if !enabled {
             return Err(ConfirmTotpError::NoPendingSetup);
         }
+        self.clear_throttle(&self.second_factor_throttle_key(user_id))
+            .await?;
         tracing::info!(user_id = %user_id, "TOTP turned on");
         Ok(self.issue_recovery_codes(user_id).await?)
     }
@@ -144,12 +159,19 @@ impl AuthService {
             .map_err(anyhow::Error::from)?
             .filter(|enrolment| enrolment.is_enabled())
             .ok_or(DisableTotpError::NotEnabled)?;
+        if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+            return Err(DisableTotpError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         if !self
             .accept_totp_code(user_id, &enrolment.secret, code)
             .await?
         {
             return Err(DisableTotpError::InvalidCode);
         }
+        self.clear_throttle(&self.second_factor_throttle_key(user_id))
+            .await?;
         self.ports
             .second_factors
             .remove_totp(user_id)
