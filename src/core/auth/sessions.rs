@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use super::{AuthService, Principal};
-use crate::core::model::{ClientInfo, RefreshToken, Session, SessionId, User, UserId};
+use crate::core::model::{
+    ClientInfo, RefreshToken, Session, SessionId, User, UserId, secrets_match,
+};
 use crate::core::ports::AccessTokenError;
 
 /// The tokens of a session, as handed to the client.
@@ -98,7 +100,7 @@ impl AuthService {
     pub async fn refresh(&self, raw_token: &str) -> Result<SessionTokens, RefreshError> {
         let presented = RefreshToken::parse(raw_token).ok_or(RefreshError::InvalidToken)?;
         let genuine = self.refresh_token(presented.session_id, presented.generation);
-        if !constant_time_eq(genuine.mac.as_bytes(), presented.mac.as_bytes()) {
+        if !secrets_match(&genuine.mac, &presented.mac) {
             return Err(RefreshError::InvalidToken);
         }
         let now = self.ports.clock.now();
@@ -229,9 +231,4 @@ impl AuthService {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.ct_eq(b))
 }

@@ -37,7 +37,7 @@ pub use product::{
 };
 pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
 pub use second_factor::{SealedTotpSecret, TotpEnrolment, TotpProvisioning};
-pub use secret::SecretDigest;
+pub use secret::{SecretDigest, secrets_match};
 pub use session::{ClientInfo, RefreshToken, Session};
 pub use user::{AccountStatus, Role, User};
 pub use validation::{FieldError, ValidationErrors};

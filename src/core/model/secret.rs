@@ -25,6 +25,12 @@ impl PartialEq for SecretDigest {
 
 impl Eq for SecretDigest {}
 
+/// Whether two secrets in text form are equal, in a time that does not depend on where they
+/// differ (only on their lengths, which are public: a code's or a mac's length is fixed).
+pub fn secrets_match(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 impl std::fmt::Debug for SecretDigest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SecretDigest(<redacted>)")
