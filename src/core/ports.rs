@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    AccountStatus, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, Order,
+    AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, Order,
     OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash, PlacedBetween, Product,
     ProductChanges, ProductFilter, ProductId, ProfileChanges, RememberedDevice, Role,
     SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
@@ -492,6 +492,22 @@ pub trait DeviceStore: Send + Sync {
 
     /// Deletes every device of the user in one operation; how many it deleted.
     async fn forget_devices(&self, user_id: UserId) -> Result<u64, StoreError>;
+}
+
+/// The security-event log. Append-only: nothing ever changes or deletes an event, not even
+/// deleting the account it names.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends one event, every field kept as given. Ids are unique (UUID v7).
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError>;
+
+    /// The events `filter` admits, newest first (by id, descending), only those with an id
+    /// below `page.before` when it is set, at most `page.fetch_limit()` of them.
+    async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
 }
 
 /// Whether the store answers, for the readiness probe.

@@ -71,3 +71,7 @@ uuid_id!(
     /// Identifies an order.
     OrderId
 );
+uuid_id!(
+    /// Identifies a security event of the audit log.
+    AuditEventId
+);

@@ -1,5 +1,6 @@
 //! Core layer: domain types that parse untrusted input once and are valid ever after.
 
+mod audit;
 mod challenge;
 mod device;
 mod email;
@@ -18,10 +19,11 @@ mod user;
 mod validation;
 mod workflow;
 
+pub use audit::{AuditEvent, AuditFilter, AuditKind};
 pub use challenge::{LoginChallenge, SecondFactor};
 pub use device::RememberedDevice;
 pub use email::{Email, EmailError};
-pub use ids::{ChallengeId, DeviceId, OrderId, ProductId, SessionId, UserId};
+pub use ids::{AuditEventId, ChallengeId, DeviceId, OrderId, ProductId, SessionId, UserId};
 pub use mail::{Mail, MailMessage, OrderReceipt, ReceiptLine};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use order::{
