@@ -1,6 +1,7 @@
 //! Adapters layer: every store port held in process memory, for fast tests and `memory://`.
 //! Depends on the core's ports and models only; the data dies with the process.
 
+mod audit;
 mod devices;
 mod orders;
 mod products;
@@ -52,6 +53,9 @@ struct State {
     recovery_codes: HashMap<UserId, Vec<second_factors::StoredRecoveryCode>>,
     devices: HashMap<crate::core::model::DeviceId, crate::core::model::RememberedDevice>,
     throttles: HashMap<[u8; 32], Throttle>,
+    /// The security-event log, ordered by id (so by time). Append-only: `delete_user` keeps
+    /// the events that name the user.
+    audit_events: BTreeMap<crate::core::model::AuditEventId, crate::core::model::AuditEvent>,
 }
 
 /// The record of one throttle key (see `AttemptThrottleStore`).

@@ -139,6 +139,25 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // Throttle records are found by key (`_id`); unknown emails leave records too, and this
     // purges them a day after they are forgotten.
     create_one(&store.throttles, doc! { "expires_at": 1 }, expiring()).await?;
+    // The security-event log, newest first: by user, by kind (or both, through either); the
+    // unfiltered listing walks `_id`. Deliberately no TTL: events outlive the accounts they
+    // name, and retention is the operators' decision (docs/mongodb.md).
+    create_one(
+        &store.audit_events,
+        doc! { "user_id": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("user_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        &store.audit_events,
+        doc! { "kind": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("kind_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
     Ok(())
 }
 

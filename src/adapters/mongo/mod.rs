@@ -8,6 +8,7 @@
 //! One rule spans documents — an active manager must remain — so managers' changes of role,
 //! status and existence run in transactions, which need a replica set (see `user_admin`).
 
+mod audit;
 mod challenges;
 mod devices;
 mod indexes;
@@ -33,6 +34,7 @@ use mongodb::options::{
 use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
+use audit::AuditEventDocument;
 use challenges::ChallengeDocument;
 use devices::DeviceDocument;
 use orders::OrderDocument;
@@ -66,6 +68,7 @@ pub struct MongoStore {
     orders: Collection<OrderDocument>,
     second_factors: Collection<SecondFactorsDocument>,
     devices: Collection<DeviceDocument>,
+    audit_events: Collection<AuditEventDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
 }
@@ -120,6 +123,7 @@ impl MongoStore {
             orders: database.collection(orders::COLLECTION),
             second_factors: database.collection(second_factors::COLLECTION),
             devices: database.collection(devices::COLLECTION),
+            audit_events: database.collection(audit::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
         };

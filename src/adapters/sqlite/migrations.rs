@@ -157,6 +157,24 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_courier_id ON orders (courier_id, id);
     CREATE INDEX orders_status ON orders (status, id);
 "#,
+    // The security-event log, append-only. No foreign key to users: an event must outlive the
+    // account it names (an investigation comes after the deletion), and a failed login on an
+    // unknown email names no user at all. Listed newest first, by user, by kind or both: the
+    // two indexes serve the filtered listings, the primary key the unfiltered one.
+    r#"
+    CREATE TABLE audit_events (
+        id                TEXT    NOT NULL PRIMARY KEY,
+        kind              TEXT    NOT NULL,
+        at                INTEGER NOT NULL,
+        user_id           TEXT,
+        actor_id          TEXT,
+        client_ip         TEXT,
+        client_user_agent TEXT,
+        detail            TEXT
+    ) STRICT;
+    CREATE INDEX audit_events_user_id ON audit_events (user_id, id DESC);
+    CREATE INDEX audit_events_kind ON audit_events (kind, id DESC);
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

@@ -5,6 +5,7 @@
 //! conditional statement (`UPDATE … WHERE <precondition>`), atomic in SQLite itself — never a
 //! read followed by a write.
 
+mod audit;
 mod challenges;
 mod columns;
 mod devices;
