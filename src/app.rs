@@ -29,7 +29,7 @@ use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
+    AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
     OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 use crate::core::profile::ProfileService;
@@ -57,6 +57,7 @@ pub struct Stores {
     pub orders: Arc<dyn OrderStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub devices: Arc<dyn DeviceStore>,
+    pub audit: Arc<dyn AuditLog>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -72,6 +73,7 @@ impl Stores {
             + OrderStore
             + SecondFactorStore
             + DeviceStore
+            + AuditLog
             + StoreHealth
             + 'static,
     {
@@ -86,6 +88,7 @@ impl Stores {
             orders: store.clone(),
             second_factors: store.clone(),
             devices: store.clone(),
+            audit: store.clone(),
             health: store,
         }
     }
@@ -181,6 +184,7 @@ pub fn auth_service(
             .context("deriving the TOTP sealing key")?,
         ),
         devices: stores.devices.clone(),
+        audit: stores.audit.clone(),
     };
     Ok(AuthService::new(ports, AuthPolicy::default()))
 }
@@ -260,7 +264,7 @@ async fn start_serving(
     let people = UserAdministration::new(
         stores.users.clone(),
         stores.sessions.clone(),
-        auth.password_hashing(),
+        auth.clone(),
         clock.clone(),
     );
     let currency = Currency::parse(&config.currency).context("CURRENCY")?;

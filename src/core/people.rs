@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::auth::Principal;
-use super::model::{AccountStatus, Page, PageRequest, Role, User, UserId, ValidationErrors};
+use super::auth::{AuthService, PasswordCheck, Principal};
+use super::model::{
+    AccountStatus, AuditKind, ClientInfo, Page, PageRequest, Role, User, UserId, ValidationErrors,
+};
 use super::ports::{
-    AccessChange, AccessChangeOutcome, Clock, DeleteUserOutcome, PasswordHashing, SessionStore,
-    UserFilter, UserStore,
+    AccessChange, AccessChangeOutcome, Clock, DeleteUserOutcome, SessionStore, UserFilter,
+    UserStore,
 };
 
 /// The longest search text accepted; longer ones are a client's mistake, not a search.
@@ -59,6 +61,9 @@ pub enum DeleteOwnAccountError {
     /// The password does not match: a stolen access token alone cannot delete an account.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many wrong passwords for this account lately; nothing was judged.
+    #[error("password checks throttled")]
+    Throttled { retry_after_seconds: u64 },
     /// The account no longer exists.
     #[error("account not found")]
     NotFound,
@@ -74,7 +79,9 @@ pub enum DeleteOwnAccountError {
 pub struct UserAdministration {
     users: Arc<dyn UserStore>,
     sessions: Arc<dyn SessionStore>,
-    passwords: Arc<dyn PasswordHashing>,
+    /// For the password a user types again to delete their account (under the login
+    /// throttle) and for recording security events in the same log.
+    auth: AuthService,
     clock: Arc<dyn Clock>,
 }
 
@@ -82,13 +89,13 @@ impl UserAdministration {
     pub fn new(
         users: Arc<dyn UserStore>,
         sessions: Arc<dyn SessionStore>,
-        passwords: Arc<dyn PasswordHashing>,
+        auth: AuthService,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             users,
             sessions,
-            passwords,
+            auth,
             clock,
         }
     }
@@ -127,6 +134,7 @@ impl UserAdministration {
         actor: Principal,
         id: UserId,
         request: ChangeAccessRequest,
+        client: &ClientInfo,
     ) -> Result<User, AdministrationError> {
         require_manager(actor)?;
         let change = validate_change(&request).map_err(AdministrationError::Invalid)?;
@@ -149,18 +157,31 @@ impl UserAdministration {
                 .await
                 .map_err(anyhow::Error::from)?;
         }
-        tracing::info!(
-            actor = %actor.user_id,
-            user = %user.id,
-            role = %user.role,
-            status = %user.status,
-            "account access changed"
-        );
+        let audit = self.auth.audit_trail();
+        if let Some(role) = change.role {
+            let changed = AuditKind::RoleChanged
+                .about(user.id)
+                .by(actor.user_id)
+                .detail(format!("role={role}"));
+            audit.record(changed, client).await;
+        }
+        if let Some(status) = change.status {
+            let changed = AuditKind::StatusChanged
+                .about(user.id)
+                .by(actor.user_id)
+                .detail(format!("status={}", status.as_str()));
+            audit.record(changed, client).await;
+        }
         Ok(user)
     }
 
     /// Deletes a user with their sessions, tokens and challenges.
-    pub async fn delete(&self, actor: Principal, id: UserId) -> Result<(), AdministrationError> {
+    pub async fn delete(
+        &self,
+        actor: Principal,
+        id: UserId,
+        client: &ClientInfo,
+    ) -> Result<(), AdministrationError> {
         require_manager(actor)?;
         match self
             .users
@@ -169,7 +190,8 @@ impl UserAdministration {
             .map_err(anyhow::Error::from)?
         {
             DeleteUserOutcome::Deleted => {
-                tracing::info!(actor = %actor.user_id, user = %id, "account deleted");
+                let deleted = AuditKind::AccountDeleted.about(id).by(actor.user_id);
+                self.auth.audit_trail().record(deleted, client).await;
                 Ok(())
             }
             DeleteUserOutcome::NotFound => Err(AdministrationError::NotFound),
@@ -177,11 +199,13 @@ impl UserAdministration {
         }
     }
 
-    /// Deletes the caller's own account once they have typed their password again.
+    /// Deletes the caller's own account once they have typed their password again (judged
+    /// under the login throttle, so a stolen access token is no password oracle).
     pub async fn delete_own_account(
         &self,
         actor: Principal,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<(), DeleteOwnAccountError> {
         let user = self
             .users
@@ -189,13 +213,14 @@ impl UserAdministration {
             .await
             .map_err(anyhow::Error::from)?
             .ok_or(DeleteOwnAccountError::NotFound)?;
-        let matches = self
-            .passwords
-            .verify(password, &user.password_hash)
-            .await
-            .map_err(anyhow::Error::from)?;
-        if !matches {
-            return Err(DeleteOwnAccountError::WrongPassword);
+        match self.auth.check_password(&user, password, client).await? {
+            PasswordCheck::Right => {}
+            PasswordCheck::Wrong => return Err(DeleteOwnAccountError::WrongPassword),
+            PasswordCheck::Throttled(throttled) => {
+                return Err(DeleteOwnAccountError::Throttled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
         }
         match self
             .users
@@ -204,7 +229,8 @@ impl UserAdministration {
             .map_err(anyhow::Error::from)?
         {
             DeleteUserOutcome::Deleted => {
-                tracing::info!(user = %user.id, "account deleted by its owner");
+                let deleted = AuditKind::AccountDeleted.about(user.id);
+                self.auth.audit_trail().record(deleted, client).await;
                 Ok(())
             }
             DeleteUserOutcome::NotFound => Err(DeleteOwnAccountError::NotFound),

@@ -9,11 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
 use super::model::{
-    AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail, OneTimeToken, Order,
-    OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash, PlacedBetween, Product,
-    ProductChanges, ProductFilter, ProductId, ProfileChanges, RememberedDevice, Role,
-    SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose, TotpEnrolment,
-    TotpProvisioning, User, UserId,
+    AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail,
+    OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash,
+    PlacedBetween, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
+    TotpEnrolment, TotpProvisioning, User, UserId,
 };
 use super::policy::LockoutRule;
 

@@ -36,9 +36,10 @@ impl AuthApi {
     async fn register(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<RegisterBody>,
     ) -> RegisterResponse {
-        match services.auth.register(body.0.into()).await {
+        match services.auth.register(body.0.into_request(client)).await {
             Ok(()) => RegisterResponse::Accepted(Json(MessageBody::new(
                 "If this address can be registered, a confirmation link is on its way.",
             ))),
@@ -58,10 +59,11 @@ impl AuthApi {
     async fn verify_email_link(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         /// The token from the mailed link.
         token: Query<String>,
     ) -> VerifyEmailLinkResponse {
-        match services.auth.verify_email(&token.0).await {
+        match services.auth.verify_email(&token.0, &client).await {
             Ok(()) => VerifyEmailLinkResponse::Verified(Json(MessageBody::new(
                 "Your email address is confirmed. You can now sign in.",
             ))),
@@ -76,9 +78,10 @@ impl AuthApi {
     async fn verify_email(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<VerifyEmailBody>,
     ) -> VerifyEmailResponse {
-        match services.auth.verify_email(&body.0.token.0).await {
+        match services.auth.verify_email(&body.0.token.0, &client).await {
             Ok(()) => VerifyEmailResponse::Verified,
             Err(error) => ApiError::from(error).into(),
         }
@@ -203,9 +206,14 @@ impl AuthApi {
     async fn refresh_tokens(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<RefreshBody>,
     ) -> RefreshTokensResponse {
-        match services.auth.refresh(&body.0.refresh_token.0).await {
+        match services
+            .auth
+            .refresh(&body.0.refresh_token.0, &client)
+            .await
+        {
             Ok(tokens) => RefreshTokensResponse::Refreshed(Json(TokensBody::new(
                 tokens,
                 services.clock.now(),
@@ -222,8 +230,9 @@ impl AuthApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
     ) -> LogoutResponse {
-        match services.auth.logout(principal).await {
+        match services.auth.logout(principal, &client).await {
             Ok(()) => LogoutResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }
@@ -237,8 +246,9 @@ impl AuthApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
     ) -> LogoutAllResponse {
-        match services.auth.logout_all(principal).await {
+        match services.auth.logout_all(principal, &client).await {
             Ok(()) => LogoutAllResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }

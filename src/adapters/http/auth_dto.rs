@@ -48,14 +48,15 @@ pub struct RegisterBody {
     pub phone: Option<Text>,
 }
 
-impl From<RegisterBody> for RegisterRequest {
-    fn from(body: RegisterBody) -> Self {
+impl RegisterBody {
+    pub fn into_request(self, client: ClientInfo) -> RegisterRequest {
         RegisterRequest {
-            name: body.name.into(),
-            email: body.email.into(),
-            password: body.password.into(),
-            role: body.role.map(|role| role.as_core().as_str().to_owned()),
-            phone: body.phone.map(String::from),
+            name: self.name.into(),
+            email: self.email.into(),
+            password: self.password.into(),
+            role: self.role.map(|role| role.as_core().as_str().to_owned()),
+            phone: self.phone.map(String::from),
+            client,
         }
     }
 }

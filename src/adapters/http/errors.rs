@@ -5,6 +5,7 @@
 use poem::http::StatusCode;
 
 use super::problem::ApiError;
+use crate::core::audit::ListAuditEventsError;
 use crate::core::auth::{
     AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
     ForgetDeviceError, LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError,
@@ -34,6 +35,16 @@ impl From<RegisterError> for ApiError {
         match error {
             RegisterError::Invalid(errors) => ApiError::ValidationFailed(errors),
             RegisterError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ListAuditEventsError> for ApiError {
+    fn from(error: ListAuditEventsError) -> Self {
+        match error {
+            ListAuditEventsError::Forbidden => ApiError::Forbidden,
+            ListAuditEventsError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ListAuditEventsError::Unexpected(error) => fault(error),
         }
     }
 }
@@ -238,6 +249,11 @@ impl From<DisableTotpError> for ApiError {
         match error {
             DisableTotpError::NotEnabled => ApiError::TotpNotEnabled,
             DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
+            DisableTotpError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
             DisableTotpError::Throttled {
                 retry_after_seconds,
@@ -262,6 +278,11 @@ impl From<DeleteOwnAccountError> for ApiError {
     fn from(error: DeleteOwnAccountError) -> Self {
         match error {
             DeleteOwnAccountError::WrongPassword => wrong_field("password", WRONG_PASSWORD),
+            DeleteOwnAccountError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             DeleteOwnAccountError::NotFound => ApiError::NotFound,
             DeleteOwnAccountError::LastActiveManager => ApiError::LastActiveManager,
             DeleteOwnAccountError::Unexpected(error) => fault(error),
@@ -276,6 +297,11 @@ impl From<RegenerateRecoveryCodesError> for ApiError {
             RegenerateRecoveryCodesError::InvalidPassword => {
                 wrong_field("password", WRONG_PASSWORD)
             }
+            RegenerateRecoveryCodesError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             RegenerateRecoveryCodesError::Unexpected(error) => fault(error),
         }
     }

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::HttpServices;
+use super::client::RequestClient;
 use super::errors::{problem_variants, rejected_request};
 use super::me_dto::{UpdateMeBody, UserView};
 use super::problem::ApiError;
@@ -65,11 +66,12 @@ impl MeApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<DeleteMeBody>,
     ) -> DeleteMeResponse {
         match services
             .people
-            .delete_own_account(principal, &body.0.password.0)
+            .delete_own_account(principal, &body.0.password.0, &client)
             .await
         {
             Ok(()) => DeleteMeResponse::Deleted,
@@ -182,6 +184,17 @@ pub enum DeleteMeResponse {
     /// The password is wrong (`validation_failed`, naming `password`).
     #[oai(status = 422)]
     Invalid(ApiError),
+    /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
+    /// judged.
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
     /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
     #[oai(status = 500)]
     InternalError(ApiError),
@@ -193,4 +206,5 @@ problem_variants!(DeleteMeResponse {
     409 => Conflict,
     413 => PayloadTooLarge,
     422 => Invalid,
+    429 => TooManyRequests,
 });

@@ -5,6 +5,8 @@
 //! `app` builds the whole service; `openapi_json` / `openapi_yaml` build the same OpenAPI
 //! document without any live service, for the committed spec and `allomedia openapi`.
 
+mod audit_api;
+mod audit_dto;
 mod auth_api;
 mod auth_dto;
 mod client;

@@ -9,12 +9,14 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::HttpServices;
 use super::auth_dto::MessageBody;
+use super::client::RequestClient;
 use super::errors::{problem_variants, rejected_request};
 use super::problem::ApiError;
 use super::security::BearerAuth;
 use super::tags::ApiTags;
 use super::text::Text;
 use crate::core::auth::{ChangePasswordRequest, ResetPasswordRequest};
+use crate::core::model::ClientInfo;
 
 pub struct PasswordApi;
 
@@ -27,11 +29,12 @@ pub struct ChangePasswordBody {
     pub new_password: Text,
 }
 
-impl From<ChangePasswordBody> for ChangePasswordRequest {
-    fn from(body: ChangePasswordBody) -> Self {
+impl ChangePasswordBody {
+    fn into_request(self, client: ClientInfo) -> ChangePasswordRequest {
         ChangePasswordRequest {
-            current_password: body.current_password.into(),
-            new_password: body.new_password.into(),
+            current_password: self.current_password.into(),
+            new_password: self.new_password.into(),
+            client,
         }
     }
 }
@@ -52,11 +55,12 @@ pub struct ResetPasswordBody {
     pub new_password: Text,
 }
 
-impl From<ResetPasswordBody> for ResetPasswordRequest {
-    fn from(body: ResetPasswordBody) -> Self {
+impl ResetPasswordBody {
+    fn into_request(self, client: ClientInfo) -> ResetPasswordRequest {
         ResetPasswordRequest {
-            token: body.token.into(),
-            new_password: body.new_password.into(),
+            token: self.token.into(),
+            new_password: self.new_password.into(),
+            client,
         }
     }
 }
@@ -75,9 +79,14 @@ impl PasswordApi {
     async fn forgot_password(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<ForgotPasswordBody>,
     ) -> ForgotPasswordResponse {
-        match services.auth.forgot_password(&body.0.email.0).await {
+        match services
+            .auth
+            .forgot_password(&body.0.email.0, &client)
+            .await
+        {
             Ok(()) => ForgotPasswordResponse::Accepted(Json(MessageBody::new(
                 "If this address has an account, a reset token is on its way.",
             ))),
@@ -98,9 +107,14 @@ impl PasswordApi {
     async fn reset_password(
         &self,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<ResetPasswordBody>,
     ) -> ResetPasswordResponse {
-        match services.auth.reset_password(body.0.into()).await {
+        match services
+            .auth
+            .reset_password(body.0.into_request(client))
+            .await
+        {
             Ok(()) => ResetPasswordResponse::Reset,
             Err(error) => ApiError::from(error).into(),
         }
@@ -120,11 +134,12 @@ impl PasswordApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<ChangePasswordBody>,
     ) -> ChangePasswordResponse {
         match services
             .auth
-            .change_password(principal, body.0.into())
+            .change_password(principal, body.0.into_request(client))
             .await
         {
             Ok(()) => ChangePasswordResponse::Changed,

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::HttpServices;
+use super::client::RequestClient;
 use super::errors::{problem_variants, rejected_request};
 use super::problem::ApiError;
 use super::second_factor_dto::{
@@ -54,10 +55,15 @@ impl SecondFactorApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<TotpCodeBody>,
     ) -> ConfirmTotpResponse {
         let code = String::from(body.0.code);
-        match services.auth.confirm_totp(principal.user_id, &code).await {
+        match services
+            .auth
+            .confirm_totp(principal.user_id, &code, &client)
+            .await
+        {
             Ok(recovery_codes) => {
                 ConfirmTotpResponse::Enabled(Json(RecoveryCodesView { recovery_codes }))
             }
@@ -78,13 +84,14 @@ impl SecondFactorApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<DisableTotpBody>,
     ) -> DisableTotpResponse {
         let DisableTotpBody { password, code } = body.0;
         let (password, code) = (String::from(password), String::from(code));
         match services
             .auth
-            .disable_totp(principal.user_id, &password, &code)
+            .disable_totp(principal.user_id, &password, &code, &client)
             .await
         {
             Ok(()) => DisableTotpResponse::Disabled,
@@ -105,12 +112,13 @@ impl SecondFactorApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         body: Json<PasswordBody>,
     ) -> RegenerateRecoveryCodesResponse {
         let password = String::from(body.0.password);
         match services
             .auth
-            .regenerate_recovery_codes(principal.user_id, &password)
+            .regenerate_recovery_codes(principal.user_id, &password, &client)
             .await
         {
             Ok(recovery_codes) => {
@@ -186,8 +194,8 @@ pub enum ConfirmTotpResponse {
     /// The code is wrong (`validation_failed` on `code`).
     #[oai(status = 422)]
     Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    /// Too many wrong codes for this account lately (`second_factor_throttled`).
+    /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
+    /// for this account lately; nothing was judged.
     #[oai(
         status = 429,
         header(
@@ -250,6 +258,7 @@ pub enum DisableTotpResponse {
         )
     )]
     TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
     #[oai(status = 500)]
     InternalError(ApiError),
 }
@@ -292,6 +301,17 @@ pub enum RegenerateRecoveryCodesResponse {
     /// The password is wrong (`validation_failed` on `password`).
     #[oai(status = 422)]
     Invalid(ApiError),
+    /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
+    /// judged.
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
     /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
     #[oai(status = 500)]
     InternalError(ApiError),
@@ -302,4 +322,5 @@ problem_variants!(RegenerateRecoveryCodesResponse {
     409 => Conflict,
     413 => PayloadTooLarge,
     422 => Invalid,
+    429 => TooManyRequests,
 });

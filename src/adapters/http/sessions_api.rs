@@ -9,6 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::HttpServices;
+use super::client::RequestClient;
 use super::errors::{problem_variants, rejected_request};
 use super::problem::ApiError;
 use super::security::BearerAuth;
@@ -61,6 +62,7 @@ impl SessionsApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         /// The session's `id`.
         id: Path<String>,
     ) -> EndMySessionResponse {
@@ -68,7 +70,11 @@ impl SessionsApi {
         let Ok(session_id) = id.0.trim().parse::<SessionId>() else {
             return ApiError::NotFound.into();
         };
-        match services.auth.end_session(principal, session_id).await {
+        match services
+            .auth
+            .end_session(principal, session_id, &client)
+            .await
+        {
             Ok(()) => EndMySessionResponse::Ended,
             Err(error) => ApiError::from(error).into(),
         }

@@ -6,6 +6,7 @@
 use poem_openapi::{ExtraHeader, OpenApiService};
 use serde_json::Value;
 
+use super::audit_api::AuditApi;
 use super::auth_api::AuthApi;
 use super::devices_api::DevicesApi;
 use super::me_api::MeApi;
@@ -27,6 +28,7 @@ pub type Apis = (
     SessionsApi,
     DevicesApi,
     UsersApi,
+    AuditApi,
     ProductsApi,
     OrdersApi,
     StatsApi,
@@ -43,6 +45,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             SessionsApi,
             DevicesApi,
             UsersApi,
+            AuditApi,
             ProductsApi,
             OrdersApi,
             StatsApi,

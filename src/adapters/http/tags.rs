@@ -10,6 +10,9 @@ pub enum ApiTags {
     Me,
     /// Managers administer accounts: list, read, approve, suspend, promote, delete.
     Users,
+    /// Managers read the security-event log: sign-ins, failures, second factors, resets,
+    /// role and status changes.
+    Audit,
     /// The catalogue: anyone browses it, managers edit it.
     Products,
     /// Orders: clients place them, managers run the kitchen and assign couriers, couriers

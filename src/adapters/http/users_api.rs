@@ -10,6 +10,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::HttpServices;
+use super::client::RequestClient;
 use super::errors::{problem_variants, rejected_request};
 use super::problem::ApiError;
 use super::security::BearerAuth;
@@ -85,13 +86,14 @@ impl UsersApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         /// The user's id.
         id: Path<Uuid>,
         body: Json<ChangeUserBody>,
     ) -> UpdateUserResponse {
         match services
             .people
-            .change_access(principal, UserId::from_uuid(id.0), body.0.into())
+            .change_access(principal, UserId::from_uuid(id.0), body.0.into(), &client)
             .await
         {
             Ok(user) => UpdateUserResponse::Updated(Json(user.into())),
@@ -108,12 +110,13 @@ impl UsersApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
         /// The user's id.
         id: Path<Uuid>,
     ) -> DeleteUserResponse {
         match services
             .people
-            .delete(principal, UserId::from_uuid(id.0))
+            .delete(principal, UserId::from_uuid(id.0), &client)
             .await
         {
             Ok(()) => DeleteUserResponse::Deleted,

@@ -7,8 +7,8 @@ use thiserror::Error;
 use super::AuthService;
 use super::sessions::SessionTokens;
 use crate::core::model::{
-    AccountStatus, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Mail, MailMessage,
-    RememberedDevice, SecondFactor, User, UserId,
+    AccountStatus, AuditKind, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Mail,
+    MailMessage, RememberedDevice, SecondFactor, User, UserId,
 };
 use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
 
@@ -114,11 +114,7 @@ impl AuthService {
     /// the right password — without verifying anything. A right password clears the count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
         let throttle_key = self.password_throttle_key(&request.email);
-        if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
-            return Err(LoginError::Throttled {
-                retry_after_seconds: throttled.retry_after_seconds,
-            });
-        }
+        let reserved = self.reserve_password_attempt(&throttle_key).await?;
         let user = match Email::parse(&request.email) {
             Ok(email) => self
                 .ports
@@ -128,6 +124,14 @@ impl AuthService {
                 .map_err(anyhow::Error::from)?,
             Err(_) => None,
         };
+        let user_id = user.as_ref().map(|user| user.id);
+        if let Err(throttled) = reserved {
+            let throttled_login = AuditKind::Throttled.concerning(user_id).detail("password");
+            self.audit.record(throttled_login, &request.client).await;
+            return Err(LoginError::Throttled {
+                retry_after_seconds: throttled.retry_after_seconds,
+            });
+        }
         let candidate = if request.password.len() > MAX_CANDIDATE_PASSWORD_BYTES {
             ""
         } else {
@@ -144,17 +148,34 @@ impl AuthService {
             .map_err(anyhow::Error::from)?;
         let user = match user {
             Some(user) if matches && !candidate.is_empty() => user,
-            _ => return Err(LoginError::InvalidCredentials),
+            _ => {
+                let failed = AuditKind::LoginFailed.concerning(user_id);
+                self.audit.record(failed, &request.client).await;
+                return Err(LoginError::InvalidCredentials);
+            }
         };
         self.clear_throttle(&throttle_key).await?;
-        ensure_may_sign_in(&user)?;
+        if let Err(refusal) = ensure_may_sign_in(&user) {
+            let refused = AuditKind::LoginRefused
+                .about(user.id)
+                .detail(refusal.as_str());
+            self.audit.record(refused, &request.client).await;
+            return Err(refusal.into());
+        }
         if let Some(token) = request.device_token.as_deref()
             && self.use_remembered_device(&user, token).await?
         {
+            let signed_in = AuditKind::LoginSucceeded
+                .about(user.id)
+                .detail("remembered_device");
+            self.audit.record(signed_in, &request.client).await;
             let tokens = self.open_session(&user, request.client).await?;
             return Ok(LoginOutcome::SignedIn(tokens));
         }
-        Ok(LoginOutcome::Challenge(self.open_challenge(&user).await?))
+        let challenge = self.open_challenge(&user).await?;
+        let challenged = AuditKind::LoginSucceeded.about(user.id).detail("challenge");
+        self.audit.record(challenged, &request.client).await;
+        Ok(LoginOutcome::Challenge(challenge))
     }
 
     /// Whether `token` is a live remembered device of `user`; marks it used if so.
@@ -268,13 +289,25 @@ impl AuthService {
             .map_err(anyhow::Error::from)?;
         let challenge = match outcome {
             AttemptOutcome::Counted(challenge) => challenge,
-            AttemptOutcome::Exhausted => return Err(VerifyCodeError::TooManyAttempts),
+            AttemptOutcome::Exhausted => {
+                let burned = self
+                    .ports
+                    .challenges
+                    .challenge(challenge_id)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                let exhausted = AuditKind::Throttled
+                    .concerning(burned.map(|challenge| challenge.user_id))
+                    .detail("challenge_attempts");
+                self.audit.record(exhausted, &request.client).await;
+                return Err(VerifyCodeError::TooManyAttempts);
+            }
             AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
         };
-        if let Err(throttled) = self
-            .reserve_second_factor_attempt(challenge.user_id)
-            .await?
-        {
+        let user_id = challenge.user_id;
+        if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+            let throttled_code = AuditKind::Throttled.about(user_id).detail("second_factor");
+            self.audit.record(throttled_code, &request.client).await;
             return Err(VerifyCodeError::Throttled {
                 retry_after_seconds: throttled.retry_after_seconds,
             });
@@ -283,15 +316,28 @@ impl AuthService {
             None => Some(SecondFactor::Email),
             Some(name) => SecondFactor::parse(name.trim()),
         };
-        let passed = match method {
-            Some(method) => self.judge(method, &challenge, &request.code).await?,
-            None => false,
+        let Some(method) = method else {
+            let failed = AuditKind::SecondFactorFailed
+                .about(user_id)
+                .detail("method=unknown");
+            self.audit.record(failed, &request.client).await;
+            return Err(VerifyCodeError::InvalidCode);
         };
-        if !passed {
+        let method_detail = format!("method={}", method.as_str());
+        if !self.judge(method, &challenge, &request.code).await? {
+            let failed = AuditKind::SecondFactorFailed
+                .about(user_id)
+                .detail(method_detail);
+            self.audit.record(failed, &request.client).await;
             return Err(VerifyCodeError::InvalidCode);
         }
-        self.clear_throttle(&self.second_factor_throttle_key(challenge.user_id))
+        self.clear_throttle(&self.second_factor_throttle_key(user_id))
             .await?;
+        if method == SecondFactor::RecoveryCode {
+            let used = AuditKind::RecoveryCodeUsed.about(user_id);
+            self.audit.record(used, &request.client).await;
+            self.mail_recovery_code_used(user_id).await?;
+        }
         let won = self
             .ports
             .challenges
@@ -305,17 +351,26 @@ impl AuthService {
         let user = self
             .ports
             .users
-            .user_by_id(challenge.user_id)
+            .user_by_id(user_id)
             .await
             .map_err(anyhow::Error::from)?
             .ok_or(VerifyCodeError::InvalidCode)?;
-        if ensure_may_sign_in(&user).is_err() {
+        if let Err(refusal) = ensure_may_sign_in(&user) {
+            let refused = AuditKind::LoginRefused
+                .about(user_id)
+                .detail(refusal.as_str());
+            self.audit.record(refused, &request.client).await;
             return Err(VerifyCodeError::InvalidCode);
         }
         let mut tokens = self.open_session(&user, request.client.clone()).await?;
-        if request.remember_device {
-            tokens.device_token = Some(self.remember_device(&user, request.client).await?);
-        }
+        let passed = if request.remember_device {
+            tokens.device_token = Some(self.remember_device(&user, request.client.clone()).await?);
+            format!("{method_detail} remembered_device")
+        } else {
+            method_detail
+        };
+        let passed = AuditKind::SecondFactorPassed.about(user_id).detail(passed);
+        self.audit.record(passed, &request.client).await;
         Ok(tokens)
     }
 
@@ -350,11 +405,7 @@ impl AuthService {
                 if !self.totp_enabled(user_id).await? {
                     return Ok(false);
                 }
-                let used = self.accept_recovery_code(user_id, code).await?;
-                if used {
-                    self.mail_recovery_code_used(user_id).await?;
-                }
-                Ok(used)
+                self.accept_recovery_code(user_id, code).await
             }
         }
     }
@@ -369,8 +420,6 @@ impl AuthService {
             .second_factors
             .unused_recovery_codes(user_id)
             .await?;
-        // A security event: logged until the audit log (another branch) records it in the store.
-        tracing::warn!(user_id = %user_id, remaining, "recovery code used to sign in");
         self.send_mail(Mail {
             to: user.email.clone(),
             to_name: user.name.to_string(),
@@ -450,15 +499,44 @@ impl AuthService {
     }
 }
 
+/// Why an account with a correct password may not sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignInRefusal {
+    EmailNotVerified,
+    PendingApproval,
+    Suspended,
+}
+
+impl SignInRefusal {
+    /// The audit detail naming it.
+    fn as_str(self) -> &'static str {
+        match self {
+            SignInRefusal::EmailNotVerified => "email_not_verified",
+            SignInRefusal::PendingApproval => "pending_approval",
+            SignInRefusal::Suspended => "suspended",
+        }
+    }
+}
+
+impl From<SignInRefusal> for LoginError {
+    fn from(refusal: SignInRefusal) -> Self {
+        match refusal {
+            SignInRefusal::EmailNotVerified => LoginError::EmailNotVerified,
+            SignInRefusal::PendingApproval => LoginError::PendingApproval,
+            SignInRefusal::Suspended => LoginError::Suspended,
+        }
+    }
+}
+
 /// The account-state rule for signing in, applied only after a correct password.
-fn ensure_may_sign_in(user: &User) -> Result<(), LoginError> {
+fn ensure_may_sign_in(user: &User) -> Result<(), SignInRefusal> {
     if !user.email_verified() {
-        return Err(LoginError::EmailNotVerified);
+        return Err(SignInRefusal::EmailNotVerified);
     }
     match user.status {
         AccountStatus::Active => Ok(()),
-        AccountStatus::PendingApproval => Err(LoginError::PendingApproval),
-        AccountStatus::Suspended => Err(LoginError::Suspended),
+        AccountStatus::PendingApproval => Err(SignInRefusal::PendingApproval),
+        AccountStatus::Suspended => Err(SignInRefusal::Suspended),
     }
 }
 

@@ -5,6 +5,7 @@ mod devices;
 mod login;
 mod own_sessions;
 mod password_change;
+mod password_check;
 mod password_reset;
 mod registration;
 mod second_factor;
@@ -13,10 +14,11 @@ mod throttle;
 
 use std::sync::Arc;
 
+use super::audit::AuditTrail;
 use super::model::{AccountStatus, Mail, Role, SessionId, User, UserId};
 use super::policy::AuthPolicy;
 use super::ports::{
-    AccessTokens, AttemptThrottleStore, ChallengeStore, Clock, DeviceStore, Mailer,
+    AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer,
     OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator,
     SessionStore, TotpEngine, UserStore,
 };
@@ -28,6 +30,7 @@ pub use login::{
 };
 pub use own_sessions::{EndSessionError, SessionView};
 pub use password_change::{ChangePasswordError, ChangePasswordRequest};
+pub(crate) use password_check::PasswordCheck;
 pub use password_reset::{ResetPasswordError, ResetPasswordRequest};
 pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
 pub use second_factor::{
@@ -53,6 +56,7 @@ pub struct AuthPorts {
     pub second_factors: Arc<dyn SecondFactorStore>,
     pub totp: Arc<dyn TotpEngine>,
     pub devices: Arc<dyn DeviceStore>,
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// The account-security use cases.
@@ -60,6 +64,7 @@ pub struct AuthPorts {
 pub struct AuthService {
     ports: AuthPorts,
     policy: AuthPolicy,
+    audit: AuditTrail,
 }
 
 /// Who is calling, once their access token has been checked against a live session and
@@ -73,17 +78,22 @@ pub struct Principal {
 
 impl AuthService {
     pub fn new(ports: AuthPorts, policy: AuthPolicy) -> Self {
-        Self { ports, policy }
+        let audit = AuditTrail::new(Arc::clone(&ports.audit), Arc::clone(&ports.clock));
+        Self {
+            ports,
+            policy,
+            audit,
+        }
+    }
+
+    /// The security-event log these use cases record into, for the other use cases that
+    /// record account events (people administration) and for managers' listing.
+    pub fn audit_trail(&self) -> &AuditTrail {
+        &self.audit
     }
 
     pub fn policy(&self) -> &AuthPolicy {
         &self.policy
-    }
-
-    /// The password hasher these use cases verify with, for other use cases that re-check a
-    /// password (deleting one's account): one hasher, so one bound on concurrent hashes.
-    pub fn password_hashing(&self) -> Arc<dyn PasswordHashing> {
-        Arc::clone(&self.ports.passwords)
     }
 
     /// Whether `user` may act with a session right now. Suspension revokes sessions at once;

@@ -50,6 +50,7 @@ impl AuthService {
         &self,
         principal: Principal,
         session_id: SessionId,
+        client: &ClientInfo,
     ) -> Result<(), EndSessionError> {
         let now = self.ports.clock.now();
         let session = self
@@ -72,6 +73,8 @@ impl AuthService {
         if !revoked {
             return Err(EndSessionError::NotFound);
         }
+        self.record_session_ended(principal, session_id, client)
+            .await;
         Ok(())
     }
 }

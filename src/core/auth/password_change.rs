@@ -4,14 +4,14 @@
 
 use thiserror::Error;
 
-use super::login::MAX_CANDIDATE_PASSWORD_BYTES;
-use super::{AuthService, Principal};
-use crate::core::model::{Password, ValidationErrors};
+use super::{AuthService, PasswordCheck, Principal};
+use crate::core::model::{AuditKind, ClientInfo, Password, ValidationErrors};
 
 #[derive(Debug, Clone, Default)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
+    pub client: ClientInfo,
 }
 
 #[derive(Debug, Error)]
@@ -55,27 +55,18 @@ impl AuthService {
         ) else {
             return Err(ChangePasswordError::Invalid(errors));
         };
-        let throttle_key = self.password_throttle_key(user.email.as_str());
-        if let Err(throttled) = self.reserve_password_attempt(&throttle_key).await? {
-            return Err(ChangePasswordError::Throttled {
-                retry_after_seconds: throttled.retry_after_seconds,
-            });
+        match self
+            .check_password(&user, &request.current_password, &request.client)
+            .await?
+        {
+            PasswordCheck::Right => {}
+            PasswordCheck::Wrong => return Err(ChangePasswordError::WrongPassword),
+            PasswordCheck::Throttled(throttled) => {
+                return Err(ChangePasswordError::Throttled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
         }
-        let candidate = if request.current_password.len() > MAX_CANDIDATE_PASSWORD_BYTES {
-            ""
-        } else {
-            request.current_password.as_str()
-        };
-        let matches = self
-            .ports
-            .passwords
-            .verify(candidate, &user.password_hash)
-            .await
-            .map_err(anyhow::Error::from)?;
-        if !matches || candidate.is_empty() {
-            return Err(ChangePasswordError::WrongPassword);
-        }
-        self.clear_throttle(&throttle_key).await?;
         let hash = self
             .ports
             .passwords
@@ -93,6 +84,8 @@ impl AuthService {
             .revoke_other_user_sessions(user.id, principal.session_id, now)
             .await
             .map_err(anyhow::Error::from)?;
+        let changed = AuditKind::PasswordChanged.about(user.id);
+        self.audit.record(changed, &request.client).await;
         self.notify_password_changed(&user).await;
         Ok(())
     }

@@ -6,7 +6,8 @@ use thiserror::Error;
 
 use super::AuthService;
 use crate::core::model::{
-    Email, Mail, MailMessage, OneTimeToken, Password, TokenPurpose, User, ValidationErrors,
+    AuditKind, ClientInfo, Email, Mail, MailMessage, OneTimeToken, Password, TokenPurpose, User,
+    ValidationErrors,
 };
 
 /// Tokens longer than this were never issued by `url_token`: refused before any digesting.
@@ -16,6 +17,7 @@ const MAX_TOKEN_BYTES: usize = 256;
 pub struct ResetPasswordRequest {
     pub token: String,
     pub new_password: String,
+    pub client: ClientInfo,
 }
 
 #[derive(Debug, Error)]
@@ -35,7 +37,11 @@ impl AuthService {
     /// it does, and does the same work either way (a fresh secret and its digest) so that the
     /// answer's timing tells little; only the store write and the mail itself differ, as for
     /// registration's warning to an address's owner.
-    pub async fn forgot_password(&self, email: &str) -> Result<(), anyhow::Error> {
+    pub async fn forgot_password(
+        &self,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), anyhow::Error> {
         let secret = self.ports.secrets.url_token();
         let digest = self.ports.digester.digest(&reset_text(&secret));
         let Ok(email) = Email::parse(email) else {
@@ -53,6 +59,9 @@ impl AuthService {
             expires_at: now + self.policy.password_reset_ttl,
         };
         self.ports.tokens.insert_token(&token).await?;
+        self.audit
+            .record(AuditKind::PasswordResetRequested.about(user.id), client)
+            .await;
         self.send_mail(Mail {
             to: user.email.clone(),
             to_name: user.name.to_string(),
@@ -135,6 +144,9 @@ impl AuthService {
         self.forget_all_devices(user.id).await?;
         self.clear_throttle(&self.password_throttle_key(user.email.as_str()))
             .await?;
+        self.audit
+            .record(AuditKind::PasswordReset.about(user.id), &request.client)
+            .await;
         self.notify_password_changed(&user).await;
         Ok(())
     }

@@ -4,8 +4,8 @@ use thiserror::Error;
 
 use super::AuthService;
 use crate::core::model::{
-    AccountStatus, Email, Mail, MailMessage, Name, OneTimeToken, Password, Phone, Role,
-    TokenPurpose, User, UserId, ValidationErrors,
+    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, OneTimeToken, Password,
+    Phone, Role, TokenPurpose, User, UserId, ValidationErrors,
 };
 use crate::core::ports::InsertUserError;
 
@@ -18,6 +18,7 @@ pub struct RegisterRequest {
     /// `client` when absent; `manager` is never self-assigned.
     pub role: Option<String>,
     pub phone: Option<String>,
+    pub client: ClientInfo,
 }
 
 #[derive(Debug, Error)]
@@ -96,7 +97,13 @@ impl AuthService {
         let status = AccountStatus::on_registration(valid.role);
         let user = self.new_account(valid, status, None).await?;
         match self.ports.users.insert_user(&user).await {
-            Ok(()) => self.send_verification(&user).await?,
+            Ok(()) => {
+                let registered = AuditKind::Registered
+                    .about(user.id)
+                    .detail(format!("role={}", user.role));
+                self.audit.record(registered, &request.client).await;
+                self.send_verification(&user).await?;
+            }
             Err(InsertUserError::EmailTaken) => self.warn_owner_of(&user.email).await?,
             Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
         }
@@ -118,6 +125,7 @@ impl AuthService {
             password: password.to_owned(),
             role: None,
             phone: None,
+            client: ClientInfo::default(),
         };
         let mut valid = validate(&request).map_err(CreateManagerError::Invalid)?;
         valid.role = Role::Manager;
@@ -126,14 +134,24 @@ impl AuthService {
             .new_account(valid, AccountStatus::Active, Some(now))
             .await?;
         match self.ports.users.insert_user(&manager).await {
-            Ok(()) => Ok(manager),
+            Ok(()) => {
+                let provisioned = AuditKind::Registered
+                    .about(manager.id)
+                    .detail("role=manager source=command_line");
+                self.audit.record(provisioned, &request.client).await;
+                Ok(manager)
+            }
             Err(InsertUserError::EmailTaken) => Err(CreateManagerError::EmailTaken),
             Err(InsertUserError::Store(error)) => Err(anyhow::Error::from(error).into()),
         }
     }
 
     /// Marks the address of the token's user verified. Single use, valid 24 hours.
-    pub async fn verify_email(&self, token: &str) -> Result<(), VerifyEmailError> {
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<(), VerifyEmailError> {
         let token = token.trim();
         if token.is_empty() || token.len() > 256 {
             return Err(VerifyEmailError::InvalidToken);
@@ -152,6 +170,9 @@ impl AuthService {
             .mark_email_verified(user_id, now)
             .await
             .map_err(anyhow::Error::from)?;
+        self.audit
+            .record(AuditKind::EmailVerified.about(user_id), client)
+            .await;
         Ok(())
     }
 

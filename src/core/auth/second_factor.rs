@@ -3,11 +3,10 @@
 
 use thiserror::Error;
 
-use super::AuthService;
-use crate::core::model::{SealedTotpSecret, SecretDigest, TotpProvisioning, User, UserId};
-
-/// Candidate passwords longer than this are refused before hashing (as at login).
-const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+use super::{AuthService, PasswordCheck};
+use crate::core::model::{
+    AuditKind, ClientInfo, SealedTotpSecret, SecretDigest, TotpProvisioning, User, UserId,
+};
 
 #[derive(Debug, Error)]
 pub enum SetUpTotpError {
@@ -44,6 +43,9 @@ pub enum DisableTotpError {
     /// Wrong password.
     #[error("invalid password")]
     InvalidPassword,
+    /// Too many wrong passwords for this account lately; nothing was judged.
+    #[error("password checks throttled")]
+    PasswordThrottled { retry_after_seconds: u64 },
     /// The code is wrong, or its time step was already used.
     #[error("invalid code")]
     InvalidCode,
@@ -61,6 +63,9 @@ pub enum RegenerateRecoveryCodesError {
     TotpNotEnabled,
     #[error("invalid password")]
     InvalidPassword,
+    /// Too many wrong passwords for this account lately; nothing was judged.
+    #[error("password checks throttled")]
+    PasswordThrottled { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -96,6 +101,7 @@ impl AuthService {
         &self,
         user_id: UserId,
         code: &str,
+        client: &ClientInfo,
     ) -> Result<Vec<String>, ConfirmTotpError> {
         let now = self.ports.clock.now();
         let enrolment = self
@@ -109,6 +115,8 @@ impl AuthService {
         // Codes judged here count against the same per-account limit as at login, or a
         // stolen session could guess codes without bound.
         if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+            let refused = AuditKind::Throttled.about(user_id).detail("second_factor");
+            self.audit.record(refused, client).await;
             return Err(ConfirmTotpError::Throttled {
                 retry_after_seconds: throttled.retry_after_seconds,
             });
@@ -132,8 +140,11 @@ impl AuthService {
         }
         self.clear_throttle(&self.second_factor_throttle_key(user_id))
             .await?;
-        tracing::info!(user_id = %user_id, "TOTP turned on");
-        Ok(self.issue_recovery_codes(user_id).await?)
+        let codes = self.issue_recovery_codes(user_id).await?;
+        self.audit
+            .record(AuditKind::TotpEnabled.about(user_id), client)
+            .await;
+        Ok(codes)
     }
 
     /// Turns TOTP off; needs the password and a current code, so neither a stolen session nor
@@ -143,13 +154,20 @@ impl AuthService {
         user_id: UserId,
         password: &str,
         code: &str,
+        client: &ClientInfo,
     ) -> Result<(), DisableTotpError> {
         let user = self
             .existing_user(user_id)
             .await?
             .ok_or(DisableTotpError::InvalidPassword)?;
-        if !self.password_matches(&user, password).await? {
-            return Err(DisableTotpError::InvalidPassword);
+        match self.check_password(&user, password, client).await? {
+            PasswordCheck::Right => {}
+            PasswordCheck::Wrong => return Err(DisableTotpError::InvalidPassword),
+            PasswordCheck::Throttled(throttled) => {
+                return Err(DisableTotpError::PasswordThrottled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
         }
         let enrolment = self
             .ports
@@ -160,6 +178,8 @@ impl AuthService {
             .filter(|enrolment| enrolment.is_enabled())
             .ok_or(DisableTotpError::NotEnabled)?;
         if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+            let refused = AuditKind::Throttled.about(user_id).detail("second_factor");
+            self.audit.record(refused, client).await;
             return Err(DisableTotpError::Throttled {
                 retry_after_seconds: throttled.retry_after_seconds,
             });
@@ -168,6 +188,10 @@ impl AuthService {
             .accept_totp_code(user_id, &enrolment.secret, code)
             .await?
         {
+            let failed = AuditKind::SecondFactorFailed
+                .about(user_id)
+                .detail("method=totp");
+            self.audit.record(failed, client).await;
             return Err(DisableTotpError::InvalidCode);
         }
         self.clear_throttle(&self.second_factor_throttle_key(user_id))
@@ -177,7 +201,9 @@ impl AuthService {
             .remove_totp(user_id)
             .await
             .map_err(anyhow::Error::from)?;
-        tracing::info!(user_id = %user_id, "TOTP turned off");
+        self.audit
+            .record(AuditKind::TotpDisabled.about(user_id), client)
+            .await;
         Ok(())
     }
 
@@ -186,18 +212,29 @@ impl AuthService {
         &self,
         user_id: UserId,
         password: &str,
+        client: &ClientInfo,
     ) -> Result<Vec<String>, RegenerateRecoveryCodesError> {
         let user = self
             .existing_user(user_id)
             .await?
             .ok_or(RegenerateRecoveryCodesError::InvalidPassword)?;
-        if !self.password_matches(&user, password).await? {
-            return Err(RegenerateRecoveryCodesError::InvalidPassword);
+        match self.check_password(&user, password, client).await? {
+            PasswordCheck::Right => {}
+            PasswordCheck::Wrong => return Err(RegenerateRecoveryCodesError::InvalidPassword),
+            PasswordCheck::Throttled(throttled) => {
+                return Err(RegenerateRecoveryCodesError::PasswordThrottled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
         }
         if !self.totp_enabled(user_id).await? {
             return Err(RegenerateRecoveryCodesError::TotpNotEnabled);
         }
-        Ok(self.issue_recovery_codes(user_id).await?)
+        let codes = self.issue_recovery_codes(user_id).await?;
+        self.audit
+            .record(AuditKind::RecoveryCodesRegenerated.about(user_id), client)
+            .await;
+        Ok(codes)
     }
 
     /// Whether the user has turned TOTP on (shown on their profile; the secret never is).
@@ -276,17 +313,6 @@ impl AuthService {
 
     async fn existing_user(&self, user_id: UserId) -> Result<Option<User>, anyhow::Error> {
         Ok(self.ports.users.user_by_id(user_id).await?)
-    }
-
-    async fn password_matches(&self, user: &User, candidate: &str) -> Result<bool, anyhow::Error> {
-        if candidate.is_empty() || candidate.len() > MAX_CANDIDATE_PASSWORD_BYTES {
-            return Ok(false);
-        }
-        Ok(self
-            .ports
-            .passwords
-            .verify(candidate, &user.password_hash)
-            .await?)
     }
 }
 

@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use super::{AuthService, Principal};
 use crate::core::model::{
-    ClientInfo, RefreshToken, Session, SessionId, User, UserId, secrets_match,
+    AuditKind, ClientInfo, RefreshToken, Session, SessionId, User, UserId, secrets_match,
 };
 use crate::core::ports::AccessTokenError;
 
@@ -97,7 +97,11 @@ impl AuthService {
     /// rotated away, within the grace window, yields the tokens its concurrent winner got —
     /// the same session, the same refresh token. Any older one is a replay of a stolen token,
     /// and ends the session for everyone holding it.
-    pub async fn refresh(&self, raw_token: &str) -> Result<SessionTokens, RefreshError> {
+    pub async fn refresh(
+        &self,
+        raw_token: &str,
+        client: &ClientInfo,
+    ) -> Result<SessionTokens, RefreshError> {
         let presented = RefreshToken::parse(raw_token).ok_or(RefreshError::InvalidToken)?;
         let genuine = self.refresh_token(presented.session_id, presented.generation);
         if !secrets_match(&genuine.mac, &presented.mac) {
@@ -128,9 +132,9 @@ impl AuthService {
                 )?);
             }
             // A concurrent refresh won the race: judge this one as the rotated-away token.
-            return self.refresh_after_lost_race(presented, now).await;
+            return self.refresh_after_lost_race(presented, now, client).await;
         }
-        self.judge_rotated_token(&session, presented.generation, now)
+        self.judge_rotated_token(&session, presented.generation, now, client)
             .await
     }
 
@@ -138,6 +142,7 @@ impl AuthService {
         &self,
         presented: RefreshToken,
         now: DateTime<Utc>,
+        client: &ClientInfo,
     ) -> Result<SessionTokens, RefreshError> {
         let session = self
             .ports
@@ -147,7 +152,7 @@ impl AuthService {
             .map_err(anyhow::Error::from)?
             .filter(|s| s.is_live(now))
             .ok_or(RefreshError::InvalidToken)?;
-        self.judge_rotated_token(&session, presented.generation, now)
+        self.judge_rotated_token(&session, presented.generation, now, client)
             .await
     }
 
@@ -156,6 +161,7 @@ impl AuthService {
         session: &Session,
         generation: u32,
         now: DateTime<Utc>,
+        client: &ClientInfo,
     ) -> Result<SessionTokens, RefreshError> {
         let within_grace = session
             .rotated_at
@@ -163,12 +169,18 @@ impl AuthService {
         if generation + 1 == session.refresh_generation && within_grace {
             return Ok(self.tokens_for(session.user_id, session.id, session.refresh_generation)?);
         }
-        tracing::warn!(session_id = %session.id, "refresh token reused; session revoked");
-        self.ports
+        let revoked = self
+            .ports
             .sessions
             .revoke_session(session.id, now)
             .await
             .map_err(anyhow::Error::from)?;
+        if revoked {
+            let reused = AuditKind::RefreshTokenReused
+                .about(session.user_id)
+                .detail(format!("session={}", session.id));
+            self.audit.record(reused, client).await;
+        }
         Err(RefreshError::InvalidToken)
     }
 
@@ -209,23 +221,54 @@ impl AuthService {
     }
 
     /// Ends the caller's session.
-    pub async fn logout(&self, principal: Principal) -> Result<(), anyhow::Error> {
+    pub async fn logout(
+        &self,
+        principal: Principal,
+        client: &ClientInfo,
+    ) -> Result<(), anyhow::Error> {
         let now = self.ports.clock.now();
-        self.ports
+        if self
+            .ports
             .sessions
             .revoke_session(principal.session_id, now)
-            .await?;
+            .await?
+        {
+            self.record_session_ended(principal, principal.session_id, client)
+                .await;
+        }
         Ok(())
     }
 
     /// Ends every session of the caller, this one included.
-    pub async fn logout_all(&self, principal: Principal) -> Result<(), anyhow::Error> {
+    pub async fn logout_all(
+        &self,
+        principal: Principal,
+        client: &ClientInfo,
+    ) -> Result<(), anyhow::Error> {
         let now = self.ports.clock.now();
-        self.ports
+        let ended = self
+            .ports
             .sessions
             .revoke_user_sessions(principal.user_id, now)
             .await?;
+        let all_ended = AuditKind::AllSessionsEnded
+            .about(principal.user_id)
+            .detail(format!("sessions={ended}"));
+        self.audit.record(all_ended, client).await;
         Ok(())
+    }
+
+    /// Records that the caller ended one of their sessions.
+    pub(super) async fn record_session_ended(
+        &self,
+        principal: Principal,
+        ended: SessionId,
+        client: &ClientInfo,
+    ) {
+        let event = AuditKind::SessionEnded
+            .about(principal.user_id)
+            .detail(format!("session={ended}"));
+        self.audit.record(event, client).await;
     }
 }
 

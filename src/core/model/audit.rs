@@ -23,6 +23,9 @@ pub enum AuditKind {
     LoginRefused,
     SecondFactorPassed,
     SecondFactorFailed,
+    /// A wrong password given by a signed-in user to confirm a sensitive change (password
+    /// change, turning the authenticator app off, new recovery codes, deleting the account).
+    PasswordCheckFailed,
     /// An attempt refused by a per-account throttle; the detail names the throttle.
     Throttled,
     RecoveryCodeUsed,
@@ -44,7 +47,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 22] = [
         AuditKind::Registered,
         AuditKind::EmailVerified,
         AuditKind::LoginSucceeded,
@@ -52,6 +55,7 @@ impl AuditKind {
         AuditKind::LoginRefused,
         AuditKind::SecondFactorPassed,
         AuditKind::SecondFactorFailed,
+        AuditKind::PasswordCheckFailed,
         AuditKind::Throttled,
         AuditKind::RecoveryCodeUsed,
         AuditKind::RecoveryCodesRegenerated,
@@ -77,6 +81,7 @@ impl AuditKind {
             AuditKind::LoginRefused => "login_refused",
             AuditKind::SecondFactorPassed => "second_factor_passed",
             AuditKind::SecondFactorFailed => "second_factor_failed",
+            AuditKind::PasswordCheckFailed => "password_check_failed",
             AuditKind::Throttled => "throttled",
             AuditKind::RecoveryCodeUsed => "recovery_code_used",
             AuditKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
