@@ -85,6 +85,7 @@ async fn invalid_registration_reports_every_field_and_sends_no_mail() {
             password: "password".into(),
             role: Some("manager".into()),
             phone: Some("call me".into()),
+            client: support::client(),
         })
         .await
         .unwrap_err();
@@ -211,8 +212,12 @@ async fn a_verification_link_works_once() {
         .unwrap();
     let token = world.mailer.verification_token("amina@example.com");
 
-    world.auth.verify_email(&token).await.unwrap();
-    let again = world.auth.verify_email(&token).await;
+    world
+        .auth
+        .verify_email(&token, &support::client())
+        .await
+        .unwrap();
+    let again = world.auth.verify_email(&token, &support::client()).await;
 
     assert!(matches!(again, Err(VerifyEmailError::InvalidToken)));
     let user = world
@@ -237,7 +242,7 @@ async fn a_verification_link_expires_after_24_hours() {
     world.clock.advance(Duration::hours(24));
 
     assert!(matches!(
-        world.auth.verify_email(&token).await,
+        world.auth.verify_email(&token, &support::client()).await,
         Err(VerifyEmailError::InvalidToken)
     ));
 }
@@ -247,7 +252,7 @@ async fn unknown_verification_tokens_are_refused() {
     let world = World::new();
     for token in ["", "nope", &"x".repeat(300)] {
         assert!(matches!(
-            world.auth.verify_email(token).await,
+            world.auth.verify_email(token, &support::client()).await,
             Err(VerifyEmailError::InvalidToken)
         ));
     }
@@ -298,7 +303,10 @@ async fn resending_verification_mails_only_unverified_accounts() {
     // The newest link works.
     world
         .auth
-        .verify_email(&world.mailer.verification_token("amina@example.com"))
+        .verify_email(
+            &world.mailer.verification_token("amina@example.com"),
+            &support::client(),
+        )
         .await
         .unwrap();
 }
@@ -365,7 +373,10 @@ async fn a_courier_waiting_for_approval_cannot_sign_in() {
     world.auth.register(courier).await.unwrap();
     world
         .auth
-        .verify_email(&world.mailer.verification_token("youssef@example.com"))
+        .verify_email(
+            &world.mailer.verification_token("youssef@example.com"),
+            &support::client(),
+        )
         .await
         .unwrap();
 
@@ -642,7 +653,11 @@ async fn refreshing_rotates_the_refresh_token_within_the_same_session() {
     world.verified_client("amina@example.com").await;
     let first = world.signed_in("amina@example.com").await;
 
-    let second = world.auth.refresh(&first.refresh_token).await.unwrap();
+    let second = world
+        .auth
+        .refresh(&first.refresh_token, &support::client())
+        .await
+        .unwrap();
 
     assert_eq!(second.session_id, first.session_id);
     assert_ne!(second.refresh_token, first.refresh_token);
@@ -654,14 +669,26 @@ async fn a_concurrent_refresh_within_the_grace_window_gets_the_same_tokens() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let first = world.signed_in("amina@example.com").await;
-    let winner = world.auth.refresh(&first.refresh_token).await.unwrap();
+    let winner = world
+        .auth
+        .refresh(&first.refresh_token, &support::client())
+        .await
+        .unwrap();
 
     world.clock.advance(Duration::seconds(5));
-    let loser = world.auth.refresh(&first.refresh_token).await.unwrap();
+    let loser = world
+        .auth
+        .refresh(&first.refresh_token, &support::client())
+        .await
+        .unwrap();
 
     assert_eq!(loser.session_id, winner.session_id);
     assert_eq!(loser.refresh_token, winner.refresh_token);
-    world.auth.refresh(&winner.refresh_token).await.unwrap();
+    world
+        .auth
+        .refresh(&winner.refresh_token, &support::client())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -669,14 +696,24 @@ async fn replaying_a_rotated_refresh_token_after_the_grace_window_ends_the_sessi
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let first = world.signed_in("amina@example.com").await;
-    let second = world.auth.refresh(&first.refresh_token).await.unwrap();
+    let second = world
+        .auth
+        .refresh(&first.refresh_token, &support::client())
+        .await
+        .unwrap();
 
     world.clock.advance(Duration::seconds(6));
-    let replay = world.auth.refresh(&first.refresh_token).await;
+    let replay = world
+        .auth
+        .refresh(&first.refresh_token, &support::client())
+        .await;
 
     assert!(matches!(replay, Err(RefreshError::InvalidToken)));
     assert!(matches!(
-        world.auth.refresh(&second.refresh_token).await,
+        world
+            .auth
+            .refresh(&second.refresh_token, &support::client())
+            .await,
         Err(RefreshError::InvalidToken)
     ));
     assert!(matches!(
@@ -703,13 +740,17 @@ async fn forged_or_malformed_refresh_tokens_are_refused() {
     ] {
         assert!(
             matches!(
-                world.auth.refresh(raw).await,
+                world.auth.refresh(raw, &support::client()).await,
                 Err(RefreshError::InvalidToken)
             ),
             "{raw}"
         );
     }
-    world.auth.refresh(&tokens.refresh_token).await.unwrap();
+    world
+        .auth
+        .refresh(&tokens.refresh_token, &support::client())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -719,14 +760,21 @@ async fn logging_out_refuses_the_same_access_token_at_once() {
     let tokens = world.signed_in("amina@example.com").await;
     let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
 
-    world.auth.logout(principal).await.unwrap();
+    world
+        .auth
+        .logout(principal, &support::client())
+        .await
+        .unwrap();
 
     assert!(matches!(
         world.auth.authenticate(&tokens.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
     assert!(matches!(
-        world.auth.refresh(&tokens.refresh_token).await,
+        world
+            .auth
+            .refresh(&tokens.refresh_token, &support::client())
+            .await,
         Err(RefreshError::InvalidToken)
     ));
 }
@@ -741,7 +789,11 @@ async fn logging_out_everywhere_ends_every_session_of_the_user_only() {
     let karim = world.signed_in("karim@example.com").await;
 
     let principal = world.auth.authenticate(&phone.access_token).await.unwrap();
-    world.auth.logout_all(principal).await.unwrap();
+    world
+        .auth
+        .logout_all(principal, &support::client())
+        .await
+        .unwrap();
 
     for token in [&phone.access_token, &laptop.access_token] {
         assert!(world.auth.authenticate(token).await.is_err());
@@ -761,7 +813,11 @@ async fn access_tokens_expire_after_fifteen_minutes() {
         world.auth.authenticate(&tokens.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
-    let refreshed = world.auth.refresh(&tokens.refresh_token).await.unwrap();
+    let refreshed = world
+        .auth
+        .refresh(&tokens.refresh_token, &support::client())
+        .await
+        .unwrap();
     world
         .auth
         .authenticate(&refreshed.access_token)
@@ -778,7 +834,10 @@ async fn sessions_end_after_thirty_days() {
     world.clock.advance(Duration::days(30));
 
     assert!(matches!(
-        world.auth.refresh(&tokens.refresh_token).await,
+        world
+            .auth
+            .refresh(&tokens.refresh_token, &support::client())
+            .await,
         Err(RefreshError::InvalidToken)
     ));
 }

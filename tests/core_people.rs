@@ -64,7 +64,11 @@ async fn a_pending_courier(world: &World, email: &str) -> User {
         .await
         .unwrap();
     let token = world.mailer.verification_token(email);
-    world.auth.verify_email(&token).await.unwrap();
+    world
+        .auth
+        .verify_email(&token, &support::client())
+        .await
+        .unwrap();
     stored(world, email).await
 }
 
@@ -94,9 +98,16 @@ async fn only_managers_may_list_read_change_or_delete_users() {
         .await;
     let read = people.user(client.principal, target).await;
     let changed = people
-        .change_access(client.principal, target, role("manager"))
+        .change_access(
+            client.principal,
+            target,
+            role("manager"),
+            &support::client(),
+        )
         .await;
-    let deleted = people.delete(client.principal, target).await;
+    let deleted = people
+        .delete(client.principal, target, &support::client())
+        .await;
 
     assert!(matches!(listed, Err(AdministrationError::Forbidden)));
     assert!(matches!(read, Err(AdministrationError::Forbidden)));
@@ -113,7 +124,12 @@ async fn approving_a_courier_lets_them_sign_in() {
 
     let approved = world
         .people
-        .change_access(manager.principal, courier.id, status("active"))
+        .change_access(
+            manager.principal,
+            courier.id,
+            status("active"),
+            &support::client(),
+        )
         .await
         .unwrap();
 
@@ -132,23 +148,39 @@ async fn suspending_a_user_ends_every_session_and_their_token_is_refused_at_once
 
     world
         .people
-        .change_access(manager.principal, client.user.id, status("suspended"))
+        .change_access(
+            manager.principal,
+            client.user.id,
+            status("suspended"),
+            &support::client(),
+        )
         .await
         .unwrap();
 
     let now = world.auth.authenticate(&client.access_token).await;
     assert!(matches!(now, Err(AuthenticateError::Unauthenticated)));
-    let refreshed = world.auth.refresh(&other_device.refresh_token).await;
+    let refreshed = world
+        .auth
+        .refresh(&other_device.refresh_token, &support::client())
+        .await;
     assert!(matches!(refreshed, Err(RefreshError::InvalidToken)));
     // Reactivating the account does not bring the ended sessions back.
     world
         .people
-        .change_access(manager.principal, client.user.id, status("active"))
+        .change_access(
+            manager.principal,
+            client.user.id,
+            status("active"),
+            &support::client(),
+        )
         .await
         .unwrap();
     let after = world.auth.authenticate(&client.access_token).await;
     assert!(matches!(after, Err(AuthenticateError::Unauthenticated)));
-    let refreshed = world.auth.refresh(&client.refresh_token).await;
+    let refreshed = world
+        .auth
+        .refresh(&client.refresh_token, &support::client())
+        .await;
     assert!(matches!(refreshed, Err(RefreshError::InvalidToken)));
 }
 
@@ -160,7 +192,12 @@ async fn a_promotion_takes_effect_on_the_next_request_without_signing_in_again()
 
     world
         .people
-        .change_access(manager.principal, client.user.id, role("manager"))
+        .change_access(
+            manager.principal,
+            client.user.id,
+            role("manager"),
+            &support::client(),
+        )
         .await
         .unwrap();
 
@@ -183,11 +220,16 @@ async fn the_last_active_manager_can_neither_demote_nor_suspend_themself() {
 
     let demoted = world
         .people
-        .change_access(manager.principal, me, role("client"))
+        .change_access(manager.principal, me, role("client"), &support::client())
         .await;
     let suspended = world
         .people
-        .change_access(manager.principal, me, status("suspended"))
+        .change_access(
+            manager.principal,
+            me,
+            status("suspended"),
+            &support::client(),
+        )
         .await;
 
     assert!(matches!(
@@ -214,7 +256,12 @@ async fn a_manager_may_step_down_once_another_manager_is_active() {
 
     let stepped_down = world
         .people
-        .change_access(salma.principal, salma.user.id, role("courier"))
+        .change_access(
+            salma.principal,
+            salma.user.id,
+            role("courier"),
+            &support::client(),
+        )
         .await
         .unwrap();
 
@@ -239,6 +286,7 @@ async fn a_change_needs_a_known_role_or_status() {
             manager.principal,
             client.user.id,
             ChangeAccessRequest::default(),
+            &support::client(),
         )
         .await;
     let unknown = world
@@ -250,6 +298,7 @@ async fn a_change_needs_a_known_role_or_status() {
                 role: Some("admin".into()),
                 status: Some("banned".into()),
             },
+            &support::client(),
         )
         .await;
 
@@ -320,7 +369,7 @@ async fn deleting_a_user_ends_their_access_at_once() {
 
     world
         .people
-        .delete(manager.principal, client.user.id)
+        .delete(manager.principal, client.user.id, &support::client())
         .await
         .unwrap();
 
@@ -328,7 +377,10 @@ async fn deleting_a_user_ends_their_access_at_once() {
     assert!(matches!(now, Err(AuthenticateError::Unauthenticated)));
     let read = world.people.user(manager.principal, client.user.id).await;
     assert!(matches!(read, Err(AdministrationError::NotFound)));
-    let again = world.people.delete(manager.principal, client.user.id).await;
+    let again = world
+        .people
+        .delete(manager.principal, client.user.id, &support::client())
+        .await;
     assert!(matches!(again, Err(AdministrationError::NotFound)));
 }
 
@@ -339,7 +391,7 @@ async fn the_last_active_manager_cannot_be_deleted() {
 
     let outcome = world
         .people
-        .delete(manager.principal, manager.user.id)
+        .delete(manager.principal, manager.user.id, &support::client())
         .await;
 
     assert!(matches!(
@@ -356,14 +408,14 @@ async fn deleting_ones_own_account_needs_the_password_again() {
 
     let wrong = world
         .people
-        .delete_own_account(client.principal, "not-my-password")
+        .delete_own_account(client.principal, "not-my-password", &support::client())
         .await;
     assert!(matches!(wrong, Err(DeleteOwnAccountError::WrongPassword)));
     assert!(world.auth.authenticate(&client.access_token).await.is_ok());
 
     world
         .people
-        .delete_own_account(client.principal, PASSWORD)
+        .delete_own_account(client.principal, PASSWORD, &support::client())
         .await
         .unwrap();
 
@@ -380,7 +432,7 @@ async fn the_last_active_manager_cannot_delete_their_own_account() {
 
     let outcome = world
         .people
-        .delete_own_account(manager.principal, PASSWORD)
+        .delete_own_account(manager.principal, PASSWORD, &support::client())
         .await;
 
     assert!(matches!(

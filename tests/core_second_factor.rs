@@ -2,6 +2,7 @@
 //! codes — against in-memory adapters and a manual clock.
 
 mod support;
+use support::client;
 
 use chrono::Duration;
 
@@ -29,7 +30,7 @@ async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let codes = world
         .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()))
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
         .await
         .unwrap();
     world.clock.advance(Duration::seconds(30));
@@ -93,7 +94,7 @@ async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let two_steps_old = code_at(&secret, world.clock.now() - Duration::seconds(60));
 
-    let outcome = world.auth.confirm_totp(id, &two_steps_old).await;
+    let outcome = world.auth.confirm_totp(id, &two_steps_old, &client()).await;
 
     assert!(matches!(outcome, Err(ConfirmTotpError::InvalidCode)));
     assert!(!world.auth.totp_enabled(id).await.unwrap());
@@ -109,11 +110,11 @@ async fn a_new_setup_replaces_the_pending_secret_so_the_old_one_cannot_confirm()
 
     let with_first = world
         .auth
-        .confirm_totp(id, &code_at(&first, world.clock.now()))
+        .confirm_totp(id, &code_at(&first, world.clock.now()), &client())
         .await;
     let with_second = world
         .auth
-        .confirm_totp(id, &code_at(&second, world.clock.now()))
+        .confirm_totp(id, &code_at(&second, world.clock.now()), &client())
         .await;
 
     assert!(matches!(with_first, Err(ConfirmTotpError::InvalidCode)));
@@ -128,7 +129,7 @@ async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
     let setup = world.auth.set_up_totp(id).await;
     let confirm = world
         .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()))
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
         .await;
 
     assert!(matches!(setup, Err(SetUpTotpError::AlreadyEnabled)));
@@ -156,7 +157,7 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
         .challenge();
     world
         .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()))
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
         .await
         .unwrap();
     let after = world
@@ -257,7 +258,7 @@ async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
     let id = user_id(&world).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let code = code_at(&secret, world.clock.now());
-    world.auth.confirm_totp(id, &code).await.unwrap();
+    world.auth.confirm_totp(id, &code, &client()).await.unwrap();
 
     let login = challenge(&world).await;
     let outcome = world.auth.verify_code(verify(&login, "totp", &code)).await;
@@ -374,11 +375,11 @@ async fn new_recovery_codes_need_the_password_and_kill_the_old_ones() {
 
     let wrong = world
         .auth
-        .regenerate_recovery_codes(id, "not-the-password")
+        .regenerate_recovery_codes(id, "not-the-password", &client())
         .await;
     let new = world
         .auth
-        .regenerate_recovery_codes(id, PASSWORD)
+        .regenerate_recovery_codes(id, PASSWORD, &client())
         .await
         .unwrap();
     let with_old = challenge(&world).await;
@@ -406,7 +407,10 @@ async fn recovery_codes_cannot_be_made_without_totp() {
     world.verified_client(EMAIL).await;
     let id = user_id(&world).await;
 
-    let outcome = world.auth.regenerate_recovery_codes(id, PASSWORD).await;
+    let outcome = world
+        .auth
+        .regenerate_recovery_codes(id, PASSWORD, &client())
+        .await;
 
     assert!(matches!(
         outcome,
@@ -420,10 +424,22 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
     let (id, secret, codes) = with_totp(&world).await;
     let code = code_at(&secret, world.clock.now());
 
-    let wrong_password = world.auth.disable_totp(id, "not-the-password", &code).await;
-    let wrong_code = world.auth.disable_totp(id, PASSWORD, "000000").await;
-    let done = world.auth.disable_totp(id, PASSWORD, &code).await;
-    let again = world.auth.disable_totp(id, PASSWORD, &code).await;
+    let wrong_password = world
+        .auth
+        .disable_totp(id, "not-the-password", &code, &client())
+        .await;
+    let wrong_code = world
+        .auth
+        .disable_totp(id, PASSWORD, "000000", &client())
+        .await;
+    let done = world
+        .auth
+        .disable_totp(id, PASSWORD, &code, &client())
+        .await;
+    let again = world
+        .auth
+        .disable_totp(id, PASSWORD, &code, &client())
+        .await;
 
     assert!(matches!(
         wrong_password,
@@ -470,14 +486,20 @@ async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_
     let wrong = wrong_code_for(&world, &secret);
 
     for _ in 0..10 {
-        let outcome = world.auth.disable_totp(id, PASSWORD, &wrong).await;
+        let outcome = world
+            .auth
+            .disable_totp(id, PASSWORD, &wrong, &client())
+            .await;
         assert!(
             matches!(outcome, Err(DisableTotpError::InvalidCode)),
             "{outcome:?}"
         );
     }
     let right = code_at(&secret, world.clock.now());
-    let eleventh = world.auth.disable_totp(id, PASSWORD, &right).await;
+    let eleventh = world
+        .auth
+        .disable_totp(id, PASSWORD, &right, &client())
+        .await;
 
     assert!(
         matches!(eleventh, Err(DisableTotpError::Throttled { retry_after_seconds }) if retry_after_seconds > 0),
@@ -495,14 +517,14 @@ async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
     let wrong = wrong_code_for(&world, &secret);
 
     for _ in 0..10 {
-        let outcome = world.auth.confirm_totp(id, &wrong).await;
+        let outcome = world.auth.confirm_totp(id, &wrong, &client()).await;
         assert!(
             matches!(outcome, Err(ConfirmTotpError::InvalidCode)),
             "{outcome:?}"
         );
     }
     let right = code_at(&secret, world.clock.now());
-    let eleventh = world.auth.confirm_totp(id, &right).await;
+    let eleventh = world.auth.confirm_totp(id, &right, &client()).await;
 
     assert!(
         matches!(eleventh, Err(ConfirmTotpError::Throttled { .. })),

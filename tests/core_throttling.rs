@@ -67,6 +67,7 @@ fn auth_counting_verifications(world: &World) -> (AuthService, Arc<CountingHashi
         throttles: Arc::new(world.store.clone()),
         second_factors: Arc::new(world.store.clone()),
         devices: Arc::new(world.store.clone()),
+        audit: Arc::new(world.store.clone()),
         totp: Arc::new(
             SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
         ),

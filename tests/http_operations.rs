@@ -141,6 +141,7 @@ fn services_with_broken_users(world: &World) -> HttpServices {
             SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
         ),
         devices: Arc::new(world.store.clone()),
+        audit: Arc::new(world.store.clone()),
     };
     HttpServices {
         auth: AuthService::new(ports, AuthPolicy::default()),
@@ -321,7 +322,7 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 42);
+    assert_eq!(operations.len(), 43);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");

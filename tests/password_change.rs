@@ -2,6 +2,7 @@
 //! store) and `POST /api/v1/auth/password/change` with its problem responses.
 
 mod support;
+use support::client;
 
 use poem::http::StatusCode;
 use serde_json::json;
@@ -17,6 +18,7 @@ fn change(current: &str, new: &str) -> ChangePasswordRequest {
     ChangePasswordRequest {
         current_password: current.into(),
         new_password: new.into(),
+        client: client(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! in-memory store) and `POST /api/v1/auth/password/{forgot,reset}` with their problems.
 
 mod support;
+use support::client;
 
 use chrono::Duration;
 use poem::http::StatusCode;
@@ -22,13 +23,14 @@ fn reset(token: &str, new_password: &str) -> ResetPasswordRequest {
     ResetPasswordRequest {
         token: token.into(),
         new_password: new_password.into(),
+        client: client(),
     }
 }
 
 /// A verified account that asked for a reset; the mailed token.
 async fn reset_requested(world: &World) -> String {
     world.verified_client(EMAIL).await;
-    world.auth.forgot_password(EMAIL).await.unwrap();
+    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
     world.mailer.reset_token(EMAIL)
 }
 
@@ -39,7 +41,7 @@ async fn forgetting_mails_a_token_valid_sixty_minutes() {
     let world = World::new();
     world.verified_client(EMAIL).await;
 
-    world.auth.forgot_password(EMAIL).await.unwrap();
+    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
 
     let mailed = world.mailer.sent_to(EMAIL).pop();
     assert!(
@@ -58,8 +60,14 @@ async fn forgetting_mails_a_token_valid_sixty_minutes() {
 async fn forgetting_for_an_unknown_or_invalid_address_mails_nothing_and_succeeds() {
     let world = World::new();
 
-    let unknown = world.auth.forgot_password("nobody@example.com").await;
-    let invalid = world.auth.forgot_password("not an address").await;
+    let unknown = world
+        .auth
+        .forgot_password("nobody@example.com", &client())
+        .await;
+    let invalid = world
+        .auth
+        .forgot_password("not an address", &client())
+        .await;
 
     assert!(unknown.is_ok() && invalid.is_ok());
     assert!(world.mailer.sent().is_empty());
@@ -137,7 +145,7 @@ async fn a_device_remembered_before_a_reset_no_longer_skips_the_second_factor() 
         .await
         .unwrap();
     let device_token = remembered.device_token.expect("a remembered device");
-    world.auth.forgot_password(EMAIL).await.unwrap();
+    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
     let token = world.mailer.reset_token(EMAIL);
 
     world
@@ -163,7 +171,7 @@ async fn a_reset_ends_every_session_of_the_account() {
     world.verified_client(EMAIL).await;
     let laptop = world.signed_in(EMAIL).await;
     let phone = world.signed_in(EMAIL).await;
-    world.auth.forgot_password(EMAIL).await.unwrap();
+    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
     let token = world.mailer.reset_token(EMAIL);
 
     world
@@ -210,7 +218,7 @@ async fn a_reset_token_works_until_one_hour_and_not_from_then_on() {
         "{at_expiry:?}"
     );
     let fresh = {
-        world.auth.forgot_password(EMAIL).await.unwrap();
+        world.auth.forgot_password(EMAIL, &client()).await.unwrap();
         world.mailer.reset_token(EMAIL)
     };
     world.clock.advance(Duration::minutes(59));

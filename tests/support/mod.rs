@@ -18,18 +18,26 @@ use allomedia::core::auth::{
     SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::catalogue::CatalogueService;
-use allomedia::core::model::Currency;
+use allomedia::core::model::{ClientInfo, Currency};
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::orders::{OrderPorts, OrderService};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{MailError, Mailer};
+use allomedia::core::ports::{AuditLog, MailError, Mailer};
 use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
 pub mod http;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
+
+/// Where the test's requests come from, as the HTTP layer would report it.
+pub fn client() -> ClientInfo {
+    ClientInfo {
+        ip: Some("203.0.113.7".into()),
+        user_agent: Some("allomedia-tests/1.0".into()),
+    }
+}
 
 /// Reads a login's outcome as the challenge a test expects it to be.
 pub trait ExpectChallenge {
@@ -132,6 +140,20 @@ impl World {
     /// A world whose mails go to `mailer` (a mock, say); `capture` stays empty unless it is
     /// the same mailer.
     pub fn with_mailer(mailer: Arc<dyn Mailer>, capture: Arc<CapturingMailer>) -> Self {
+        Self::assemble(mailer, capture, None)
+    }
+
+    /// A world whose security events go to `audit` (a mock, say) instead of the store.
+    pub fn with_audit_log(audit: Arc<dyn AuditLog>) -> Self {
+        let mailer = Arc::new(CapturingMailer::default());
+        Self::assemble(mailer.clone(), mailer, Some(audit))
+    }
+
+    fn assemble(
+        mailer: Arc<dyn Mailer>,
+        capture: Arc<CapturingMailer>,
+        audit: Option<Arc<dyn AuditLog>>,
+    ) -> Self {
         let store = MemoryStore::new();
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap());
         let metrics = Metrics::new();
@@ -170,6 +192,7 @@ impl World {
                 SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
             ),
             devices: Arc::new(store.clone()),
+            audit: audit.unwrap_or_else(|| Arc::new(store.clone())),
         };
         let orders = OrderService::new(
             OrderPorts {
@@ -188,7 +211,7 @@ impl World {
             people: UserAdministration::new(
                 Arc::new(store.clone()),
                 Arc::new(store.clone()),
-                auth.password_hashing(),
+                auth.clone(),
                 shared_clock.clone(),
             ),
             auth,
@@ -212,6 +235,7 @@ impl World {
             password: PASSWORD.into(),
             role: None,
             phone: None,
+            client: client(),
         }
     }
 
@@ -219,6 +243,7 @@ impl World {
         LoginRequest {
             email: email.into(),
             password: password.into(),
+            client: client(),
             ..LoginRequest::default()
         }
     }
@@ -230,7 +255,7 @@ impl World {
             .await
             .unwrap();
         let token = self.mailer.verification_token(email);
-        self.auth.verify_email(&token).await.unwrap();
+        self.auth.verify_email(&token, &client()).await.unwrap();
     }
 
     /// Logs `email` in with the mailed code and returns the session's tokens.
@@ -245,6 +270,7 @@ impl World {
             .verify_code(VerifyCodeRequest {
                 challenge_id: challenge.challenge_id.to_string(),
                 code: self.mailer.login_code(email),
+                client: client(),
                 ..VerifyCodeRequest::default()
             })
             .await
