@@ -233,7 +233,8 @@ impl UserStore for MemoryStore {
         if user.is_active_manager() && !state.another_active_manager(id) {
             return Ok(DeleteUserOutcome::LastActiveManager);
         }
-        // What SQLite's `ON DELETE CASCADE` does: nothing of the user outlives them.
+        // What SQLite's `ON DELETE CASCADE` does: nothing of the user outlives them — except
+        // their orders and audit events, records that outlive an account by design.
         let email = user.email.clone();
         state.users.remove(&id);
         state.user_ids_by_email.remove(&email);

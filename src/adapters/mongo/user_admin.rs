@@ -184,7 +184,8 @@ impl MongoStore {
             return Ok(DeleteUserOutcome::LastActiveManager);
         }
         // What SQLite's `ON DELETE CASCADE` does, in the same transaction: nothing of the
-        // user outlives them, and their sessions stop at once.
+        // user outlives them, and their sessions stop at once — except their orders and
+        // audit events, records that outlive an account by design (and have no cascade).
         let owned = doc! { "user_id": bson_uuid(id.as_uuid()) };
         self.users
             .delete_one(by_id(id))

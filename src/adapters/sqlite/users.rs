@@ -270,7 +270,8 @@ impl UserStore for SqliteStore {
 
     async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError> {
         // The foreign keys' `ON DELETE CASCADE` removes the user's tokens, challenges and
-        // sessions in the same statement.
+        // sessions in the same statement; `orders` and `audit_events` have no foreign key to
+        // users, so their records stay.
         self.run("deleting a user", move |connection| {
             let deleted = connection
                 .prepare_cached(&format!(
