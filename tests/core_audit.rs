@@ -141,7 +141,10 @@ async fn a_login_throttled_after_ten_wrong_passwords_is_recorded_as_throttled() 
         .await
         .unwrap_err();
 
-    assert!(matches!(refused, LoginError::Throttled { .. }), "{refused:?}");
+    assert!(
+        matches!(refused, LoginError::Throttled { .. }),
+        "{refused:?}"
+    );
     let throttled = last(&world, AuditKind::Throttled).await;
     assert_eq!(throttled.user_id, Some(user_id(&world, EMAIL).await));
     assert_eq!(throttled.detail.as_deref(), Some("password"));
@@ -258,11 +261,7 @@ async fn a_reset_requested_a_reset_and_a_change_of_password_are_recorded() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let id = user_id(&world, EMAIL).await;
-    world
-        .auth
-        .forgot_password(EMAIL, &client())
-        .await
-        .unwrap();
+    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
     world
         .auth
         .reset_password(ResetPasswordRequest {
@@ -468,7 +467,10 @@ async fn only_managers_list_events_filtered_by_user_and_kind_one_page_at_a_time(
     assert_eq!(failures.items.len(), 1);
     assert_eq!(second_page.items.len(), 1);
     assert_eq!(second_page.next_cursor, None);
-    assert!(failures.items[0].id > second_page.items[0].id, "newest first");
+    assert!(
+        failures.items[0].id > second_page.items[0].id,
+        "newest first"
+    );
     for event in failures.items.iter().chain(&second_page.items) {
         assert_eq!(event.kind, AuditKind::LoginFailed);
         assert_eq!(event.user_id, Some(amina));
@@ -544,14 +546,18 @@ async fn deleting_ones_account_is_throttled_after_ten_wrong_passwords_even_for_t
             .unwrap_err()
     };
 
-    assert_password_rechecks_throttle(&world, async || delete(WRONG).await, async || {
-        let refused = delete(PASSWORD).await;
-        assert!(
-            matches!(refused, DeleteOwnAccountError::Throttled { .. }),
-            "{refused:?}"
-        );
-        refused
-    })
+    assert_password_rechecks_throttle(
+        &world,
+        async || delete(WRONG).await,
+        async || {
+            let refused = delete(PASSWORD).await;
+            assert!(
+                matches!(refused, DeleteOwnAccountError::Throttled { .. }),
+                "{refused:?}"
+            );
+            refused
+        },
+    )
     .await;
 }
 
