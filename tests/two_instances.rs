@@ -5,6 +5,9 @@
 
 mod support;
 
+use std::pin::Pin;
+use std::task::Poll;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -238,6 +241,63 @@ async fn wrong_passwords_are_counted_across_both_instances(pair: &Pair) {
     }
 }
 
+async fn parallel_wrong_passwords_on_both_instances_are_judged_up_to_the_limit_in_total(
+    pair: &Pair,
+) {
+    let email = "amina@example.com";
+    pair.client(email).await;
+    let limit = AuthPolicy::default().password_lockout.max_attempts as usize;
+
+    // Four times the limit at once, half on each instance: both reserve attempts in the one
+    // store, so exactly `limit` are judged (401) and the rest are refused unjudged (429) —
+    // and two writers on one store never turn into a fault.
+    let attempts = (0..4 * limit).map(|i| {
+        let server = if i % 2 == 0 { &pair.a } else { &pair.b };
+        server.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": "not the password at all"}),
+        )
+    });
+    let answers = all_at_once(attempts).await;
+
+    let judged = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS && a.code() == "login_throttled")
+        .count();
+    assert_eq!(judged, limit, "{answers:?}");
+    assert_eq!(judged + throttled, answers.len(), "{answers:?}");
+}
+
+/// Runs the futures at once (in this task: the requests' I/O runs on the client's own
+/// connection tasks) and gathers their outputs in order.
+async fn all_at_once<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
+}
+
 async fn a_login_code_opens_one_session_across_both_instances(pair: &Pair) {
     let email = "amina@example.com";
     pair.client(email).await;
@@ -389,6 +449,7 @@ macro_rules! on_every_store {
 on_every_store!(
     a_session_ended_on_one_instance_is_refused_by_the_other_at_once,
     wrong_passwords_are_counted_across_both_instances,
+    parallel_wrong_passwords_on_both_instances_are_judged_up_to_the_limit_in_total,
     a_login_code_opens_one_session_across_both_instances,
     one_code_verified_on_both_instances_at_once_has_one_winner,
     refresh_tokens_rotate_as_one_chain_across_both_instances,

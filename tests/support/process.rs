@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -104,7 +105,8 @@ impl Answer {
 
 /// A running `allomedia serve`.
 pub struct Server {
-    child: Child,
+    /// Behind a lock so that a test can kill a server its request tasks still share.
+    child: Mutex<Child>,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     log: PathBuf,
@@ -145,7 +147,7 @@ impl Server {
             .build()
             .unwrap();
         let mut server = Server {
-            child,
+            child: Mutex::new(child),
             base: String::new(),
             log,
             http,
@@ -168,8 +170,9 @@ impl Server {
     }
 
     /// Panics with the log if the child has ended (it should not, before `kill`).
-    fn assert_running(&mut self) {
-        if let Some(status) = self.child.try_wait().unwrap() {
+    fn assert_running(&self) {
+        let status = self.child.lock().unwrap().try_wait().unwrap();
+        if let Some(status) = status {
             panic!("the server exited ({status}):\n{}", self.log_text());
         }
     }
@@ -220,10 +223,11 @@ impl Server {
 
     /// Ends the process at once with SIGKILL — no draining, no clean close of the store —
     /// and waits for it to be gone.
-    pub fn kill(&mut self) {
+    pub fn kill(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
         // `Child::kill` sends SIGKILL on Unix.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// Every mail logged so far, oldest first.
