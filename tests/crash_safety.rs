@@ -1,8 +1,8 @@
 //! Crash safety: the real server on a temporary SQLite file takes a stream of concurrent order
 //! placements and registrations, is killed with SIGKILL while requests are in flight, and is
-//! started again on the same file. Every acknowledged write (201 order, 202 registration) is
-//! there exactly as acknowledged; what was in flight is either wholly there or absent; the
-//! file passes SQLite's integrity check and takes new writes.
+//! started again on the same file (twice over). Every acknowledged write (201 order, 202
+//! registration) is there exactly as acknowledged; what was in flight is either wholly there
+//! or absent; the file passes SQLite's integrity check and takes new writes.
 
 mod support;
 
@@ -28,6 +28,8 @@ const PRODUCTS: [(&str, i64); 4] = [
     ("Pastilla au poulet", 3075),
     ("Thé à la menthe", 990),
 ];
+/// How many times the stream is killed, each on a server restarted on the same file.
+const KILLS: usize = 2;
 const ORDER_WORKERS: usize = 6;
 const REGISTRATION_WORKERS: usize = 2;
 /// Acknowledgements to wait for before the kill, so that it falls in the thick of the stream.
@@ -274,6 +276,78 @@ fn order_rows(file: &Path) -> usize {
         .unwrap()
 }
 
+/// Runs the stream against `server` and SIGKILLs it once enough is acknowledged — with every
+/// worker still sending, so requests are in flight when the process dies. Returns what was
+/// sent (numbered from `first`) and how many requests the kill caught in flight.
+async fn stream_then_kill(
+    server: &Arc<Server>,
+    clients: &Arc<Vec<Client>>,
+    products: &Arc<Vec<String>>,
+    first: usize,
+) -> (Vec<Sent>, usize) {
+    let stream = Arc::new(Stream {
+        next: AtomicUsize::new(first),
+        ..Stream::default()
+    });
+    let mut workers = Vec::new();
+    for i in 0..ORDER_WORKERS + REGISTRATION_WORKERS {
+        let make = if i < ORDER_WORKERS {
+            order_write
+        } else {
+            registration_write
+        };
+        workers.push(tokio::spawn(worker(
+            server.clone(),
+            stream.clone(),
+            clients.clone(),
+            products.clone(),
+            make,
+        )));
+    }
+    let deadline = Instant::now() + STREAM_DEADLINE;
+    while stream.orders_acknowledged.load(Ordering::SeqCst) < ORDERS_BEFORE_KILL
+        || stream.registrations_acknowledged.load(Ordering::SeqCst) < REGISTRATIONS_BEFORE_KILL
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stream was not acknowledged in time"
+        );
+        assert!(
+            !workers.iter().any(|w| w.is_finished()),
+            "a worker stopped before the kill: {:?}",
+            stream.sent.lock().unwrap().last()
+        );
+        sleep(Duration::from_millis(2)).await;
+    }
+    stream.killing.store(true, Ordering::SeqCst);
+    server.kill();
+    stream.killed.store(true, Ordering::SeqCst);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let sent = std::mem::take(&mut *stream.sent.lock().unwrap());
+
+    // The stream behaved: every answer before the kill was a success, nothing was answered
+    // after it, and the kill did hit requests in flight.
+    for request in &sent {
+        if let Outcome::Refused(status, body) = &request.outcome {
+            panic!(
+                "a valid write was refused with {status}: {body} ({:?})",
+                request.write
+            );
+        }
+        if !request.before_kill {
+            assert!(matches!(request.outcome, Outcome::NoAnswer), "{request:?}");
+        }
+    }
+    let in_flight = sent
+        .iter()
+        .filter(|r| r.before_signal && matches!(r.outcome, Outcome::NoAnswer))
+        .count();
+    assert!(in_flight > 0, "no request was in flight at the kill");
+    (sent, in_flight)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_nothing_is_half_written()
  {
@@ -315,77 +389,32 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
         clients.push(Client { id, access });
     }
 
-    // Act: the stream, and a SIGKILL once enough of it is acknowledged — with every worker
-    // still sending, so requests are in flight when the process dies.
-    let server = Arc::new(server);
-    let stream = Arc::new(Stream::default());
+    // Act: the stream, SIGKILLed in its midst; twice, the second time on the restarted
+    // server, so the file also survives a crash after a recovery.
     let clients = Arc::new(clients);
     let products = Arc::new(products);
-    let mut workers = Vec::new();
-    for i in 0..ORDER_WORKERS + REGISTRATION_WORKERS {
-        let make = if i < ORDER_WORKERS {
-            order_write
-        } else {
-            registration_write
+    let mut sent = Vec::new();
+    let mut mails_before = Vec::new();
+    let mut in_flight = 0;
+    let mut next_server = Some(Arc::new(server));
+    for round in 0..KILLS {
+        let server = match next_server.take() {
+            Some(server) => server,
+            None => Arc::new(Server::start(&url, dir.path(), &format!("restart{round}")).await),
         };
-        workers.push(tokio::spawn(worker(
-            server.clone(),
-            stream.clone(),
-            clients.clone(),
-            products.clone(),
-            make,
-        )));
+        let (round_sent, round_in_flight) =
+            stream_then_kill(&server, &clients, &products, sent.len()).await;
+        sent.extend(round_sent);
+        in_flight += round_in_flight;
+        mails_before.extend(server.mails());
     }
-    let deadline = Instant::now() + STREAM_DEADLINE;
-    while stream.orders_acknowledged.load(Ordering::SeqCst) < ORDERS_BEFORE_KILL
-        || stream.registrations_acknowledged.load(Ordering::SeqCst) < REGISTRATIONS_BEFORE_KILL
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the stream was not acknowledged in time"
-        );
-        assert!(
-            !workers.iter().any(|w| w.is_finished()),
-            "a worker stopped before the kill: {:?}",
-            stream.sent.lock().unwrap().last()
-        );
-        sleep(Duration::from_millis(2)).await;
-    }
-    stream.killing.store(true, Ordering::SeqCst);
-    server.kill();
-    stream.killed.store(true, Ordering::SeqCst);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let log_before = server.mails();
-    drop(server);
-    let sent = std::mem::take(&mut *stream.sent.lock().unwrap());
-
-    // The stream behaved: every answer before the kill was a success, nothing was answered
-    // after it, and the kill did hit requests in flight.
-    for request in &sent {
-        if let Outcome::Refused(status, body) = &request.outcome {
-            panic!(
-                "a valid write was refused with {status}: {body} ({:?})",
-                request.write
-            );
-        }
-        if !request.before_kill {
-            assert!(matches!(request.outcome, Outcome::NoAnswer), "{request:?}");
-        }
-    }
-    let in_flight = sent
-        .iter()
-        .filter(|r| r.before_signal && matches!(r.outcome, Outcome::NoAnswer))
-        .count();
-    assert!(in_flight > 0, "no request was in flight at the kill");
 
     let acknowledged = sent
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Acknowledged(_)))
         .count();
 
-    // Restart on the same file.
+    // Restart on the same file, and look.
     let server = Server::start(&url, dir.path(), "after").await;
     assert_eq!(integrity_check(&file), "ok");
     let clients = Arc::into_inner(clients).unwrap();
@@ -457,6 +486,7 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
     // is the one registered (403 email_not_verified comes only after the right password),
     // and the link mailed before the crash verifies it. A registration in flight made an
     // account or none; one it made is usable (a new link can be asked for).
+    let mut landed_registrations = 0;
     for request in &sent {
         let Write::Registration { name, email } = &request.write else {
             continue;
@@ -474,6 +504,7 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
             if found.is_empty() {
                 continue;
             }
+            landed_registrations += 1;
         }
         let account = &found[0];
         assert_eq!(account["email"], email.as_str());
@@ -491,7 +522,7 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
         assert_eq!(login.code(), "email_not_verified");
 
         let token = if acknowledged {
-            log_before
+            mails_before
                 .iter()
                 .find(|m| &m.to == email && m.kind == "verify_email")
                 .unwrap_or_else(|| panic!("no verification mail to {email} before the crash"))
@@ -547,8 +578,9 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
 
     // What the kill hit, for the log (the assertions above hold whatever these numbers are).
     let line = format!(
-        "crash_safety: {} requests sent, {acknowledged} acknowledged, {in_flight} in flight at \
-         the SIGKILL, {landed_unacknowledged} unacknowledged orders landed whole\n",
+        "crash_safety: {} requests sent, {acknowledged} acknowledged, {in_flight} in flight at the \
+         the SIGKILL, {landed_unacknowledged} unacknowledged orders and \
+         {landed_registrations} unacknowledged registrations landed whole\n",
         sent.len()
     );
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
