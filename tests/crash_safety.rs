@@ -576,10 +576,10 @@ async fn acknowledged_writes_survive_a_sigkill_in_the_middle_of_a_stream_and_not
     ));
     assert_eq!(integrity_check(&file), "ok");
 
-    // What the kill hit, for the log (the assertions above hold whatever these numbers are).
+    // What the kills hit, for the log (the assertions above hold whatever these numbers are).
     let line = format!(
-        "crash_safety: {} requests sent, {acknowledged} acknowledged, {in_flight} in flight at the \
-         the SIGKILL, {landed_unacknowledged} unacknowledged orders and \
+        "crash_safety: {} requests sent, {acknowledged} acknowledged, {in_flight} in flight at \
+         the {KILLS} SIGKILLs, {landed_unacknowledged} unacknowledged orders and \
          {landed_registrations} unacknowledged registrations landed whole\n",
         sent.len()
     );
