@@ -56,9 +56,7 @@ impl Pair {
                     return None;
                 };
                 let name = format!("allomedia_two_instances_{}", uuid::Uuid::now_v7().simple());
-                let mut url = url::Url::parse(&uri).expect("MONGODB_TEST_URI must be a URL");
-                url.set_path(&format!("/{name}"));
-                (url.to_string(), Some((uri, name)))
+                (with_database(&uri, &name), Some((uri, name)))
             }
         };
         let (a, b) = tokio::join!(
@@ -101,6 +99,61 @@ impl Pair {
             .await;
         assert_eq!(verified.status, StatusCode::NO_CONTENT, "{verified:?}");
     }
+}
+
+/// `uri` naming `database` as its default database. The URI's path also names the database
+/// that credentials are checked against, so that one is kept as an explicit `authSource`.
+/// Text surgery rather than a URL parser: a replica-set URI lists several hosts.
+fn with_database(uri: &str, database: &str) -> String {
+    let (base, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let hosts_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[hosts_start..]
+        .find('/')
+        .map_or(base.len(), |i| hosts_start + i);
+    let hosts = &base[..path_start];
+    let original = base[path_start..].trim_start_matches('/');
+    let mut options: Vec<String> = query
+        .split('&')
+        .filter(|option| !option.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let has_credentials = base[hosts_start..path_start].contains('@');
+    let has_auth_source = options
+        .iter()
+        .any(|o| o.to_ascii_lowercase().starts_with("authsource="));
+    if has_credentials && !has_auth_source {
+        let source = if original.is_empty() {
+            "admin"
+        } else {
+            original
+        };
+        options.push(format!("authSource={source}"));
+    }
+    if options.is_empty() {
+        format!("{hosts}/{database}")
+    } else {
+        format!("{hosts}/{database}?{}", options.join("&"))
+    }
+}
+
+#[test]
+fn a_mongodb_uri_gets_the_test_database_and_keeps_its_auth_source() {
+    assert_eq!(
+        with_database("mongodb://localhost:27017", "t"),
+        "mongodb://localhost:27017/t"
+    );
+    assert_eq!(
+        with_database("mongodb://a:1,b:2/?replicaSet=rs", "t"),
+        "mongodb://a:1,b:2/t?replicaSet=rs"
+    );
+    assert_eq!(
+        with_database("mongodb://u:p@h/app?tls=true", "t"),
+        "mongodb://u:p@h/t?tls=true&authSource=app"
+    );
+    assert_eq!(
+        with_database("mongodb+srv://u:p@cluster.example.net", "t"),
+        "mongodb+srv://u:p@cluster.example.net/t?authSource=admin"
+    );
 }
 
 fn text(tokens: &Value, field: &str) -> String {
