@@ -11,6 +11,13 @@ test: ## every test suite (unit, core, store contract, HTTP, end to end, spec dr
 	cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
+.PHONY: crash-safety two-instances
+crash-safety: ## SIGKILL the real server mid-stream; acknowledged writes survive, nothing half-written
+	cargo test --test crash_safety
+
+two-instances: ## two real processes on one store honour each other's logouts, throttles and codes
+	cargo test --test two_instances
+
 lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings

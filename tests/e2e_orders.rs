@@ -5,8 +5,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -16,6 +14,7 @@ use allomedia::adapters::mail::render;
 use allomedia::app::{self, RunningApp};
 use allomedia::config::Config;
 use allomedia::core::model::MailMessage;
+use support::process::create_manager;
 use support::{CapturingMailer, PASSWORD};
 
 struct TestApp {
@@ -23,31 +22,6 @@ struct TestApp {
     base: String,
     http: reqwest::Client,
     mailer: Arc<CapturingMailer>,
-}
-
-/// Makes a manager the way operators do: the real binary's `create-manager`.
-fn create_manager_with_the_cli(database_url: &str, email: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_allomedia"))
-        .args(["create-manager", "--name", "Salma", "--email", email])
-        .arg("--password-stdin")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .current_dir(env!("CARGO_TARGET_TMPDIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 async fn spawn_app(database_url: &str) -> TestApp {
@@ -157,7 +131,8 @@ impl TestApp {
 async fn an_order_goes_from_the_clients_basket_to_their_door_and_they_get_a_receipt() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}", dir.path().join("allomedia.db").display());
-    create_manager_with_the_cli(&database_url, "salma@example.com");
+    // A manager made the way operators do: the real binary's `create-manager`.
+    create_manager(&database_url, "Salma", "salma@example.com", PASSWORD);
     let app = spawn_app(&database_url).await;
     let manager = app.sign_in("salma@example.com").await;
 

@@ -28,6 +28,7 @@ use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
 pub mod http;
+pub mod process;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
 

@@ -21,11 +21,11 @@ mod users;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use async_trait::async_trait;
-use rusqlite::Connection;
+use rusqlite::{Connection, ErrorCode};
 
 use crate::core::ports::{StoreError, StoreHealth};
 use pool::ConnectionPool;
@@ -92,9 +92,7 @@ fn open_connection(path: &Path) -> anyhow::Result<Connection> {
     // WAL lets readers run alongside the writer. The mode is stored in the file; asking again
     // on every connection costs nothing. SQLite answers with the mode it is really in, which
     // is not WAL on file systems that cannot support it: refuse to run there.
-    let journal_mode: String = connection
-        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-        .context("setting journal_mode")?;
+    let journal_mode = switch_to_wal(&connection)?;
     if !journal_mode.eq_ignore_ascii_case("wal") {
         bail!("SQLite refused WAL mode (it stays in `{journal_mode}` mode)");
     }
@@ -111,6 +109,26 @@ fn open_connection(path: &Path) -> anyhow::Result<Connection> {
     Ok(connection)
 }
 
+/// Asks for WAL mode and returns the mode SQLite is in. Leaving the rollback journal of a new
+/// file needs an exclusive lock, upgraded from the shared lock the pragma already holds, and
+/// SQLite may answer SQLITE_BUSY there at once rather than wait through `busy_timeout` (two
+/// upgraders waiting on each other would deadlock): two instances started together on a new
+/// file saw one of them exit with "database is locked". So retry, within the same bound as
+/// any other lock wait.
+fn switch_to_wal(connection: &Connection) -> anyhow::Result<String> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            outcome => return outcome.context("setting journal_mode"),
+        }
+    }
+}
+
 #[async_trait]
 impl StoreHealth for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -121,5 +139,36 @@ impl StoreHealth for SqliteStore {
                 .map_err(Into::into)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replicas of a new deployment start together on a file that does not exist yet: every
+    /// opener must get a store, none a "database is locked". (Eight openers, many rounds:
+    /// without the retry in `switch_to_wal`, this failed within a few rounds.)
+    #[test]
+    fn several_openers_of_a_new_file_at_once_all_succeed() {
+        for round in 0..25 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("new.db");
+            let barrier = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            barrier.wait();
+                            SqliteStore::open(&path).map(drop)
+                        })
+                    })
+                    .collect();
+                for opener in openers {
+                    let opened = opener.join().unwrap();
+                    assert!(opened.is_ok(), "round {round}: {:?}", opened.err());
+                }
+            });
+        }
     }
 }
