@@ -66,6 +66,16 @@ async fn principal_of(world: &World, email: &str) -> Principal {
     world.auth.authenticate(&tokens.access_token).await.unwrap()
 }
 
+/// A manager made by the command line, signed in.
+async fn a_manager(world: &World) -> Principal {
+    world
+        .auth
+        .create_manager("Salma", "salma@example.com", PASSWORD)
+        .await
+        .unwrap();
+    principal_of(world, "salma@example.com").await
+}
+
 async fn wrong_login(world: &World, email: &str) -> LoginError {
     world
         .auth
@@ -369,12 +379,7 @@ async fn a_replayed_refresh_token_is_recorded_once_with_its_session() {
 #[tokio::test]
 async fn a_managers_changes_name_the_manager_and_outlive_the_deleted_account() {
     let world = World::new();
-    world
-        .auth
-        .create_manager("Salma", "salma@example.com", PASSWORD)
-        .await
-        .unwrap();
-    let manager = principal_of(&world, "salma@example.com").await;
+    let manager = a_manager(&world).await;
     world.verified_client(EMAIL).await;
     let target = user_id(&world, EMAIL).await;
     world
@@ -422,12 +427,7 @@ async fn a_managers_changes_name_the_manager_and_outlive_the_deleted_account() {
 #[tokio::test]
 async fn only_managers_list_events_filtered_by_user_and_kind_one_page_at_a_time() {
     let world = World::new();
-    world
-        .auth
-        .create_manager("Salma", "salma@example.com", PASSWORD)
-        .await
-        .unwrap();
-    let manager = principal_of(&world, "salma@example.com").await;
+    let manager = a_manager(&world).await;
     world.verified_client(EMAIL).await;
     let amina = user_id(&world, EMAIL).await;
     let client_principal = principal_of(&world, EMAIL).await;
@@ -480,12 +480,7 @@ async fn only_managers_list_events_filtered_by_user_and_kind_one_page_at_a_time(
 #[tokio::test]
 async fn an_unknown_kind_a_malformed_user_id_and_a_bad_limit_are_refused_by_name() {
     let world = World::new();
-    world
-        .auth
-        .create_manager("Salma", "salma@example.com", PASSWORD)
-        .await
-        .unwrap();
-    let manager = principal_of(&world, "salma@example.com").await;
+    let manager = a_manager(&world).await;
 
     let refused = world
         .auth
