@@ -15,7 +15,7 @@ use crate::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
     SealedTotpEngine, SystemClock,
 };
-use crate::adapters::http::{self, HttpServices, HttpSettings};
+use crate::adapters::http::{self, AfterResponse, HttpServices, HttpSettings};
 use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::metrics::Metrics;
@@ -199,6 +199,8 @@ pub struct RunningApp {
     pub local_addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Work requests left running after their answer; it may still queue mails.
+    after_response: AfterResponse,
     /// The SMTP queue to flush once no request can add to it.
     smtp: Option<Arc<SmtpMailer>>,
 }
@@ -208,6 +210,13 @@ impl RunningApp {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         let served = self.task.await.context("server task")?.context("server");
+        let grace = std::time::Duration::from_secs(SHUTDOWN_GRACE_SECONDS);
+        if tokio::time::timeout(grace, self.after_response.idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("work started by requests was still running at shutdown");
+        }
         if let Some(smtp) = self.smtp {
             smtp.shutdown(std::time::Duration::from_secs(MAIL_FLUSH_SECONDS))
                 .await;
@@ -268,6 +277,7 @@ async fn start_serving(
         clock.clone(),
     );
     let currency = Currency::parse(&config.currency).context("CURRENCY")?;
+    let after_response = AfterResponse::new();
     let services = HttpServices {
         auth,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),
@@ -287,6 +297,7 @@ async fn start_serving(
         health: stores.health.clone(),
         metrics,
         clock,
+        after_response: after_response.clone(),
     };
     let settings = HttpSettings {
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
@@ -320,6 +331,7 @@ async fn start_serving(
         local_addr,
         shutdown,
         task,
+        after_response,
         smtp,
     })
 }

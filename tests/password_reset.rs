@@ -12,8 +12,11 @@ use allomedia::core::auth::{
     LoginError, LoginOutcome, LoginRequest, ResetPasswordError, ResetPasswordRequest,
     VerifyCodeRequest,
 };
-use allomedia::core::model::MailMessage;
-use support::http::Api;
+use std::sync::Arc;
+
+use allomedia::core::model::{Mail, MailMessage};
+use allomedia::core::ports::{MailError, Mailer};
+use support::http::{Api, send};
 use support::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
@@ -417,4 +420,55 @@ async fn reset_problems_are_problem_documents() {
     forgot_unknown_field.assert_problem(400, "malformed_request");
     assert_eq!(after_refusals.status, StatusCode::NO_CONTENT);
     replayed.assert_problem(400, "invalid_token");
+}
+
+/// A mailer that holds every mail until the test opens the gate.
+struct GatedMailer {
+    gate: tokio::sync::Semaphore,
+    inbox: Arc<support::CapturingMailer>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for GatedMailer {
+    async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        let _pass = self.gate.acquire().await.expect("the gate is never closed");
+        self.inbox.send(mail).await
+    }
+}
+
+#[tokio::test]
+async fn forgot_password_answers_before_its_store_write_and_mail_so_timing_tells_nothing() {
+    let inbox = Arc::new(support::CapturingMailer::default());
+    let mailer = Arc::new(GatedMailer {
+        gate: tokio::sync::Semaphore::new(0),
+        inbox: inbox.clone(),
+    });
+    let world = support::World::with_mailer(mailer.clone(), inbox.clone());
+    mailer.gate.add_permits(1); // registration's verification link
+    world.verified_client(EMAIL).await;
+    let api = Api::over(world);
+
+    // The mail of a known address cannot leave while the gate is shut: if the answer waited
+    // for it, this would never return (the guard turns a hang into a failure).
+    let known = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        send(
+            api.client
+                .post("/api/v1/auth/password/forgot")
+                .body_json(&json!({"email": EMAIL})),
+        ),
+    )
+    .await
+    .expect("the answer must not wait for the reset mail");
+
+    assert_eq!(known.status, StatusCode::ACCEPTED);
+    assert!(
+        inbox
+            .sent_to(EMAIL)
+            .iter()
+            .all(|m| !matches!(m, MailMessage::PasswordReset { .. }))
+    );
+    mailer.gate.add_permits(1);
+    api.world.after_response.idle().await;
+    assert!(!api.world.mailer.reset_token(EMAIL).is_empty());
 }

@@ -24,6 +24,7 @@ pub fn services_of(world: &World) -> HttpServices {
         health: Arc::new(world.store.clone()),
         metrics: world.metrics.clone(),
         clock: Arc::new(world.clock.clone()),
+        after_response: world.after_response.clone(),
     }
 }
 
@@ -91,13 +92,25 @@ impl Api {
     }
 
     pub fn with_settings(settings: HttpSettings) -> Self {
-        let world = World::new();
+        Self::over_with(World::new(), settings)
+    }
+
+    /// The app over a world the test assembled itself (a mock mailer, say).
+    pub fn over(world: World) -> Self {
+        Self::over_with(world, HttpSettings::default())
+    }
+
+    fn over_with(world: World, settings: HttpSettings) -> Self {
         let client = TestClient::new(app(services_of(&world), settings));
         Api { world, client }
     }
 
+    /// Posts `body` and, like a client reading its inbox a moment later, waits for the work
+    /// the operation left running after its answer (the mails of `password/forgot`).
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        send(self.client.post(path).body_json(&body)).await
+        let reply = send(self.client.post(path).body_json(&body)).await;
+        self.world.after_response.idle().await;
+        reply
     }
 
     pub async fn post_raw(&self, path: &str, body: &'static str) -> Reply {

@@ -11,6 +11,7 @@ use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, ManualClock, OsSecretGenerator,
     SealedTotpEngine,
 };
+use allomedia::adapters::http::AfterResponse;
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
 use allomedia::core::auth::{
@@ -130,6 +131,8 @@ pub struct World {
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
     pub metrics: Metrics,
+    /// What the HTTP adapter runs after answering; tests wait for it before reading mails.
+    pub after_response: AfterResponse,
 }
 
 impl World {
@@ -226,6 +229,7 @@ impl World {
             clock,
             mailer: capture,
             metrics,
+            after_response: AfterResponse::new(),
         }
     }
 

@@ -90,7 +90,7 @@ impl AuthApi {
     /// Mail a new confirmation link
     ///
     /// Mails a new link if the address has an account that is not confirmed yet. Always
-    /// answers 202, so it never tells who is registered.
+    /// answers 202, at once, so it never tells who is registered.
     #[oai(
         path = "/verify-email/resend",
         method = "post",
@@ -101,12 +101,19 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<ResendVerificationBody>,
     ) -> ResendVerificationResponse {
-        match services.auth.resend_verification(&body.0.email.0).await {
-            Ok(()) => ResendVerificationResponse::Accepted(Json(MessageBody::new(
-                "If this address has an unconfirmed account, a new link is on its way.",
-            ))),
-            Err(error) => ApiError::from(error).into(),
-        }
+        // Answered before the work is done: only an unconfirmed account costs a store write
+        // and a mail, and the answer's timing must not tell which addresses have one.
+        let auth = services.auth.clone();
+        let email = body.0.email.0;
+        services
+            .after_response
+            .run("resending a verification link", async move {
+                auth.resend_verification(&email).await
+            })
+            .await;
+        ResendVerificationResponse::Accepted(Json(MessageBody::new(
+            "If this address has an unconfirmed account, a new link is on its way.",
+        )))
     }
 
     /// Sign in, step 1: password

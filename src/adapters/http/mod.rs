@@ -5,6 +5,7 @@
 //! `app` builds the whole service; `openapi_json` / `openapi_yaml` build the same OpenAPI
 //! document without any live service, for the committed spec and `allomedia openapi`.
 
+mod after_response;
 mod audit_api;
 mod audit_dto;
 mod auth_api;
@@ -61,6 +62,7 @@ use crate::core::people::UserAdministration;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::profile::ProfileService;
 
+pub use self::after_response::AfterResponse;
 pub use self::spec::{openapi_json, openapi_yaml};
 
 /// What the HTTP adapter calls. Handlers reach it through request data, so the API
@@ -76,6 +78,8 @@ pub struct HttpServices {
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.
     pub clock: Arc<dyn Clock>,
+    /// Work some operations do after answering (see `after_response`).
+    pub after_response: AfterResponse,
 }
 
 /// How the HTTP adapter behaves in this deployment.

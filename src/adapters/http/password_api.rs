@@ -70,7 +70,7 @@ impl PasswordApi {
     /// Forgot my password
     ///
     /// Mails a single-use reset token, valid one hour, if the address has an account. Always
-    /// answers 202, so it never tells who is registered.
+    /// answers 202, at once, so it never tells who is registered.
     #[oai(
         path = "/password/forgot",
         method = "post",
@@ -82,16 +82,19 @@ impl PasswordApi {
         RequestClient(client): RequestClient,
         body: Json<ForgotPasswordBody>,
     ) -> ForgotPasswordResponse {
-        match services
-            .auth
-            .forgot_password(&body.0.email.0, &client)
-            .await
-        {
-            Ok(()) => ForgotPasswordResponse::Accepted(Json(MessageBody::new(
-                "If this address has an account, a reset token is on its way.",
-            ))),
-            Err(error) => ApiError::from(error).into(),
-        }
+        // Answered before the work is done: only a known address costs a store write and a
+        // mail, and the answer's timing must not tell which addresses are known.
+        let auth = services.auth.clone();
+        let email = body.0.email.0;
+        services
+            .after_response
+            .run("mailing a password reset", async move {
+                auth.forgot_password(&email, &client).await
+            })
+            .await;
+        ForgotPasswordResponse::Accepted(Json(MessageBody::new(
+            "If this address has an account, a reset token is on its way.",
+        )))
     }
 
     /// Reset my password
