@@ -89,6 +89,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
+        self.mailer.wait_for_mails(email, 1).await;
         let token = self.mailer.verification_token(email);
         let (status, _) = self
             .post("/api/v1/auth/verify-email", None, json!({"token": token}))

@@ -76,6 +76,19 @@ impl CapturingMailer {
     }
 
     /// The token of the newest verification mail to `email`.
+    /// Waits until at least `count` mails went to `email`: a running app sends some mails
+    /// just after answering. Polls for at most ten seconds, then fails the test.
+    pub async fn wait_for_mails(&self, email: &str, count: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.sent_to(email).len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{count} mail(s) to {email} never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     pub fn verification_token(&self, email: &str) -> String {
         self.sent_to(email)
             .into_iter()

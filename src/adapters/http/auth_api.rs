@@ -39,12 +39,26 @@ impl AuthApi {
         RequestClient(client): RequestClient,
         body: Json<RegisterBody>,
     ) -> RegisterResponse {
-        match services.auth.register(body.0.into_request(client)).await {
-            Ok(()) => RegisterResponse::Accepted(Json(MessageBody::new(
-                "If this address can be registered, a confirmation link is on its way.",
-            ))),
-            Err(error) => ApiError::from(error).into(),
-        }
+        let follow_up = match services
+            .auth
+            .start_registration(body.0.into_request(client))
+            .await
+        {
+            Ok(follow_up) => follow_up,
+            Err(error) => return ApiError::from(error).into(),
+        };
+        // The account is stored; its mail (a link for a new address, a warning to the owner
+        // of a taken one) goes out after the answer, whose timing must not tell them apart.
+        let auth = services.auth.clone();
+        services
+            .after_response
+            .run("mailing after a registration", async move {
+                auth.finish_registration(follow_up).await
+            })
+            .await;
+        RegisterResponse::Accepted(Json(MessageBody::new(
+            "If this address can be registered, a confirmation link is on its way.",
+        )))
     }
 
     /// Confirm an email address (link)

@@ -32,7 +32,9 @@ pub use own_sessions::{EndSessionError, SessionView};
 pub use password_change::{ChangePasswordError, ChangePasswordRequest};
 pub(crate) use password_check::PasswordCheck;
 pub use password_reset::{ResetPasswordError, ResetPasswordRequest};
-pub use registration::{CreateManagerError, RegisterError, RegisterRequest, VerifyEmailError};
+pub use registration::{
+    CreateManagerError, RegisterError, RegisterRequest, RegistrationFollowUp, VerifyEmailError,
+};
 pub use second_factor::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
 };

@@ -88,26 +88,69 @@ fn validate(request: &RegisterRequest) -> Result<ValidRegistration, ValidationEr
     }
 }
 
+/// What is left of a registration once the account is stored (or found taken): the mails
+/// and the security event. The account row is the part that must be durable before the
+/// answer; this part differs between a new and a taken address, so the HTTP adapter does it
+/// after answering, where its time cannot tell the two apart.
+#[derive(Debug, Clone)]
+pub struct RegistrationFollowUp {
+    outcome: RegistrationOutcome,
+    client: ClientInfo,
+}
+
+#[derive(Debug, Clone)]
+enum RegistrationOutcome {
+    /// A new account: mail its verification link.
+    Created(User),
+    /// The address already has an account: warn its owner.
+    Taken(Email),
+}
+
 impl AuthService {
-    /// Registers an account and mails a verification link. The answer is the same whether or
-    /// not the address already has an account: its owner is mailed a warning instead, and the
-    /// password is hashed either way so that timing tells nothing.
+    /// Registers an account and mails a verification link: `start_registration` then
+    /// `finish_registration`, one after the other.
     pub async fn register(&self, request: RegisterRequest) -> Result<(), RegisterError> {
+        let follow_up = self.start_registration(request).await?;
+        Ok(self.finish_registration(follow_up).await?)
+    }
+
+    /// Validates the registration, hashes the password and stores the account. Does the same
+    /// work whether or not the address already has an account — the hash included, so that
+    /// timing tells nothing — and answers the same; what differs is in the follow-up.
+    pub async fn start_registration(
+        &self,
+        request: RegisterRequest,
+    ) -> Result<RegistrationFollowUp, RegisterError> {
         let valid = validate(&request).map_err(RegisterError::Invalid)?;
         let status = AccountStatus::on_registration(valid.role);
         let user = self.new_account(valid, status, None).await?;
-        match self.ports.users.insert_user(&user).await {
-            Ok(()) => {
+        let outcome = match self.ports.users.insert_user(&user).await {
+            Ok(()) => RegistrationOutcome::Created(user),
+            Err(InsertUserError::EmailTaken) => RegistrationOutcome::Taken(user.email),
+            Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
+        };
+        Ok(RegistrationFollowUp {
+            outcome,
+            client: request.client,
+        })
+    }
+
+    /// Mails the new account its verification link and records its registration, or warns
+    /// the owner of a taken address that someone tried to register with it.
+    pub async fn finish_registration(
+        &self,
+        follow_up: RegistrationFollowUp,
+    ) -> Result<(), anyhow::Error> {
+        match follow_up.outcome {
+            RegistrationOutcome::Created(user) => {
                 let registered = AuditKind::Registered
                     .about(user.id)
                     .detail(format!("role={}", user.role));
-                self.audit.record(registered, &request.client).await;
-                self.send_verification(&user).await?;
+                self.audit.record(registered, &follow_up.client).await;
+                self.send_verification(&user).await
             }
-            Err(InsertUserError::EmailTaken) => self.warn_owner_of(&user.email).await?,
-            Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
+            RegistrationOutcome::Taken(email) => self.warn_owner_of(&email).await,
         }
-        Ok(())
     }
 
     /// Provisions an active manager whose address the operator vouches for (the CLI's
