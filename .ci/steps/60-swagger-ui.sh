@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --quiet
-tests/blackbox/browser.sh
+time tests/blackbox/browser.sh

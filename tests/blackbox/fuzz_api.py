@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import BlackboxError, Server  # noqa: E402
+from server import BlackboxError, Server, call, expect  # noqa: E402
 
 # logout, logout-all and DELETE /me end the caller's session or account by design. Ending a
 # session by id can end the caller's own one: the stateful phase feeds ids from
@@ -107,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def seed_data(server: Server, tokens: dict[str, str]) -> None:
-    from server import call, expect
-
     product = expect(
         call(server.base, "POST", "/api/v1/products",
              {"name": "Couscous royal", "price_cents": 9500, "available": True},
