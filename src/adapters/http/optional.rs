@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn is_published_as_the_inner_type_and_not_required() {
-        assert!(!Optional::<bool>::IS_REQUIRED);
+        const { assert!(!Optional::<bool>::IS_REQUIRED) };
         assert_eq!(
             format!("{:?}", Optional::<bool>::schema_ref()),
             format!("{:?}", bool::schema_ref())
