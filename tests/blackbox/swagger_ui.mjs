@@ -20,6 +20,14 @@ if (!base || !screenshot) {
 const STEP_TIMEOUT_MS = 15_000;
 
 const spec = await (await fetch(`${base}/openapi.json`)).json();
+// A product for the page to list, added by the manager server.py signed in.
+const PRODUCT = 'Pastilla au poulet';
+const created = await fetch(`${base}/api/v1/products`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.MANAGER_TOKEN}` },
+  body: JSON.stringify({ name: PRODUCT, price_cents: 12000, available: true }),
+});
+if (created.status !== 201) throw new Error(`creating the product answered ${created.status}`);
 const tags = (spec.tags ?? []).map((tag) => tag.name);
 if (tags.length === 0) throw new Error('the spec lists no tags');
 
@@ -73,8 +81,8 @@ try {
   const shownStatus = (await status.textContent())?.trim();
   if (shownStatus !== '200') throw new Error(`Execute showed status "${shownStatus}", not 200`);
   const body = (await operation.locator('.live-responses-table tbody .response-col_description pre').first().textContent()) ?? '';
-  if (!body.includes('"items"')) throw new Error(`Execute showed no product page: ${body.slice(0, 200)}`);
-  console.log('  ok  Try it out → Execute on GET /api/v1/products shows 200 and the page of products');
+  if (!body.includes(PRODUCT)) throw new Error(`Execute showed no "${PRODUCT}": ${body.slice(0, 200)}`);
+  console.log(`  ok  Try it out → Execute on GET /api/v1/products shows 200 and lists "${PRODUCT}"`);
 
   await status.scrollIntoViewIfNeeded();
   await page.screenshot({ path: screenshot, fullPage: false });
