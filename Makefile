@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test lint fmt openapi bench ci
+.PHONY: help run test lint fmt openapi bench fuzz-api client browser ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,18 @@ openapi: ## rewrite openapi/openapi.yaml from the code
 
 bench: ## measure login throughput, /health p99 under a login flood, memory, GET /me (release build)
 	scripts/bench.sh
+
+fuzz-api: ## contract fuzzing: schemathesis against the running debug build, as anonymous, client and manager
+	cargo build --quiet
+	.ci/steps/40-schemathesis.sh
+
+client: ## generate a Python client from openapi/openapi.yaml and walk register → order → logout with it
+	cargo build --quiet
+	.ci/steps/50-generated-client.sh
+
+browser: ## Swagger UI in headless chromium: every tag shown, "Try it out" on the product list answers 200
+	cargo build --quiet
+	.ci/steps/60-swagger-ui.sh
 
 ci: ## what .ci/run runs
 	.ci/run

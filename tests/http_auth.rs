@@ -623,6 +623,27 @@ async fn a_user_cannot_change_their_role_or_status_through_their_profile() {
 }
 
 #[tokio::test]
+async fn null_for_a_field_that_may_only_be_left_out_is_a_wrong_type() {
+    // Found by contract fuzzing: `null` used to be read as "leave the name alone".
+    let api = Api::new();
+    api.verified_account("amina@example.com").await;
+    let session = api.sign_in("amina@example.com").await;
+
+    let reply = api
+        .patch_as("/api/v1/me", &session.access, json!({"name": null}))
+        .await;
+
+    reply.assert_problem(400, "malformed_request");
+    let reply = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "amina@example.com", "password": "x", "device_token": null}),
+        )
+        .await;
+    reply.assert_problem(400, "malformed_request");
+}
+
+#[tokio::test]
 async fn invalid_profile_fields_are_a_422_problem() {
     let api = Api::new();
     api.verified_account("amina@example.com").await;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use super::optional::Optional;
 use super::text::Text;
 use crate::core::auth::{
     LoginChallengeView, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
@@ -43,9 +44,9 @@ pub struct RegisterBody {
     /// name or email are refused). Long passphrases are welcome.
     pub password: Text,
     /// `client` when absent.
-    pub role: Option<SelfServiceRole>,
+    pub role: Optional<SelfServiceRole>,
     /// 6 to 20 digits, optionally with a leading `+` and spaces, dots or dashes.
-    pub phone: Option<Text>,
+    pub phone: Optional<Text>,
 }
 
 impl RegisterBody {
@@ -54,8 +55,11 @@ impl RegisterBody {
             name: self.name.into(),
             email: self.email.into(),
             password: self.password.into(),
-            role: self.role.map(|role| role.as_core().as_str().to_owned()),
-            phone: self.phone.map(String::from),
+            role: self
+                .role
+                .into_option()
+                .map(|role| role.as_core().as_str().to_owned()),
+            phone: self.phone.into_option().map(String::from),
             client,
         }
     }
@@ -84,7 +88,7 @@ pub struct LoginBody {
     /// The `device_token` a previous `/auth/2fa/verify` with `remember_device` returned. When
     /// it is a live remembered device of this account, the login answers 200 with tokens at
     /// once; otherwise it is ignored and the login asks for the second factor as usual.
-    pub device_token: Option<Text>,
+    pub device_token: Optional<Text>,
 }
 
 impl LoginBody {
@@ -92,7 +96,7 @@ impl LoginBody {
         LoginRequest {
             email: self.email.into(),
             password: self.password.into(),
-            device_token: self.device_token.map(String::from),
+            device_token: self.device_token.into_option().map(String::from),
             client,
         }
     }
@@ -159,10 +163,10 @@ pub struct VerifyCodeBody {
     /// The code as received.
     pub code: Text,
     /// `email` when absent.
-    pub method: Option<SecondFactorMethod>,
+    pub method: Optional<SecondFactorMethod>,
     /// Remember this device for 30 days: the answer then carries a `device_token` that lets
     /// later logins of this account, with the password, skip the second factor.
-    pub remember_device: Option<bool>,
+    pub remember_device: Optional<bool>,
 }
 
 impl VerifyCodeBody {
@@ -172,8 +176,9 @@ impl VerifyCodeBody {
             code: self.code.into(),
             method: self
                 .method
+                .into_option()
                 .map(|method| method.as_core().as_str().to_owned()),
-            remember_device: self.remember_device.unwrap_or(false),
+            remember_device: self.remember_device.into_option().unwrap_or(false),
             client,
         }
     }

@@ -7,6 +7,7 @@ use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 use super::nullable::Nullable;
+use super::optional::Optional;
 use super::text::Text;
 use crate::core::model::{AccountStatus, Role, User};
 use crate::core::profile::UpdateProfileRequest;
@@ -90,7 +91,7 @@ impl From<User> for UserView {
 #[oai(deny_unknown_fields)]
 pub struct UpdateMeBody {
     /// 1 to 100 characters.
-    pub name: Option<Text>,
+    pub name: Optional<Text>,
     /// 6 to 20 digits, optionally with a leading `+` and spaces, dots or dashes; `null` removes it.
     pub phone: Nullable<Text>,
     /// Up to 500 characters, possibly on several lines; `null` removes it.
@@ -100,7 +101,7 @@ pub struct UpdateMeBody {
 impl From<UpdateMeBody> for UpdateProfileRequest {
     fn from(body: UpdateMeBody) -> Self {
         UpdateProfileRequest {
-            name: body.name.map(String::from),
+            name: body.name.into_option().map(String::from),
             phone: text_change(body.phone),
             address: text_change(body.address),
         }

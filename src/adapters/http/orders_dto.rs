@@ -2,13 +2,45 @@
 //! unknown fields, so a client can never send a price, a total or a status history.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use super::me_dto::RoleView;
 use super::nullable::Nullable;
+use super::optional::Optional;
 use super::text::Text;
-use crate::core::model::{OrderLine, Page, ProductId, StatusChange};
+use crate::core::model::{OrderLine, OrderStatus, Page, ProductId, StatusChange};
 use crate::core::orders::{MoveOrderRequest, OrderItemRequest, OrderView, PlaceOrderRequest};
+
+/// Where an order is in its workflow. Published as an enum so that clients get a closed type;
+/// request bodies and filters still take text, and an unknown status there is a 422.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "OrderStatus", rename_all = "snake_case")]
+pub enum OrderStatusView {
+    Pending,
+    Confirmed,
+    Preparing,
+    Ready,
+    PickedUp,
+    Delivered,
+    Failed,
+    Cancelled,
+}
+
+impl From<OrderStatus> for OrderStatusView {
+    fn from(status: OrderStatus) -> Self {
+        match status {
+            OrderStatus::Pending => OrderStatusView::Pending,
+            OrderStatus::Confirmed => OrderStatusView::Confirmed,
+            OrderStatus::Preparing => OrderStatusView::Preparing,
+            OrderStatus::Ready => OrderStatusView::Ready,
+            OrderStatus::PickedUp => OrderStatusView::PickedUp,
+            OrderStatus::Delivered => OrderStatusView::Delivered,
+            OrderStatus::Failed => OrderStatusView::Failed,
+            OrderStatus::Cancelled => OrderStatusView::Cancelled,
+        }
+    }
+}
 
 /// One line of an order, at the price of the moment it was placed.
 #[derive(Object, Debug, Clone, PartialEq)]
@@ -43,10 +75,10 @@ pub struct StatusChangeView {
     pub at: DateTime<Utc>,
     /// Who made the change.
     pub actor_id: Uuid,
-    /// Their role at the time: `client`, `courier` or `manager`.
-    pub actor_role: String,
-    pub from: String,
-    pub to: String,
+    /// Their role at the time.
+    pub actor_role: RoleView,
+    pub from: OrderStatusView,
+    pub to: OrderStatusView,
     /// Why it was cancelled or failed, when given.
     pub reason: Nullable<String>,
 }
@@ -56,9 +88,9 @@ impl From<StatusChange> for StatusChangeView {
         StatusChangeView {
             at: change.at,
             actor_id: change.actor_id.as_uuid(),
-            actor_role: change.actor_role.as_str().to_owned(),
-            from: change.from.as_str().to_owned(),
-            to: change.to.as_str().to_owned(),
+            actor_role: change.actor_role.into(),
+            from: change.from.into(),
+            to: change.to.into(),
             reason: change.reason.map(|r| r.as_str().to_owned()).into(),
         }
     }
@@ -72,9 +104,7 @@ pub struct OrderBody {
     pub client_id: Uuid,
     /// The assigned courier, once a manager assigned one.
     pub courier_id: Nullable<Uuid>,
-    /// `pending`, `confirmed`, `preparing`, `ready`, `picked_up`, `delivered`, `failed` or
-    /// `cancelled`.
-    pub status: String,
+    pub status: OrderStatusView,
     pub items: Vec<OrderLineView>,
     /// Sum of the lines, in minor units of `currency`.
     pub total_cents: i64,
@@ -102,7 +132,7 @@ impl From<OrderView> for OrderBody {
             id: order.id.as_uuid(),
             client_id: order.client_id.as_uuid(),
             courier_id: order.courier_id.map(|id| id.as_uuid()).into(),
-            status: order.status.as_str().to_owned(),
+            status: order.status.into(),
             items: order.lines.into_iter().map(OrderLineView::from).collect(),
             total_cents: order.total_cents,
             currency: order.currency.as_str().to_owned(),
@@ -156,7 +186,7 @@ pub struct PlaceOrderBody {
     /// Where to deliver, up to 300 characters, possibly on several lines.
     pub delivery_address: Text,
     /// For the kitchen or the courier, up to 500 characters.
-    pub note: Option<Text>,
+    pub note: Optional<Text>,
 }
 
 impl From<PlaceOrderBody> for PlaceOrderRequest {
@@ -171,7 +201,7 @@ impl From<PlaceOrderBody> for PlaceOrderRequest {
                 })
                 .collect(),
             delivery_address: body.delivery_address.into(),
-            note: body.note.map(String::from),
+            note: body.note.into_option().map(String::from),
         }
     }
 }
@@ -184,17 +214,17 @@ pub struct MoveOrderBody {
     pub status: Text,
     /// Required to cancel a confirmed, preparing or ready order and to report a failed
     /// delivery; up to 500 characters.
-    pub reason: Option<Text>,
+    pub reason: Optional<Text>,
     /// Required to deliver: the six digits the client shows the courier.
-    pub delivery_code: Option<Text>,
+    pub delivery_code: Optional<Text>,
 }
 
 impl From<MoveOrderBody> for MoveOrderRequest {
     fn from(body: MoveOrderBody) -> Self {
         MoveOrderRequest {
             status: body.status.into(),
-            reason: body.reason.map(String::from),
-            delivery_code: body.delivery_code.map(String::from),
+            reason: body.reason.into_option().map(String::from),
+            delivery_code: body.delivery_code.into_option().map(String::from),
         }
     }
 }

@@ -6,6 +6,7 @@ use poem_openapi::Object;
 use uuid::Uuid;
 
 use super::nullable::Nullable;
+use super::optional::Optional;
 use super::text::Text;
 use crate::core::catalogue::{CreateProductRequest, UpdateProductRequest};
 use crate::core::model::{Currency, Page, Product};
@@ -74,7 +75,7 @@ pub struct CreateProductBody {
     /// 1 to 120 characters.
     pub name: Text,
     /// Up to 2000 characters, possibly on several lines.
-    pub description: Option<Text>,
+    pub description: Optional<Text>,
     /// Unit price in minor units of the deployment's currency, greater than 0.
     pub price_cents: i64,
     /// Whether it can be ordered now.
@@ -85,7 +86,7 @@ impl From<CreateProductBody> for CreateProductRequest {
     fn from(body: CreateProductBody) -> Self {
         CreateProductRequest {
             name: body.name.into(),
-            description: body.description.map(String::from),
+            description: body.description.into_option().map(String::from),
             price_cents: body.price_cents,
             available: body.available,
         }
@@ -97,24 +98,24 @@ impl From<CreateProductBody> for CreateProductRequest {
 #[oai(deny_unknown_fields)]
 pub struct UpdateProductBody {
     /// 1 to 120 characters.
-    pub name: Option<Text>,
+    pub name: Optional<Text>,
     /// Up to 2000 characters; `null` removes it.
     pub description: Nullable<Text>,
     /// Greater than 0.
-    pub price_cents: Option<i64>,
-    pub available: Option<bool>,
+    pub price_cents: Optional<i64>,
+    pub available: Optional<bool>,
 }
 
 impl From<UpdateProductBody> for UpdateProductRequest {
     fn from(body: UpdateProductBody) -> Self {
         UpdateProductRequest {
-            name: body.name.map(String::from),
+            name: body.name.into_option().map(String::from),
             description: body
                 .description
                 .into_change()
                 .map(|value| value.map(String::from)),
-            price_cents: body.price_cents,
-            available: body.available,
+            price_cents: body.price_cents.into_option(),
+            available: body.available.into_option(),
         }
     }
 }

@@ -5,12 +5,13 @@ use poem_openapi::Object;
 use uuid::Uuid;
 
 use super::nullable::Nullable;
+use super::orders_dto::OrderStatusView;
 use crate::core::orders::OrderStats;
 
 /// How many orders are in one status.
 #[derive(Object, Debug, Clone, PartialEq)]
 pub struct StatusCount {
-    pub status: String,
+    pub status: OrderStatusView,
     pub count: u64,
 }
 
@@ -57,7 +58,7 @@ impl From<OrderStats> for StatsBody {
                 .per_status
                 .into_iter()
                 .map(|(status, count)| StatusCount {
-                    status: status.as_str().to_owned(),
+                    status: status.into(),
                     count,
                 })
                 .collect(),

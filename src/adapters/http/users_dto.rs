@@ -6,6 +6,7 @@ use poem_openapi::Object;
 
 pub use super::me_dto::UserView;
 use super::nullable::Nullable;
+use super::optional::Optional;
 use super::text::Text;
 use crate::core::model::{Page, User};
 use crate::core::people::ChangeAccessRequest;
@@ -33,17 +34,17 @@ impl From<Page<User>> for UserPageView {
 #[oai(deny_unknown_fields)]
 pub struct ChangeUserBody {
     /// `client`, `courier` or `manager`.
-    pub role: Option<Text>,
+    pub role: Optional<Text>,
     /// `pending_approval`, `active` or `suspended`. `active` approves a courier;
     /// `suspended` (or `pending_approval`) ends every session of the user at once.
-    pub status: Option<Text>,
+    pub status: Optional<Text>,
 }
 
 impl From<ChangeUserBody> for ChangeAccessRequest {
     fn from(body: ChangeUserBody) -> Self {
         ChangeAccessRequest {
-            role: body.role.map(String::from),
-            status: body.status.map(String::from),
+            role: body.role.into_option().map(String::from),
+            status: body.status.into_option().map(String::from),
         }
     }
 }
