@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test lint fmt openapi bench ci
+.PHONY: help run test lint fmt openapi bench deny fuzz ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ openapi: ## rewrite openapi/openapi.yaml from the code
 
 bench: ## measure login throughput, /health p99 under a login flood, memory, GET /me (release build)
 	scripts/bench.sh
+
+deny: ## supply chain: cargo deny check (advisories, licenses, duplicate versions, sources)
+	PATH="$$(scripts/rust-tools.sh):$$PATH" cargo deny --locked check
+
+fuzz: ## every fuzz target of fuzz/ for FUZZ_SECONDS each (default 30; nightly, cargo-fuzz)
+	PATH="$$(scripts/rust-tools.sh):$$PATH" scripts/fuzz.sh
 
 ci: ## what .ci/run runs
 	.ci/run
