@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test lint fmt openapi bench fuzz-api client browser ci
+.PHONY: help run test crash-safety two-instances lint fmt openapi bench fuzz-api client browser deny fuzz ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -11,7 +11,6 @@ test: ## every test suite (unit, core, store contract, HTTP, end to end, spec dr
 	cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
-.PHONY: crash-safety two-instances
 crash-safety: ## SIGKILL the real server mid-stream; acknowledged writes survive, nothing half-written
 	cargo test --test crash_safety
 
@@ -42,6 +41,12 @@ client: ## generate a Python client from openapi/openapi.yaml and walk register 
 browser: ## Swagger UI in headless chromium: every tag shown, "Try it out" on the product list answers 200
 	cargo build --quiet
 	.ci/steps/60-swagger-ui.sh
+
+deny: ## supply chain: cargo deny check (advisories, licenses, duplicate versions, sources)
+	PATH="$$(scripts/rust-tools.sh):$$PATH" cargo deny --locked check
+
+fuzz: ## every fuzz target of fuzz/ for FUZZ_SECONDS each (default 30; nightly, cargo-fuzz)
+	PATH="$$(scripts/rust-tools.sh):$$PATH" scripts/fuzz.sh
 
 ci: ## what .ci/run runs
 	.ci/run
