@@ -8,6 +8,7 @@
 //! so the whole binary runs in seconds; `PROPTEST_CASES` raises them for a longer hunt.
 
 mod support;
+use support::client;
 
 use std::sync::Arc;
 
@@ -699,7 +700,7 @@ fn an_altered_verification_token_is_refused_and_the_genuine_one_accepted() {
 
     check(PURE_CASES, alteration(), |alteration| {
         let altered = alter(&token, &alteration);
-        let result = block_on(world.auth.verify_email(&altered));
+        let result = block_on(world.auth.verify_email(&altered, &client()));
         prop_assert!(
             matches!(result, Err(VerifyEmailError::InvalidToken)),
             "{:?} gave {:?}",
@@ -709,18 +710,19 @@ fn an_altered_verification_token_is_refused_and_the_genuine_one_accepted() {
         Ok(())
     });
 
-    block_on(world.auth.verify_email(&format!(" {token}\n"))).unwrap();
+    block_on(world.auth.verify_email(&format!(" {token}\n"), &client())).unwrap();
 }
 
 #[test]
 fn an_altered_reset_token_is_refused_and_the_genuine_one_accepted() {
     let world = World::new();
     block_on(world.verified_client(EMAIL));
-    block_on(world.auth.forgot_password(EMAIL)).unwrap();
+    block_on(world.auth.forgot_password(EMAIL, &client())).unwrap();
     let token = world.mailer.reset_token(EMAIL);
     let request = |token: String| ResetPasswordRequest {
         token,
         new_password: "a brand new passphrase".to_owned(),
+        client: client(),
     };
 
     check(PURE_CASES, alteration(), |alteration| {
@@ -747,7 +749,7 @@ fn an_altered_refresh_token_is_refused_and_the_genuine_one_accepted() {
 
     check(PURE_CASES, alteration(), |alteration| {
         let altered = alter(&token, &alteration);
-        let result = block_on(world.auth.refresh(&altered));
+        let result = block_on(world.auth.refresh(&altered, &client()));
         prop_assert!(
             matches!(result, Err(RefreshError::InvalidToken)),
             "{:?} gave {:?}",
@@ -757,7 +759,7 @@ fn an_altered_refresh_token_is_refused_and_the_genuine_one_accepted() {
         Ok(())
     });
 
-    block_on(world.auth.refresh(&token)).unwrap();
+    block_on(world.auth.refresh(&token, &client())).unwrap();
 }
 
 #[test]
@@ -883,7 +885,11 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
             let setup = world.auth.set_up_totp(id).await.unwrap();
             let totp_code =
                 support::authenticator::code_at(&setup.secret_base32, world.clock.now());
-            let codes = world.auth.confirm_totp(id, &totp_code).await.unwrap();
+            let codes = world
+                .auth
+                .confirm_totp(id, &totp_code, &client())
+                .await
+                .unwrap();
             world.clock.advance(Duration::seconds(30));
             let login = || async {
                 world
@@ -962,7 +968,11 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
                 .as_ref()
                 .to_vec();
             let confirm = hotp(&secret, world.clock.now().timestamp() as u64 / 30);
-            world.auth.confirm_totp(id, &confirm).await.unwrap();
+            world
+                .auth
+                .confirm_totp(id, &confirm, &client())
+                .await
+                .unwrap();
             // Two steps on, so the confirmation's step is out of every window below.
             world.clock.advance(Duration::seconds(60 + into_step));
             let now_step = world.clock.now().timestamp() as u64 / 30;
