@@ -151,15 +151,7 @@ fn validate_listing(
         .kind
         .as_deref()
         .and_then(|raw| errors.check("kind", raw.trim().parse::<AuditKind>()));
-    let page = match PageRequest::parse(request.limit, request.cursor.as_deref()) {
-        Ok(page) => Some(page),
-        Err(page_errors) => {
-            for error in page_errors.fields() {
-                errors.add(&error.field, &error.message);
-            }
-            None
-        }
-    };
+    let page = errors.absorb(PageRequest::parse(request.limit, request.cursor.as_deref()));
     match page {
         Some(page) if errors.is_empty() => Ok((AuditFilter { user_id, kind }, page)),
         _ => Err(errors),

@@ -81,15 +81,7 @@ impl CatalogueService {
             None | Some("") => None,
             Some(raw) => errors.check("q", ProductSearch::parse(raw)),
         };
-        let page = match PageRequest::parse(request.limit, request.cursor.as_deref()) {
-            Ok(page) => Some(page),
-            Err(page_errors) => {
-                for error in page_errors.fields() {
-                    errors.add(&error.field, &error.message);
-                }
-                None
-            }
-        };
+        let page = errors.absorb(PageRequest::parse(request.limit, request.cursor.as_deref()));
         let (Some(page), true) = (page, errors.is_empty()) else {
             return Err(ProductError::Invalid(errors));
         };

@@ -253,15 +253,7 @@ impl OrderService {
             None | Some("") => None,
             Some(raw) => errors.check("status", raw.parse::<OrderStatus>()),
         };
-        let page = match PageRequest::parse(request.limit, request.cursor.as_deref()) {
-            Ok(page) => Some(page),
-            Err(page_errors) => {
-                for error in page_errors.fields() {
-                    errors.add(&error.field, &error.message);
-                }
-                None
-            }
-        };
+        let page = errors.absorb(PageRequest::parse(request.limit, request.cursor.as_deref()));
         let (Some(page), true) = (page, errors.is_empty()) else {
             return Err(OrderError::Invalid(errors));
         };

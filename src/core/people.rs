@@ -275,15 +275,7 @@ fn validate_listing(
                 Some(q.to_lowercase())
             }
         });
-    let page = match PageRequest::parse(request.limit, request.cursor.as_deref()) {
-        Ok(page) => Some(page),
-        Err(page_errors) => {
-            for error in page_errors.fields() {
-                errors.add(&error.field, &error.message);
-            }
-            None
-        }
-    };
+    let page = errors.absorb(PageRequest::parse(request.limit, request.cursor.as_deref()));
     match page {
         Some(page) if errors.is_empty() => Ok((
             UserFilter {

@@ -40,6 +40,18 @@ impl ValidationErrors {
         self.0.is_empty()
     }
 
+    /// Keeps the value when it parsed, and the field errors of a part that did not (a page
+    /// request, say) alongside this request's own.
+    pub fn absorb<T>(&mut self, parsed: Result<T, ValidationErrors>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.0.extend(errors.0);
+                None
+            }
+        }
+    }
+
     pub fn fields(&self) -> &[FieldError] {
         &self.0
     }
@@ -57,3 +69,25 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absorbing_a_failed_part_keeps_its_field_errors_after_ours() {
+        let mut errors = ValidationErrors::new();
+        errors.add("kind", "unknown");
+        let mut part = ValidationErrors::new();
+        part.add("limit", "must be between 1 and 100");
+        part.add("cursor", "is not a cursor this service returned");
+
+        let absorbed: Option<u32> = errors.absorb(Err(part));
+        let kept = errors.absorb(Ok::<_, ValidationErrors>(7));
+
+        assert_eq!(absorbed, None);
+        assert_eq!(kept, Some(7));
+        let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["kind", "limit", "cursor"]);
+    }
+}
