@@ -94,7 +94,7 @@ Each login verifies one argon2id hash; at most one hash per core runs at a time 
 buffers are reused, so the flood queues instead of multiplying memory, and cheap requests keep
 their own workers. The gap between login throughput and the ceiling is the rest of the machine's
 work during the flood: the two wrk processes, the /health probe's ~15k req/s, and each login's
-throttle reservation, challenge insert and (console) mail, all on the same two cores. \`GET /me\` checks the JWT, reads the session (so a logout is honoured at
+throttle reservation, challenge insert, security-event insert and (console) mail, all on the same two cores. \`GET /me\` checks the JWT, reads the session (so a logout is honoured at
 once) and reads the user: two indexed SQLite reads per request.
 MD
 cat docs/benchmarks.md
