@@ -263,3 +263,37 @@ async fn a_wrong_or_replayed_totp_code_is_an_invalid_code() {
     replayed.assert_problem(401, "invalid_code");
     unknown_method.assert_problem(400, "malformed_request");
 }
+
+#[tokio::test]
+async fn new_recovery_codes_and_turning_totp_off_answer_429_after_ten_wrong_passwords() {
+    let api = Api::new();
+    let (access, secret, _) = with_totp(&api).await;
+    let regenerate = async |password: &str| {
+        post_json_as(
+            &api,
+            "/api/v1/me/2fa/recovery-codes",
+            &access,
+            json!({ "password": password }),
+        )
+        .await
+    };
+    for _ in 0..10 {
+        regenerate("not-her-password")
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+
+    let regenerating = regenerate(PASSWORD).await;
+    let code = code_at(&secret, api.world.clock.now());
+    let disabling = delete_json_as(
+        &api,
+        "/api/v1/me/2fa/totp",
+        &access,
+        json!({"password": PASSWORD, "code": code}),
+    )
+    .await;
+
+    regenerating.assert_problem(429, "login_throttled");
+    disabling.assert_problem(429, "login_throttled");
+    assert!(disabling.header("retry-after").is_some());
+}
