@@ -61,6 +61,19 @@ async fn last(world: &World, kind: AuditKind) -> AuditEvent {
         .unwrap_or_else(|| panic!("no {kind} event"))
 }
 
+/// A verified client with the authenticator app on: its id, base32 secret and recovery codes.
+async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
+    world.verified_client(EMAIL).await;
+    let id = user_id(world, EMAIL).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let codes = world
+        .auth
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
+        .await
+        .unwrap();
+    (id, secret, codes)
+}
+
 async fn principal_of(world: &World, email: &str) -> Principal {
     let tokens = world.signed_in(email).await;
     world.auth.authenticate(&tokens.access_token).await.unwrap()
@@ -219,14 +232,7 @@ async fn a_wrong_code_is_recorded_with_its_method_and_a_burned_challenge_as_thro
 #[tokio::test]
 async fn totp_turned_on_a_recovery_code_used_and_totp_turned_off_are_recorded() {
     let world = World::new();
-    world.verified_client(EMAIL).await;
-    let id = user_id(&world, EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
-    let codes = world
-        .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
-        .await
-        .unwrap();
+    let (id, secret, codes) = with_totp(&world).await;
     world.clock.advance(Duration::seconds(30));
     let challenge = world
         .auth
@@ -559,14 +565,7 @@ async fn deleting_ones_account_is_throttled_after_ten_wrong_passwords_even_for_t
 #[tokio::test]
 async fn new_recovery_codes_and_turning_totp_off_share_the_password_throttle() {
     let world = World::new();
-    world.verified_client(EMAIL).await;
-    let id = user_id(&world, EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
-    world
-        .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
-        .await
-        .unwrap();
+    let (id, _, _) = with_totp(&world).await;
     let regenerate = async |password: &str| {
         world
             .auth

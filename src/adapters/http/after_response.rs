@@ -44,18 +44,14 @@ impl AfterResponse {
     {
         let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await else {
             // The semaphore is never closed; if it were, doing the work here is still right.
-            if let Err(error) = work.await {
-                tracing::error!(error = %format!("{error:#}"), what, "deferred work failed");
-            }
+            log_failure(what, work.await);
             return;
         };
         self.running.send_modify(|running| *running += 1);
         let running = Arc::clone(&self.running);
         tokio::spawn(
             async move {
-                if let Err(error) = work.await {
-                    tracing::error!(error = %format!("{error:#}"), what, "deferred work failed");
-                }
+                log_failure(what, work.await);
                 drop(slot);
                 running.send_modify(|running| *running -= 1);
             }
@@ -69,6 +65,13 @@ impl AfterResponse {
         let mut running = self.running.subscribe();
         // `wait_for` only fails once the sender is gone, and `self` holds it.
         let _ = running.wait_for(|running| *running == 0).await;
+    }
+}
+
+/// The client was answered already: a failure can only be logged, with its whole cause.
+fn log_failure(what: &'static str, outcome: anyhow::Result<()>) {
+    if let Err(error) = outcome {
+        tracing::error!(error = %format!("{error:#}"), what, "deferred work failed");
     }
 }
 
