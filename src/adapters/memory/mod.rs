@@ -81,3 +81,38 @@ impl StoreHealth for MemoryStore {
         self.state().map(drop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::core::model::{AccountStatus, Name, PasswordHash, Role};
+    use crate::core::ports::UserStore;
+
+    #[tokio::test]
+    async fn clones_share_one_set_of_data() {
+        let store = MemoryStore::new();
+        let clone = store.clone();
+        let now = Utc::now();
+        let user = User {
+            id: UserId::new(),
+            name: Name::parse("Amina").unwrap(),
+            email: Email::parse("amina@example.com").unwrap(),
+            phone: None,
+            address: None,
+            role: Role::Client,
+            status: AccountStatus::Active,
+            password_hash: PasswordHash::from_phc(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            ),
+            email_verified_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+
+        store.insert_user(&user).await.unwrap();
+
+        assert_eq!(clone.user_by_id(user.id).await.unwrap(), Some(user));
+    }
+}
