@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 
 use super::AuthService;
+use crate::core::attempt_reservation::{ReserveOutcome, reserve_attempt};
 use crate::core::model::{SecretDigest, UserId};
 use crate::core::policy::LockoutRule;
-use crate::core::ports::ReserveOutcome;
 
 /// A key is locked; the caller must not judge the attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl AuthService {
         rule: &LockoutRule,
     ) -> Result<Result<(), Throttled>, anyhow::Error> {
         let now = self.ports.clock.now();
-        let outcome = self.ports.throttles.reserve_attempt(key, rule, now).await?;
+        let outcome = reserve_attempt(&*self.ports.throttles, key, rule, now).await?;
         Ok(match outcome {
             ReserveOutcome::Reserved => Ok(()),
             ReserveOutcome::Locked { until } => Err(Throttled::until(until, now)),
