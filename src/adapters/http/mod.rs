@@ -6,40 +6,22 @@
 //! document without any live service, for the committed spec and `allomedia openapi`.
 
 mod after_response;
-mod audit_api;
-mod audit_dto;
-mod auth_api;
-mod auth_dto;
-mod client;
-mod devices_api;
-mod devices_dto;
-mod errors;
-mod me_api;
-mod me_dto;
+mod audit;
+mod auth;
+mod extractors;
+mod fields;
+mod me;
 mod middleware;
-mod nullable;
-mod operations_api;
-mod optional;
-mod orders_api;
-mod orders_dto;
-mod password_api;
-mod problem;
-mod products_api;
-mod products_dto;
-mod rate_limiter;
+mod operations;
+mod orders;
+mod problems;
+mod products;
 mod routes;
-mod second_factor_api;
-mod second_factor_dto;
-mod security;
-mod sessions_api;
-mod sessions_dto;
 mod spec;
-mod stats_api;
-mod stats_dto;
+mod state;
+mod stats;
 mod tags;
-mod text;
-mod users_api;
-mod users_dto;
+mod users;
 
 use std::sync::Arc;
 
@@ -55,59 +37,10 @@ use self::middleware::{
 };
 use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
-use crate::adapters::metrics::Metrics;
-use crate::core::auth::AuthService;
-use crate::core::catalogue::CatalogueService;
-use crate::core::orders::OrderService;
-use crate::core::people::UserAdministration;
-use crate::core::ports::{Clock, StoreHealth};
-use crate::core::profile::ProfileService;
 
 pub use self::after_response::AfterResponse;
 pub use self::spec::{openapi_json, openapi_yaml};
-
-/// What the HTTP adapter calls. Handlers reach it through request data, so the API
-/// definitions themselves hold nothing and the spec can be built without it.
-pub struct HttpServices {
-    pub auth: AuthService,
-    pub profile: ProfileService,
-    /// Managers' administration of accounts, and `DELETE /me`.
-    pub people: UserAdministration,
-    pub catalogue: CatalogueService,
-    pub orders: OrderService,
-    pub health: Arc<dyn StoreHealth>,
-    pub metrics: Metrics,
-    /// The clock the core dates tokens with, so that `expires_in` agrees with the token.
-    pub clock: Arc<dyn Clock>,
-    /// Work some operations do after answering (see `after_response`).
-    pub after_response: AfterResponse,
-}
-
-/// How the HTTP adapter behaves in this deployment.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// Larger request bodies are refused with 413, however they are framed.
-    pub body_limit_bytes: usize,
-    /// Requests per client address per minute on `/api/v1/auth/*`, per instance (at least 1).
-    pub auth_rate_limit_per_minute: u32,
-    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a proxy
-    /// that appends it; otherwise any client could pick its own address.
-    pub trust_forwarded_for: bool,
-    /// Where clients reach this instance; the interactive docs at `/docs` send their
-    /// requests there. The OpenAPI document itself does not depend on it.
-    pub server_url: String,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        HttpSettings {
-            body_limit_bytes: 64 * 1024,
-            auth_rate_limit_per_minute: 60,
-            trust_forwarded_for: false,
-            server_url: "http://127.0.0.1:8080".into(),
-        }
-    }
-}
+pub use self::state::{HttpServices, HttpSettings};
 
 // Routes outside the OpenAPI document.
 const DOCS_PATH: &str = "/docs";

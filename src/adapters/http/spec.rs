@@ -6,18 +6,14 @@
 use poem_openapi::{ExtraHeader, OpenApiService};
 use serde_json::{Value, json};
 
-use super::audit_api::AuditApi;
-use super::auth_api::AuthApi;
-use super::devices_api::DevicesApi;
-use super::me_api::MeApi;
-use super::operations_api::OperationsApi;
-use super::orders_api::OrdersApi;
-use super::password_api::PasswordApi;
-use super::products_api::ProductsApi;
-use super::second_factor_api::SecondFactorApi;
-use super::sessions_api::SessionsApi;
-use super::stats_api::StatsApi;
-use super::users_api::UsersApi;
+use super::audit::AuditApi;
+use super::auth::{AuthApi, PasswordApi};
+use super::me::{DevicesApi, MeApi, SecondFactorApi, SessionsApi};
+use super::operations::OperationsApi;
+use super::orders::OrdersApi;
+use super::products::ProductsApi;
+use super::stats::StatsApi;
+use super::users::UsersApi;
 use crate::core::model::PageRequest;
 
 /// Every API of the service, in the order of the document.

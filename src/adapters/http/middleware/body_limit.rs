@@ -8,7 +8,7 @@ use poem::error::ReadBodyError;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::adapters::http::problem::ApiError;
+use crate::adapters::http::problems::ApiError;
 
 pub struct BodyLimit {
     max_bytes: usize,

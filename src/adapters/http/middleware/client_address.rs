@@ -3,7 +3,7 @@
 
 use poem::{Endpoint, Middleware, Request};
 
-use crate::adapters::http::client::ClientAddress;
+use crate::adapters::http::extractors::ClientAddress;
 
 pub struct ResolveClient {
     trust_forwarded_for: bool,

@@ -6,6 +6,7 @@ mod body_limit;
 mod client_address;
 mod problem_fallback;
 mod rate_limit;
+mod rate_limiter;
 mod request_log;
 mod security_headers;
 

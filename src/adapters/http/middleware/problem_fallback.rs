@@ -10,7 +10,7 @@ use poem::error::MethodNotAllowedError;
 use poem::http::header::CONTENT_TYPE;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::adapters::http::problem::{ApiError, PROBLEM_JSON};
+use crate::adapters::http::problems::{ApiError, PROBLEM_JSON};
 use crate::adapters::http::routes::RouteTable;
 
 pub struct ProblemFallback {

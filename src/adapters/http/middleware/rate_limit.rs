@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::adapters::http::client::ClientAddress;
-use crate::adapters::http::problem::ApiError;
-use crate::adapters::http::rate_limiter::{RateKey, RateLimiter};
+use super::rate_limiter::{RateKey, RateLimiter};
+use crate::adapters::http::extractors::ClientAddress;
+use crate::adapters::http::problems::ApiError;
 
 /// The paths it guards: every account-security operation.
 const AUTH_PREFIX: &str = "/api/v1/auth/";

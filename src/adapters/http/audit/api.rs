@@ -1,0 +1,98 @@
+//! Adapters layer (HTTP): the `Audit` operation — managers read the security-event log
+//! through the core's `AuditTrail`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::dto::AuditEventPageBody;
+use crate::adapters::http::HttpServices;
+use crate::adapters::http::extractors::BearerAuth;
+use crate::adapters::http::problems::ApiError;
+use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::tags::ApiTags;
+use crate::core::audit::ListAuditEventsRequest;
+
+pub struct AuditApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Audit")]
+impl AuditApi {
+    /// List security events (managers)
+    ///
+    /// Registrations, sign-ins and their failures, second factors, throttling, recovery
+    /// codes, password resets and changes, ended sessions, authenticator apps turned on or
+    /// off, role and status changes and deletions — newest first, each with its time, user,
+    /// IP address and user agent. Filter by `user_id` and `kind`. Events outlive the
+    /// accounts they name.
+    #[oai(
+        path = "/audit-events",
+        method = "get",
+        operation_id = "list_audit_events"
+    )]
+    async fn list_audit_events(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        /// Only the events about this user (a user id).
+        user_id: Query<Option<String>>,
+        /// Only the events of this kind, such as `login_failed` (see `AuditEventKind`).
+        kind: Query<Option<String>>,
+        /// Events per page, 1 to 100 (default 20).
+        limit: Query<Option<i64>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ListAuditEventsResponse {
+        let request = ListAuditEventsRequest {
+            user_id: user_id.0,
+            kind: kind.0,
+            limit: limit.0,
+            cursor: cursor.0,
+        };
+        match services.auth.audit_trail().list(principal, request).await {
+            Ok(page) => ListAuditEventsResponse::Page(Json(page.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ListAuditEventsResponse {
+    /// One page of events.
+    #[oai(status = 200)]
+    Page(Json<AuditEventPageBody>),
+    /// A query parameter has the wrong type, such as a `limit` that is not a number
+    /// (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The caller is not a manager (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// A `user_id` that is not a UUID, an unknown `kind`, a `limit` outside 1..100 or a
+    /// cursor this service did not return (`validation_failed`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ListAuditEventsResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    422 => Invalid,
+});

@@ -1,0 +1,274 @@
+//! Adapters layer (HTTP): changing a password, and resetting a forgotten one with a mailed
+//! token, through `AuthService`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::dto::MessageBody;
+use crate::adapters::http::HttpServices;
+use crate::adapters::http::extractors::BearerAuth;
+use crate::adapters::http::extractors::RequestClient;
+use crate::adapters::http::fields::Text;
+use crate::adapters::http::problems::ApiError;
+use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::tags::ApiTags;
+use crate::core::auth::{ChangePasswordRequest, ResetPasswordRequest};
+use crate::core::model::ClientInfo;
+
+pub struct PasswordApi;
+
+/// A new password, proven by the current one.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: Text,
+    /// 8 to 128 characters, not a common or easily guessed password.
+    pub new_password: Text,
+}
+
+impl ChangePasswordBody {
+    fn into_request(self, client: ClientInfo) -> ChangePasswordRequest {
+        ChangePasswordRequest {
+            current_password: self.current_password.into(),
+            new_password: self.new_password.into(),
+            client,
+        }
+    }
+}
+
+/// An address whose password was forgotten.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ForgotPasswordBody {
+    pub email: Text,
+}
+
+/// A token from a password-reset mail and the password to set.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResetPasswordBody {
+    pub token: Text,
+    /// 8 to 128 characters, not a common or easily guessed password.
+    pub new_password: Text,
+}
+
+impl ResetPasswordBody {
+    fn into_request(self, client: ClientInfo) -> ResetPasswordRequest {
+        ResetPasswordRequest {
+            token: self.token.into(),
+            new_password: self.new_password.into(),
+            client,
+        }
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+impl PasswordApi {
+    /// Forgot my password
+    ///
+    /// Mails a single-use reset token, valid one hour, if the address has an account. Always
+    /// answers 202, at once, so it never tells who is registered.
+    #[oai(
+        path = "/password/forgot",
+        method = "post",
+        operation_id = "forgot_password"
+    )]
+    async fn forgot_password(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        body: Json<ForgotPasswordBody>,
+    ) -> ForgotPasswordResponse {
+        // Answered before the work is done: only a known address costs a store write and a
+        // mail, and the answer's timing must not tell which addresses are known.
+        let auth = services.auth.clone();
+        let email = body.0.email.0;
+        services
+            .after_response
+            .run("mailing a password reset", async move {
+                auth.forgot_password(&email, &client).await
+            })
+            .await;
+        ForgotPasswordResponse::Accepted(Json(MessageBody::new(
+            "If this address has an account, a reset token is on its way.",
+        )))
+    }
+
+    /// Reset my password
+    ///
+    /// Sets a new password with the token from a reset mail (single use, one hour) and signs
+    /// the account out everywhere. A refused password leaves the token usable. The next
+    /// sign-in still asks for the second factor.
+    #[oai(
+        path = "/password/reset",
+        method = "post",
+        operation_id = "reset_password"
+    )]
+    async fn reset_password(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        body: Json<ResetPasswordBody>,
+    ) -> ResetPasswordResponse {
+        match services
+            .auth
+            .reset_password(body.0.into_request(client))
+            .await
+        {
+            Ok(()) => ResetPasswordResponse::Reset,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Change my password
+    ///
+    /// Replaces the password once the current one is given, and signs every other device out;
+    /// this session stays. Wrong current passwords count towards the account's sign-in
+    /// throttle (10 in a row lock it, 429 with `Retry-After`).
+    #[oai(
+        path = "/password/change",
+        method = "post",
+        operation_id = "change_password"
+    )]
+    async fn change_password(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        body: Json<ChangePasswordBody>,
+    ) -> ChangePasswordResponse {
+        match services
+            .auth
+            .change_password(principal, body.0.into_request(client))
+            .await
+        {
+            Ok(()) => ChangePasswordResponse::Changed,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ChangePasswordResponse {
+    /// The password is changed; the other sessions are ended.
+    #[oai(status = 204)]
+    Changed,
+    /// The body is malformed (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The current password is wrong (`wrong_password`).
+    #[oai(status = 403)]
+    WrongPassword(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// The new password is too weak or too short (`validation_failed`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// Too many wrong passwords for this account lately (`login_throttled`), or too many
+    /// requests from this IP address (`rate_limited`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ChangePasswordResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => WrongPassword,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+    429 => TooManyRequests,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ForgotPasswordResponse {
+    /// Accepted, whether or not a mail was sent.
+    #[oai(status = 202)]
+    Accepted(Json<MessageBody>),
+    /// The body is malformed (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Too many requests from this IP address (`rate_limited`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ForgotPasswordResponse {
+    400 => BadRequest,
+    413 => PayloadTooLarge,
+    429 => TooManyRequests,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ResetPasswordResponse {
+    /// The password is replaced; every session of the account is ended.
+    #[oai(status = 204)]
+    Reset,
+    /// The token is unknown, already used or expired (`invalid_token`), or the body is
+    /// malformed (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// The new password is too weak or too short (`validation_failed`); the token still works.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// Too many requests from this IP address (`rate_limited`).
+    #[oai(
+        status = 429,
+        header(
+            name = "Retry-After",
+            ty = "u64",
+            description = "Seconds to wait before trying again."
+        )
+    )]
+    TooManyRequests(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ResetPasswordResponse {
+    400 => BadRequest,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+    429 => TooManyRequests,
+});

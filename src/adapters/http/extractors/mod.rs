@@ -1,0 +1,8 @@
+//! Adapters layer (HTTP): what handlers take from a request besides its body and parameters —
+//! the signed-in caller (bearer scheme) and where the request came from.
+
+mod bearer;
+mod client;
+
+pub use bearer::BearerAuth;
+pub use client::{ClientAddress, RequestClient};

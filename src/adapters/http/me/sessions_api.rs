@@ -1,0 +1,145 @@
+//! Adapters layer (HTTP): the signed-in user's sessions — list the live ones, end one —
+//! through `AuthService`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::sessions_dto::SessionPageBody;
+use crate::adapters::http::HttpServices;
+use crate::adapters::http::extractors::BearerAuth;
+use crate::adapters::http::extractors::RequestClient;
+use crate::adapters::http::problems::ApiError;
+use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::tags::ApiTags;
+use crate::core::model::{PageRequest, SessionId};
+
+pub struct SessionsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
+impl SessionsApi {
+    /// List my sessions
+    ///
+    /// The signed-in user's live sessions — one per signed-in device — newest first, with
+    /// when and from where each was opened; `current` marks the one making this request.
+    #[oai(
+        path = "/me/sessions",
+        method = "get",
+        operation_id = "list_my_sessions"
+    )]
+    async fn list_my_sessions(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        /// Items per page, 1 to 100 (default 20).
+        limit: Query<Option<i64>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ListMySessionsResponse {
+        let page = match PageRequest::parse(limit.0, cursor.0.as_deref()) {
+            Ok(page) => page,
+            Err(errors) => return ApiError::ValidationFailed(errors).into(),
+        };
+        match services.auth.list_sessions(principal, page).await {
+            Ok(page) => ListMySessionsResponse::Sessions(Json(page.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// End one of my sessions
+    ///
+    /// Signs that device out: the session's access and refresh tokens stop working at once.
+    /// Ending the current session is the same as signing out.
+    #[oai(
+        path = "/me/sessions/:id",
+        method = "delete",
+        operation_id = "end_my_session"
+    )]
+    async fn end_my_session(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        /// The session's `id`.
+        id: Path<String>,
+    ) -> EndMySessionResponse {
+        // An id that is not even a UUID names no session of the caller's.
+        let Ok(session_id) = id.0.trim().parse::<SessionId>() else {
+            return ApiError::NotFound.into();
+        };
+        match services
+            .auth
+            .end_session(principal, session_id, &client)
+            .await
+        {
+            Ok(()) => EndMySessionResponse::Ended,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ListMySessionsResponse {
+    /// A page of live sessions.
+    #[oai(status = 200)]
+    Sessions(Json<SessionPageBody>),
+    /// A query parameter could not be read (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// `limit` is out of range or `cursor` is not one this service returned
+    /// (`validation_failed`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ListMySessionsResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum EndMySessionResponse {
+    /// The session is ended.
+    #[oai(status = 204)]
+    Ended,
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// No live session of the signed-in user has this id (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(EndMySessionResponse {
+    401 => Unauthenticated,
+    404 => NotFound,
+});

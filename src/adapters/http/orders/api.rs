@@ -1,0 +1,357 @@
+//! Adapters layer (HTTP): the `Orders` operations — clients order, managers run the kitchen
+//! and assign couriers, couriers deliver — through `OrderService`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{AssignOrderBody, MoveOrderBody, OrderBody, OrderPageBody, PlaceOrderBody};
+use crate::adapters::http::HttpServices;
+use crate::adapters::http::extractors::BearerAuth;
+use crate::adapters::http::problems::ApiError;
+use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::tags::ApiTags;
+use crate::core::model::{OrderId, UserId};
+use crate::core::orders::ListOrdersRequest;
+
+pub struct OrdersApi;
+
+// Orders travel boxed: an order is far larger than a problem, and every response enum would
+// otherwise be as large as its biggest variant.
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Orders")]
+impl OrdersApi {
+    /// Place an order
+    ///
+    /// Clients only. Prices and the total are taken from the catalogue at this moment; every
+    /// product must exist and be available. The order starts `pending`.
+    #[oai(path = "/orders", method = "post", operation_id = "place_order")]
+    async fn place_order(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<PlaceOrderBody>,
+    ) -> PlaceOrderResponse {
+        match services.orders.place(principal, body.0.into()).await {
+            Ok(order) => PlaceOrderResponse::Created(Json(Box::new(order.into()))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// List orders
+    ///
+    /// Newest first. A client sees the orders they placed, a courier those assigned to them,
+    /// a manager all of them.
+    #[oai(path = "/orders", method = "get", operation_id = "list_orders")]
+    async fn list_orders(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        /// Only orders in this status.
+        status: Query<Option<String>>,
+        /// Items per page, 1 to 100 (default 20).
+        limit: Query<Option<i64>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ListOrdersResponse {
+        let request = ListOrdersRequest {
+            status: status.0,
+            limit: limit.0,
+            cursor: cursor.0,
+        };
+        match services.orders.list(principal, request).await {
+            Ok(page) => ListOrdersResponse::Page(Json(page.into())),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Read an order
+    ///
+    /// 404 for an order the caller may not see.
+    #[oai(path = "/orders/:id", method = "get", operation_id = "get_order")]
+    async fn get_order(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+    ) -> GetOrderResponse {
+        match services
+            .orders
+            .get(principal, OrderId::from_uuid(id.0))
+            .await
+        {
+            Ok(order) => GetOrderResponse::Order(Json(Box::new(order.into()))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Change an order's status
+    ///
+    /// As the delivery workflow allows: managers confirm, prepare, make ready and cancel
+    /// (`reason` required once confirmed); the placing client may cancel a pending order;
+    /// the assigned courier picks up, delivers (with the client's `delivery_code`) or
+    /// reports a failure (`reason` required).
+    #[oai(
+        path = "/orders/:id/status",
+        method = "post",
+        operation_id = "change_order_status"
+    )]
+    async fn change_order_status(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+        body: Json<MoveOrderBody>,
+    ) -> ChangeOrderStatusResponse {
+        let id = OrderId::from_uuid(id.0);
+        match services
+            .orders
+            .change_status(principal, id, body.0.into())
+            .await
+        {
+            Ok(order) => ChangeOrderStatusResponse::Order(Json(Box::new(order.into()))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Assign a courier
+    ///
+    /// Managers only, between confirmation and pick-up; the courier must be active.
+    /// Assigning again gives the order to another courier.
+    #[oai(
+        path = "/orders/:id/assign",
+        method = "post",
+        operation_id = "assign_order"
+    )]
+    async fn assign_order(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+        body: Json<AssignOrderBody>,
+    ) -> AssignOrderResponse {
+        let id = OrderId::from_uuid(id.0);
+        let courier = UserId::from_uuid(body.0.courier_id);
+        match services.orders.assign(principal, id, courier).await {
+            Ok(order) => AssignOrderResponse::Order(Json(Box::new(order.into()))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum PlaceOrderResponse {
+    /// The order as placed.
+    #[oai(status = 201)]
+    Created(Json<Box<OrderBody>>),
+    /// The body is not valid JSON, has a field of the wrong type or an unknown one, such as
+    /// a price or a total (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// Only clients place orders (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Some fields are invalid (`validation_failed`): `errors` names each one, such as
+    /// `items[2].product_id` for an unknown or unavailable product.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(PlaceOrderResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ListOrdersResponse {
+    /// One page of orders.
+    #[oai(status = 200)]
+    Page(Json<OrderPageBody>),
+    /// A parameter has the wrong type (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// `status`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ListOrdersResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum GetOrderResponse {
+    /// The order.
+    #[oai(status = 200)]
+    Order(Json<Box<OrderBody>>),
+    /// The id is not a UUID (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// No such order, or not one the caller may see (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(GetOrderResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    404 => NotFound,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ChangeOrderStatusResponse {
+    /// The order as it is now.
+    #[oai(status = 200)]
+    Order(Json<Box<OrderBody>>),
+    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
+    /// an unknown one (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// The caller's role may never make this move (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// No such order, or not one the caller may see (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// The workflow has no such move from the current status (`invalid_transition`), the
+    /// order has used all its delivery-code attempts (`delivery_code_locked`), or it changed
+    /// meanwhile (`conflict`: read it again).
+    #[oai(status = 409)]
+    Conflict(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// An unknown status or a missing `reason` or `delivery_code` (`validation_failed`), or
+    /// a delivery code that is not the order's (`invalid_delivery_code`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ChangeOrderStatusResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    404 => NotFound,
+    409 => Conflict,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum AssignOrderResponse {
+    /// The order as it is now.
+    #[oai(status = 200)]
+    Order(Json<Box<OrderBody>>),
+    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
+    /// an unknown one (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// Only managers assign couriers (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// No such order, or not one the caller may see (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// The order is not between confirmation and pick-up (`order_not_assignable`), or it
+    /// changed meanwhile (`conflict`: read it again).
+    #[oai(status = 409)]
+    Conflict(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// `courier_id` is not an active courier (`validation_failed`).
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(AssignOrderResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    404 => NotFound,
+    409 => Conflict,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});

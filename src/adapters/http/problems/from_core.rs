@@ -1,0 +1,366 @@
+//! Adapters layer (HTTP): the one place where each outcome of a use case becomes a problem
+//! (one status, one code), and where poem's own rejections join them. A fault is logged here,
+//! once, with its cause; the client only ever sees an opaque `internal_error`.
+
+use poem::http::StatusCode;
+
+use super::problem::ApiError;
+use crate::core::audit::ListAuditEventsError;
+use crate::core::auth::{
+    AuthenticateError, ChangePasswordError, ConfirmTotpError, DisableTotpError, EndSessionError,
+    ForgetDeviceError, LoginError, RefreshError, RegenerateRecoveryCodesError, RegisterError,
+    ResendCodeError, ResetPasswordError, SetUpTotpError, VerifyCodeError, VerifyEmailError,
+};
+use crate::core::catalogue::ProductError;
+use crate::core::model::ValidationErrors;
+use crate::core::orders::OrderError;
+use crate::core::people::{AdministrationError, DeleteOwnAccountError};
+use crate::core::profile::ProfileError;
+
+/// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
+/// line sits inside the request's span, so it carries the request id the client was given.
+pub(crate) fn fault(error: anyhow::Error) -> ApiError {
+    tracing::error!(error = %format!("{error:#}"), "request failed");
+    ApiError::Internal
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        fault(error)
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            RegisterError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ListAuditEventsError> for ApiError {
+    fn from(error: ListAuditEventsError) -> Self {
+        match error {
+            ListAuditEventsError::Forbidden => ApiError::Forbidden,
+            ListAuditEventsError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ListAuditEventsError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<VerifyEmailError> for ApiError {
+    fn from(error: VerifyEmailError) -> Self {
+        match error {
+            VerifyEmailError::InvalidToken => ApiError::InvalidToken,
+            VerifyEmailError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => ApiError::InvalidCredentials,
+            LoginError::EmailNotVerified => ApiError::EmailNotVerified,
+            LoginError::PendingApproval => ApiError::AccountPendingApproval,
+            LoginError::Suspended => ApiError::AccountSuspended,
+            LoginError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            LoginError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<VerifyCodeError> for ApiError {
+    fn from(error: VerifyCodeError) -> Self {
+        match error {
+            VerifyCodeError::InvalidCode => ApiError::InvalidCode,
+            VerifyCodeError::TooManyAttempts => ApiError::TooManyAttempts,
+            VerifyCodeError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
+            VerifyCodeError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ResendCodeError> for ApiError {
+    fn from(error: ResendCodeError) -> Self {
+        match error {
+            // The contract answers an unknown or finished challenge like a wrong code.
+            ResendCodeError::InvalidChallenge => ApiError::InvalidCode,
+            ResendCodeError::TooSoon {
+                retry_after_seconds,
+            } => ApiError::ResendTooSoon {
+                retry_after_seconds,
+            },
+            ResendCodeError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::InvalidToken => ApiError::InvalidRefreshToken,
+            RefreshError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(error: AuthenticateError) -> Self {
+        match error {
+            AuthenticateError::Unauthenticated => ApiError::Unauthenticated,
+            AuthenticateError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for ApiError {
+    fn from(error: ResetPasswordError) -> Self {
+        match error {
+            ResetPasswordError::InvalidToken => ApiError::InvalidToken,
+            ResetPasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ResetPasswordError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::WrongPassword => ApiError::WrongPassword,
+            ChangePasswordError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ChangePasswordError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            ChangePasswordError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<EndSessionError> for ApiError {
+    fn from(error: EndSessionError) -> Self {
+        match error {
+            EndSessionError::NotFound => ApiError::NotFound,
+            EndSessionError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> Self {
+        match error {
+            // The account was deleted while one of its access tokens was still live.
+            ProfileError::NotFound => ApiError::NotFound,
+            ProfileError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProfileError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<AdministrationError> for ApiError {
+    fn from(error: AdministrationError) -> Self {
+        match error {
+            AdministrationError::Forbidden => ApiError::Forbidden,
+            AdministrationError::NotFound => ApiError::NotFound,
+            AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            AdministrationError::LastActiveManager => ApiError::LastActiveManager,
+            AdministrationError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ProductError> for ApiError {
+    fn from(error: ProductError) -> Self {
+        match error {
+            ProductError::NotFound => ApiError::NotFound,
+            ProductError::Forbidden => ApiError::Forbidden,
+            ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            ProductError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        match error {
+            OrderError::NotFound => ApiError::NotFound,
+            OrderError::Forbidden => ApiError::Forbidden,
+            OrderError::InvalidTransition => ApiError::InvalidTransition,
+            OrderError::NotAssignable => ApiError::OrderNotAssignable,
+            OrderError::InvalidDeliveryCode => ApiError::InvalidDeliveryCode,
+            OrderError::DeliveryCodeLocked => ApiError::DeliveryCodeLocked,
+            OrderError::Conflict => ApiError::Conflict,
+            OrderError::Invalid(errors) => ApiError::ValidationFailed(errors),
+            OrderError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+/// A wrong password or code on a signed-in user's own settings is a 422 naming the field, not
+/// a 401: on these bearer-secured operations a 401 means the session itself is not valid, and
+/// a client would drop a perfectly good session.
+fn wrong_field(field: &str, message: &str) -> ApiError {
+    let mut errors = ValidationErrors::new();
+    errors.add(field, message);
+    ApiError::ValidationFailed(errors)
+}
+
+const WRONG_PASSWORD: &str = "the password is wrong";
+const WRONG_CODE: &str = "the code is wrong or was already used; wait for the next one";
+
+impl From<SetUpTotpError> for ApiError {
+    fn from(error: SetUpTotpError) -> Self {
+        match error {
+            SetUpTotpError::AlreadyEnabled => ApiError::TotpAlreadyEnabled,
+            SetUpTotpError::NotFound => ApiError::NotFound,
+            SetUpTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ConfirmTotpError> for ApiError {
+    fn from(error: ConfirmTotpError) -> Self {
+        match error {
+            ConfirmTotpError::NoPendingSetup => ApiError::TotpNotSetUp,
+            ConfirmTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            ConfirmTotpError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
+            ConfirmTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DisableTotpError> for ApiError {
+    fn from(error: DisableTotpError) -> Self {
+        match error {
+            DisableTotpError::NotEnabled => ApiError::TotpNotEnabled,
+            DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
+            DisableTotpError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            DisableTotpError::InvalidCode => wrong_field("code", WRONG_CODE),
+            DisableTotpError::Throttled {
+                retry_after_seconds,
+            } => ApiError::SecondFactorThrottled {
+                retry_after_seconds,
+            },
+            DisableTotpError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<ForgetDeviceError> for ApiError {
+    fn from(error: ForgetDeviceError) -> Self {
+        match error {
+            ForgetDeviceError::NotFound => ApiError::NotFound,
+            ForgetDeviceError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<DeleteOwnAccountError> for ApiError {
+    fn from(error: DeleteOwnAccountError) -> Self {
+        match error {
+            DeleteOwnAccountError::WrongPassword => wrong_field("password", WRONG_PASSWORD),
+            DeleteOwnAccountError::Throttled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            DeleteOwnAccountError::NotFound => ApiError::NotFound,
+            DeleteOwnAccountError::LastActiveManager => ApiError::LastActiveManager,
+            DeleteOwnAccountError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl From<RegenerateRecoveryCodesError> for ApiError {
+    fn from(error: RegenerateRecoveryCodesError) -> Self {
+        match error {
+            RegenerateRecoveryCodesError::TotpNotEnabled => ApiError::TotpNotEnabled,
+            RegenerateRecoveryCodesError::InvalidPassword => {
+                wrong_field("password", WRONG_PASSWORD)
+            }
+            RegenerateRecoveryCodesError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
+            RegenerateRecoveryCodesError::Unexpected(error) => fault(error),
+        }
+    }
+}
+
+impl ApiError {
+    /// What poem or poem-openapi refused before a handler ran — a route or method that does
+    /// not exist, an unreadable body or parameter, a missing bearer token — as a problem.
+    pub(crate) fn from_rejection(error: poem::Error) -> ApiError {
+        let error = match error.downcast::<ApiError>() {
+            Ok(problem) => return problem,
+            Err(error) => error,
+        };
+        match error.status() {
+            StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
+            StatusCode::NOT_FOUND => ApiError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed { allow: None },
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            status if status.is_server_error() => {
+                fault(anyhow::anyhow!("{error} (status {status})"))
+            }
+            // Everything else the framework refuses (bad JSON, wrong or missing content type,
+            // unparsable parameters) is the client's request being unreadable; poem's message
+            // describes the client's own input, never our internals.
+            _ => ApiError::MalformedRequest {
+                reason: error.to_string(),
+            },
+        }
+    }
+}
+
+/// The `bad_request_handler` of every operation: whatever poem-openapi could not extract (the
+/// body, a parameter, the bearer token) becomes that operation's own problem response.
+pub(crate) fn rejected_request<R: From<ApiError>>(error: poem::Error) -> R {
+    R::from(ApiError::from_rejection(error))
+}
+
+/// Implements `From<ApiError>` for an operation's response enum: each problem goes to the
+/// variant declared for its status. Every operation declares `InternalError` (500). A problem
+/// whose status the operation does not declare is a bug of ours; it is logged and answered
+/// as a 500, so the answer stays within the published contract.
+macro_rules! problem_variants {
+    ($response:ident { $($status:literal => $variant:ident),* $(,)? }) => {
+        impl From<$crate::adapters::http::problems::ApiError> for $response {
+            fn from(error: $crate::adapters::http::problems::ApiError) -> Self {
+                match error.status().as_u16() {
+                    $($status => Self::$variant(error),)*
+                    500 => Self::InternalError(error),
+                    status => {
+                        ::tracing::error!(
+                            status,
+                            response = stringify!($response),
+                            "problem status not declared by this operation"
+                        );
+                        Self::InternalError($crate::adapters::http::problems::ApiError::Internal)
+                    }
+                }
+            }
+        }
+    };
+}
+pub(crate) use problem_variants;

@@ -1,0 +1,309 @@
+//! Adapters layer (HTTP): the `Products` operations — anyone browses the catalogue through
+//! `CatalogueService`; managers create, edit and delete products.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{CreateProductBody, ProductPageView, ProductView, UpdateProductBody};
+use crate::adapters::http::HttpServices;
+use crate::adapters::http::extractors::BearerAuth;
+use crate::adapters::http::problems::ApiError;
+use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::tags::ApiTags;
+use crate::core::catalogue::ListProductsRequest;
+use crate::core::model::ProductId;
+
+pub struct ProductsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Products")]
+impl ProductsApi {
+    /// List products
+    ///
+    /// The catalogue, newest first. Public. `q` finds products whose name contains it,
+    /// ignoring case; `available` keeps only products that can (or cannot) be ordered now.
+    #[oai(path = "/products", method = "get", operation_id = "list_products")]
+    async fn list_products(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        /// `true`: only products that can be ordered now; `false`: only the others.
+        available: Query<Option<bool>>,
+        /// Text the name must contain (1 to 100 characters, case-insensitive).
+        q: Query<Option<String>>,
+        /// Items per page, 1 to 100 (default 20).
+        limit: Query<Option<i64>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ListProductsResponse {
+        let request = ListProductsRequest {
+            available: available.0,
+            q: q.0,
+            limit: limit.0,
+            cursor: cursor.0,
+        };
+        let catalogue = &services.catalogue;
+        match catalogue.list(request).await {
+            Ok(page) => {
+                ListProductsResponse::Page(Json(ProductPageView::new(page, catalogue.currency())))
+            }
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Read a product
+    ///
+    /// One product of the catalogue. Public.
+    #[oai(path = "/products/:id", method = "get", operation_id = "get_product")]
+    async fn get_product(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+    ) -> GetProductResponse {
+        let catalogue = &services.catalogue;
+        match catalogue.get(ProductId::from_uuid(id.0)).await {
+            Ok(product) => {
+                GetProductResponse::Product(Json(ProductView::new(product, catalogue.currency())))
+            }
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Create a product
+    ///
+    /// Managers only. The price is in minor units of the deployment's currency.
+    #[oai(path = "/products", method = "post", operation_id = "create_product")]
+    async fn create_product(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        body: Json<CreateProductBody>,
+    ) -> CreateProductResponse {
+        let catalogue = &services.catalogue;
+        match catalogue.create(principal.role, body.0.into()).await {
+            Ok(product) => CreateProductResponse::Created(Json(ProductView::new(
+                product,
+                catalogue.currency(),
+            ))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Edit a product
+    ///
+    /// Managers only. Absent fields are left as they are; `description: null` removes the
+    /// description. Orders already placed keep the name and price they were placed with.
+    #[oai(
+        path = "/products/:id",
+        method = "patch",
+        operation_id = "update_product"
+    )]
+    async fn update_product(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+        body: Json<UpdateProductBody>,
+    ) -> UpdateProductResponse {
+        let catalogue = &services.catalogue;
+        let id = ProductId::from_uuid(id.0);
+        match catalogue.update(principal.role, id, body.0.into()).await {
+            Ok(product) => UpdateProductResponse::Updated(Json(ProductView::new(
+                product,
+                catalogue.currency(),
+            ))),
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
+    /// Delete a product
+    ///
+    /// Managers only. Orders already placed keep the name and price they were placed with.
+    #[oai(
+        path = "/products/:id",
+        method = "delete",
+        operation_id = "delete_product"
+    )]
+    async fn delete_product(
+        &self,
+        BearerAuth(principal): BearerAuth,
+        Data(services): Data<&Arc<HttpServices>>,
+        id: Path<Uuid>,
+    ) -> DeleteProductResponse {
+        let id = ProductId::from_uuid(id.0);
+        match services.catalogue.delete(principal.role, id).await {
+            Ok(()) => DeleteProductResponse::Deleted,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum ListProductsResponse {
+    /// One page of products.
+    #[oai(status = 200)]
+    Page(Json<ProductPageView>),
+    /// A parameter has the wrong type, such as `available=maybe` (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// `q`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(ListProductsResponse {
+    400 => BadRequest,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum GetProductResponse {
+    /// The product.
+    #[oai(status = 200)]
+    Product(Json<ProductView>),
+    /// The id is not a UUID (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// No such product (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(GetProductResponse {
+    400 => BadRequest,
+    404 => NotFound,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum CreateProductResponse {
+    /// The product as created.
+    #[oai(status = 201)]
+    Created(Json<ProductView>),
+    /// The body is not valid JSON, has a field of the wrong type or an unknown one
+    /// (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// Only managers edit the catalogue (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(CreateProductResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum UpdateProductResponse {
+    /// The product as it is now.
+    #[oai(status = 200)]
+    Updated(Json<ProductView>),
+    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
+    /// an unknown one (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// Only managers edit the catalogue (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// No such product (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// The body is over the size limit (`payload_too_large`).
+    #[oai(status = 413)]
+    PayloadTooLarge(ApiError),
+    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
+    #[oai(status = 422)]
+    Invalid(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(UpdateProductResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    404 => NotFound,
+    413 => PayloadTooLarge,
+    422 => Invalid,
+});
+
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "rejected_request")]
+pub enum DeleteProductResponse {
+    /// The product is gone.
+    #[oai(status = 204)]
+    Deleted,
+    /// The id is not a UUID (`malformed_request`).
+    #[oai(status = 400)]
+    BadRequest(ApiError),
+    /// The bearer token is missing, invalid, expired or of an ended session
+    /// (`unauthenticated`).
+    #[oai(
+        status = 401,
+        header(
+            name = "WWW-Authenticate",
+            ty = "String",
+            description = "`Bearer`: the authentication scheme to use."
+        )
+    )]
+    Unauthenticated(ApiError),
+    /// Only managers edit the catalogue (`forbidden`).
+    #[oai(status = 403)]
+    Forbidden(ApiError),
+    /// No such product (`not_found`).
+    #[oai(status = 404)]
+    NotFound(ApiError),
+    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+    #[oai(status = 500)]
+    InternalError(ApiError),
+}
+problem_variants!(DeleteProductResponse {
+    400 => BadRequest,
+    401 => Unauthenticated,
+    403 => Forbidden,
+    404 => NotFound,
+});
