@@ -77,7 +77,9 @@ fn log_failure(what: &'static str, outcome: anyhow::Result<()>) {
 
 #[cfg(test)]
 mod tests {
+    use std::pin::pin;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Waker};
 
     use super::*;
 
@@ -104,8 +106,35 @@ mod tests {
         assert_eq!(done.load(Ordering::SeqCst), 3);
     }
 
+    /// Whether `future` is finished at its first poll, without waiting for anything.
+    fn ready_at_once<F: Future>(future: F) -> bool {
+        let mut context = Context::from_waker(Waker::noop());
+        pin!(future).poll(&mut context).is_ready()
+    }
+
     #[tokio::test]
     async fn idle_with_nothing_to_do_resolves_at_once() {
-        AfterResponse::new().idle().await;
+        let after = AfterResponse::new();
+
+        assert!(ready_at_once(after.idle()));
+    }
+
+    #[tokio::test]
+    async fn idle_is_pending_while_work_runs() {
+        let after = AfterResponse::new();
+        let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+        after
+            .run("waiting", async move {
+                let _ = finished.await;
+                Ok(())
+            })
+            .await;
+
+        let busy = ready_at_once(after.idle());
+        finish.send(()).unwrap();
+        after.idle().await;
+
+        assert!(!busy);
+        assert!(ready_at_once(after.idle()));
     }
 }

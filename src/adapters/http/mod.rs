@@ -4,6 +4,13 @@
 //!
 //! `app` builds the whole service; `openapi_json` / `openapi_yaml` build the same OpenAPI
 //! document without any live service, for the committed spec and `allomedia openapi`.
+//!
+//! One folder per API tag — `auth`, `me`, `users`, `audit`, `products`, `orders`, `stats`,
+//! `operations` — each with its handlers and their declared responses (`*api.rs`) and its JSON
+//! bodies (`*dto.rs`). Beside them: `problems` (every error answer, the mapping from the core's
+//! outcomes, and `responses!`, which declares an operation's statuses once), `extractors` (the
+//! bearer scheme, the client's address), `fields` (JSON field types), `middleware`, `state`
+//! (what handlers share), `spec` (the document), `tags`, `routes` and `after_response`.
 
 mod after_response;
 mod audit;
@@ -55,6 +62,7 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         &[DOCS_PATH, SPEC_JSON_PATH, SPEC_YAML_PATH],
     ));
     let metrics = services.metrics.clone();
+    let clock = Arc::clone(&services.clock);
     let (spec_json, spec_yaml) = (openapi_json(), openapi_yaml());
     // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
     // (this API has no OAuth flow).
@@ -75,6 +83,7 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         .with(BodyLimit::new(settings.body_limit_bytes))
         .with(AuthRateLimit::per_minute(
             settings.auth_rate_limit_per_minute,
+            clock,
         ))
         .with(ResolveClient::new(settings.trust_forwarded_for))
         .with(CatchPanic::new().with_handler(panic_problem))

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::dto::AuditEventPageBody;
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::audit::ListAuditEventsRequest;
 
@@ -58,41 +58,16 @@ impl AuditApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListAuditEventsResponse {
-    /// One page of events.
-    #[oai(status = 200)]
-    Page(Json<AuditEventPageBody>),
-    /// A query parameter has the wrong type, such as a `limit` that is not a number
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller is not a manager (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// A `user_id` that is not a UUID, an unknown `kind`, a `limit` outside 1..100 or a
-    /// cursor this service did not return (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListAuditEventsResponse {
+        /// One page of events.
+        200 Page(Json<AuditEventPageBody>),
+        400 malformed_query,
+        401 unauthenticated,
+        403 not_a_manager,
+        /// A `user_id` that is not a UUID, an unknown `kind`, a `limit` outside 1..100 or a
+        /// cursor this service did not return (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListAuditEventsResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    422 => Invalid,
-});

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::dto::{
     LoginBody, LoginChallengeBody, MessageBody, RefreshBody, RegisterBody, ResendCodeBody,
@@ -17,7 +17,7 @@ use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::adapters::metrics::OutcomeLabels;
 use crate::core::auth::{LoginError, LoginOutcome};
@@ -290,368 +290,144 @@ fn login_outcome(outcome: &Result<LoginOutcome, LoginError>) -> &'static str {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum RegisterResponse {
-    /// Accepted. A confirmation link is mailed if the address is new.
-    #[oai(status = 202)]
-    Accepted(Json<MessageBody>),
-    /// The body is not valid JSON, has a field of the wrong type, misses one or has an
-    /// unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Some fields are invalid — an invalid email, a weak password… (`validation_failed`);
-    /// `errors` lists them all.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum RegisterResponse {
+        /// Accepted. A confirmation link is mailed if the address is new.
+        202 Accepted(Json<MessageBody>),
+        /// The body is not valid JSON, has a field of the wrong type, misses one or has an
+        /// unknown one (`malformed_request`).
+        400 BadRequest(problem),
+        413 payload_too_large,
+        /// Some fields are invalid — an invalid email, a weak password… (`validation_failed`);
+        /// `errors` lists them all.
+        422 Invalid(problem),
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(RegisterResponse {
-    400 => BadRequest,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum VerifyEmailLinkResponse {
-    /// The address is confirmed.
-    #[oai(status = 200)]
-    Verified(Json<MessageBody>),
-    /// The token is unknown, already used or expired (`invalid_token`), or missing
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum VerifyEmailLinkResponse {
+        /// The address is confirmed.
+        200 Verified(Json<MessageBody>),
+        /// The token is unknown, already used or expired (`invalid_token`), or missing
+        /// (`malformed_request`).
+        400 BadRequest(problem),
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(VerifyEmailLinkResponse {
-    400 => BadRequest,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum VerifyEmailResponse {
-    /// The address is confirmed.
-    #[oai(status = 204)]
-    Verified,
-    /// The token is unknown, already used or expired (`invalid_token`), or the body is
-    /// malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum VerifyEmailResponse {
+        /// The address is confirmed.
+        204 Verified,
+        /// The token is unknown, already used or expired (`invalid_token`), or the body is
+        /// malformed (`malformed_request`).
+        400 BadRequest(problem),
+        413 payload_too_large,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(VerifyEmailResponse {
-    400 => BadRequest,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ResendVerificationResponse {
-    /// Accepted, whether or not a mail was sent.
-    #[oai(status = 202)]
-    Accepted(Json<MessageBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ResendVerificationResponse {
+        /// Accepted, whether or not a mail was sent.
+        202 Accepted(Json<MessageBody>),
+        400 malformed_body,
+        413 payload_too_large,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(ResendVerificationResponse {
-    400 => BadRequest,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum LoginResponse {
-    /// The password is right and `device_token` is a live remembered device of this account:
-    /// the tokens of a new session, no second factor needed.
-    #[oai(status = 200)]
-    SignedIn(Json<TokensBody>),
-    /// The password is right: a code is mailed; finish with `/auth/2fa/verify`.
-    #[oai(status = 202)]
-    ChallengeIssued(Json<LoginChallengeBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// Unknown email or wrong password — deliberately not told apart
-    /// (`invalid_credentials`).
-    #[oai(status = 401)]
-    InvalidCredentials(ApiError),
-    /// The password is right but the account may not sign in: `email_not_verified`,
-    /// `account_pending_approval` or `account_suspended`.
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Too many wrong passwords for this email lately (`login_throttled`) — answered even to
-    /// the right password, whether or not the email has an account — or too many requests
-    /// from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum LoginResponse {
+        /// The password is right and `device_token` is a live remembered device of this account:
+        /// the tokens of a new session, no second factor needed.
+        200 SignedIn(Json<TokensBody>),
+        /// The password is right: a code is mailed; finish with `/auth/2fa/verify`.
+        202 ChallengeIssued(Json<LoginChallengeBody>),
+        400 malformed_body,
+        /// Unknown email or wrong password — deliberately not told apart
+        /// (`invalid_credentials`).
+        401 InvalidCredentials(problem),
+        /// The password is right but the account may not sign in: `email_not_verified`,
+        /// `account_pending_approval` or `account_suspended`.
+        403 Forbidden(problem),
+        413 payload_too_large,
+        /// Too many wrong passwords for this email lately (`login_throttled`) — answered even to
+        /// the right password, whether or not the email has an account — or too many requests
+        /// from this IP address (`rate_limited`).
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(LoginResponse {
-    400 => BadRequest,
-    401 => InvalidCredentials,
-    403 => Forbidden,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum VerifyLoginCodeResponse {
-    /// Signed in: the tokens of a new session.
-    #[oai(status = 200)]
-    SignedIn(Json<TokensBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// A wrong code, or a login that is unknown, expired or already finished — not told
-    /// apart (`invalid_code`).
-    #[oai(status = 401)]
-    InvalidCode(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// This login has used all its attempts and must start again with the password
-    /// (`too_many_attempts`), the account had too many wrong codes lately across its logins
-    /// (`second_factor_throttled`), or too many requests came from this IP address
-    /// (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum VerifyLoginCodeResponse {
+        /// Signed in: the tokens of a new session.
+        200 SignedIn(Json<TokensBody>),
+        400 malformed_body,
+        /// A wrong code, or a login that is unknown, expired or already finished — not told
+        /// apart (`invalid_code`).
+        401 InvalidCode(problem),
+        413 payload_too_large,
+        /// This login has used all its attempts and must start again with the password
+        /// (`too_many_attempts`), the account had too many wrong codes lately across its logins
+        /// (`second_factor_throttled`), or too many requests came from this IP address
+        /// (`rate_limited`).
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(VerifyLoginCodeResponse {
-    400 => BadRequest,
-    401 => InvalidCode,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ResendLoginCodeResponse {
-    /// A new code is mailed.
-    #[oai(status = 202)]
-    Accepted(Json<MessageBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The login is unknown, expired, finished or out of attempts (`invalid_code`).
-    #[oai(status = 401)]
-    InvalidCode(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// A code was mailed moments ago (`resend_too_soon`), or too many requests came from
-    /// this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ResendLoginCodeResponse {
+        /// A new code is mailed.
+        202 Accepted(Json<MessageBody>),
+        400 malformed_body,
+        /// The login is unknown, expired, finished or out of attempts (`invalid_code`).
+        401 InvalidCode(problem),
+        413 payload_too_large,
+        /// A code was mailed moments ago (`resend_too_soon`), or too many requests came from
+        /// this IP address (`rate_limited`).
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ResendLoginCodeResponse {
-    400 => BadRequest,
-    401 => InvalidCode,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum RefreshTokensResponse {
-    /// New tokens of the same session.
-    #[oai(status = 200)]
-    Refreshed(Json<TokensBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The refresh token is invalid, expired, of an ended session, or was already exchanged
-    /// — which ends its session (`invalid_refresh_token`).
-    #[oai(status = 401)]
-    InvalidRefreshToken(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum RefreshTokensResponse {
+        /// New tokens of the same session.
+        200 Refreshed(Json<TokensBody>),
+        400 malformed_body,
+        /// The refresh token is invalid, expired, of an ended session, or was already exchanged
+        /// — which ends its session (`invalid_refresh_token`).
+        401 InvalidRefreshToken(problem),
+        413 payload_too_large,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(RefreshTokensResponse {
-    400 => BadRequest,
-    401 => InvalidRefreshToken,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum LogoutResponse {
-    /// Signed out.
-    #[oai(status = 204)]
-    SignedOut,
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum LogoutResponse {
+        /// Signed out.
+        204 SignedOut,
+        401 unauthenticated,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(LogoutResponse {
-    401 => Unauthenticated,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum LogoutAllResponse {
-    /// Every session of the user is ended.
-    #[oai(status = 204)]
-    SignedOut,
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum LogoutAllResponse {
+        /// Every session of the user is ended.
+        204 SignedOut,
+        401 unauthenticated,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(LogoutAllResponse {
-    401 => Unauthenticated,
-    429 => TooManyRequests,
-});

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 
 use super::dto::MessageBody;
 use crate::adapters::http::HttpServices;
@@ -13,7 +13,7 @@ use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::fields::Text;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::auth::{ChangePasswordRequest, ResetPasswordRequest};
 use crate::core::model::ClientInfo;
@@ -151,124 +151,46 @@ impl PasswordApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ChangePasswordResponse {
-    /// The password is changed; the other sessions are ended.
-    #[oai(status = 204)]
-    Changed,
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The current password is wrong (`wrong_password`).
-    #[oai(status = 403)]
-    WrongPassword(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The new password is too weak or too short (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many wrong passwords for this account lately (`login_throttled`), or too many
-    /// requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ChangePasswordResponse {
+        /// The password is changed; the other sessions are ended.
+        204 Changed,
+        400 malformed_body,
+        401 unauthenticated,
+        /// The current password is wrong (`wrong_password`).
+        403 WrongPassword(problem),
+        413 payload_too_large,
+        /// The new password is too weak or too short (`validation_failed`).
+        422 Invalid(problem),
+        /// Too many wrong passwords for this account lately (`login_throttled`), or too many
+        /// requests from this IP address (`rate_limited`).
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ChangePasswordResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => WrongPassword,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ForgotPasswordResponse {
-    /// Accepted, whether or not a mail was sent.
-    #[oai(status = 202)]
-    Accepted(Json<MessageBody>),
-    /// The body is malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ForgotPasswordResponse {
+        /// Accepted, whether or not a mail was sent.
+        202 Accepted(Json<MessageBody>),
+        400 malformed_body,
+        413 payload_too_large,
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(ForgotPasswordResponse {
-    400 => BadRequest,
-    413 => PayloadTooLarge,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ResetPasswordResponse {
-    /// The password is replaced; every session of the account is ended.
-    #[oai(status = 204)]
-    Reset,
-    /// The token is unknown, already used or expired (`invalid_token`), or the body is
-    /// malformed (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The new password is too weak or too short (`validation_failed`); the token still works.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many requests from this IP address (`rate_limited`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ResetPasswordResponse {
+        /// The password is replaced; every session of the account is ended.
+        204 Reset,
+        /// The token is unknown, already used or expired (`invalid_token`), or the body is
+        /// malformed (`malformed_request`).
+        400 BadRequest(problem),
+        413 payload_too_large,
+        /// The new password is too weak or too short (`validation_failed`); the token still works.
+        422 Invalid(problem),
+        429 rate_limited,
+        500 internal_error,
+    }
 }
-problem_variants!(ResetPasswordResponse {
-    400 => BadRequest,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::dto::{UpdateMeBody, UserView};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::adapters::http::users::dto::DeleteMeBody;
 
@@ -80,131 +80,46 @@ impl MeApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum GetMeResponse {
-    /// The account.
-    #[oai(status = 200)]
-    Account(Json<UserView>),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The account no longer exists (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum GetMeResponse {
+        /// The account.
+        200 Account(Json<UserView>),
+        401 unauthenticated,
+        404 account_gone,
+        500 internal_error,
+    }
 }
-problem_variants!(GetMeResponse {
-    401 => Unauthenticated,
-    404 => NotFound,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum UpdateMeResponse {
-    /// The account as it is now.
-    #[oai(status = 200)]
-    Updated(Json<UserView>),
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The account no longer exists (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum UpdateMeResponse {
+        /// The account as it is now.
+        200 Updated(Json<UserView>),
+        400 malformed_json,
+        401 unauthenticated,
+        404 account_gone,
+        413 payload_too_large,
+        422 invalid_fields,
+        500 internal_error,
+    }
 }
-problem_variants!(UpdateMeResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    404 => NotFound,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum DeleteMeResponse {
-    /// The account and everything of it is gone; its tokens no longer work.
-    #[oai(status = 204)]
-    Deleted,
-    /// The body is not valid JSON, lacks `password`, has a field of the wrong type or an
-    /// unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The account no longer exists (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The caller is the only active manager (`last_active_manager`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The password is wrong (`validation_failed`, naming `password`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
-    /// judged.
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum DeleteMeResponse {
+        /// The account and everything of it is gone; its tokens no longer work.
+        204 Deleted,
+        /// The body is not valid JSON, lacks `password`, has a field of the wrong type or an
+        /// unknown one (`malformed_request`).
+        400 BadRequest(problem),
+        401 unauthenticated,
+        404 account_gone,
+        /// The caller is the only active manager (`last_active_manager`).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// The password is wrong (`validation_failed`, naming `password`).
+        422 Invalid(problem),
+        /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
+        /// judged.
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(DeleteMeResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    404 => NotFound,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});

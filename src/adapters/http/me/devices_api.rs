@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::devices_dto::DevicePage;
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::model::PageRequest;
 
@@ -74,60 +74,24 @@ impl DevicesApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListMyDevicesResponse {
-    /// One page of devices.
-    #[oai(status = 200)]
-    Devices(Json<DevicePage>),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// `limit` or `cursor` is invalid (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListMyDevicesResponse {
+        /// One page of devices.
+        200 Devices(Json<DevicePage>),
+        401 unauthenticated,
+        /// `limit` or `cursor` is invalid (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListMyDevicesResponse {
-    401 => Unauthenticated,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ForgetMyDeviceResponse {
-    /// The device is forgotten.
-    #[oai(status = 204)]
-    Forgotten,
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// No such device among mine (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ForgetMyDeviceResponse {
+        /// The device is forgotten.
+        204 Forgotten,
+        401 unauthenticated,
+        /// No such device among mine (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ForgetMyDeviceResponse {
-    401 => Unauthenticated,
-    404 => NotFound,
-});

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::second_factor_dto::{
     DisableTotpBody, PasswordBody, RecoveryCodesView, TotpCodeBody, TotpSetupView,
@@ -14,7 +14,7 @@ use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 
 pub struct SecondFactorApi;
@@ -131,196 +131,71 @@ impl SecondFactorApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum SetUpTotpResponse {
-    /// The pending secret, its URI and QR code.
-    #[oai(status = 200)]
-    Pending(Json<TotpSetupView>),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The account no longer exists (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// TOTP is already on (`totp_already_enabled`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum SetUpTotpResponse {
+        /// The pending secret, its URI and QR code.
+        200 Pending(Json<TotpSetupView>),
+        401 unauthenticated,
+        404 account_gone,
+        /// TOTP is already on (`totp_already_enabled`).
+        409 Conflict(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(SetUpTotpResponse {
-    401 => Unauthenticated,
-    404 => NotFound,
-    409 => Conflict,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ConfirmTotpResponse {
-    /// TOTP is on; the recovery codes, shown once.
-    #[oai(status = 200)]
-    Enabled(Json<RecoveryCodesView>),
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// No setup is pending (`totp_not_set_up`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The code is wrong (`validation_failed` on `code`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
-    /// for this account lately; nothing was judged.
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ConfirmTotpResponse {
+        /// TOTP is on; the recovery codes, shown once.
+        200 Enabled(Json<RecoveryCodesView>),
+        400 malformed_json,
+        401 unauthenticated,
+        /// No setup is pending (`totp_not_set_up`).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// The code is wrong (`validation_failed` on `code`).
+        422 Invalid(problem),
+        /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
+        /// for this account lately; nothing was judged.
+        429 TooManyRequests(problem),
+        // Published without a description; kept so, as the document must not change.
+        500 InternalError(problem),
+    }
 }
-problem_variants!(ConfirmTotpResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum DisableTotpResponse {
-    /// TOTP is off and the recovery codes are gone.
-    #[oai(status = 204)]
-    Disabled,
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// TOTP is not on (`totp_not_enabled`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The password or the code is wrong (`validation_failed` on that field).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    /// Too many wrong codes for this account lately (`second_factor_throttled`).
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum DisableTotpResponse {
+        /// TOTP is off and the recovery codes are gone.
+        204 Disabled,
+        400 malformed_json,
+        401 unauthenticated,
+        /// TOTP is not on (`totp_not_enabled`).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// The password or the code is wrong (`validation_failed` on that field).
+        422 Invalid(problem),
+        // The first line is a slip, but it is published; kept so, as the document must not
+        // change.
+        /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
+        /// Too many wrong codes for this account lately (`second_factor_throttled`).
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(DisableTotpResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum RegenerateRecoveryCodesResponse {
-    /// The new recovery codes, shown once.
-    #[oai(status = 200)]
-    Replaced(Json<RecoveryCodesView>),
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// TOTP is not on (`totp_not_enabled`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// The password is wrong (`validation_failed` on `password`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
-    /// judged.
-    #[oai(
-        status = 429,
-        header(
-            name = "Retry-After",
-            ty = "u64",
-            description = "Seconds to wait before trying again."
-        )
-    )]
-    TooManyRequests(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum RegenerateRecoveryCodesResponse {
+        /// The new recovery codes, shown once.
+        200 Replaced(Json<RecoveryCodesView>),
+        400 malformed_json,
+        401 unauthenticated,
+        /// TOTP is not on (`totp_not_enabled`).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// The password is wrong (`validation_failed` on `password`).
+        422 Invalid(problem),
+        /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
+        /// judged.
+        429 TooManyRequests(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(RegenerateRecoveryCodesResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-    429 => TooManyRequests,
-});

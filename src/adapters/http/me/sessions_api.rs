@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::sessions_dto::SessionPageBody;
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::model::{PageRequest, SessionId};
 
@@ -81,65 +81,27 @@ impl SessionsApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListMySessionsResponse {
-    /// A page of live sessions.
-    #[oai(status = 200)]
-    Sessions(Json<SessionPageBody>),
-    /// A query parameter could not be read (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// `limit` is out of range or `cursor` is not one this service returned
-    /// (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListMySessionsResponse {
+        /// A page of live sessions.
+        200 Sessions(Json<SessionPageBody>),
+        /// A query parameter could not be read (`malformed_request`).
+        400 BadRequest(problem),
+        401 unauthenticated,
+        /// `limit` is out of range or `cursor` is not one this service returned
+        /// (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListMySessionsResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum EndMySessionResponse {
-    /// The session is ended.
-    #[oai(status = 204)]
-    Ended,
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// No live session of the signed-in user has this id (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum EndMySessionResponse {
+        /// The session is ended.
+        204 Ended,
+        401 unauthenticated,
+        /// No live session of the signed-in user has this id (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(EndMySessionResponse {
-    401 => Unauthenticated,
-    404 => NotFound,
-});

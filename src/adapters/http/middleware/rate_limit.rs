@@ -2,13 +2,13 @@
 //! `rate_limited` problem and `Retry-After`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use super::rate_limiter::{RateKey, RateLimiter};
 use crate::adapters::http::extractors::ClientAddress;
 use crate::adapters::http::problems::ApiError;
+use crate::core::ports::Clock;
 
 /// The paths it guards: every account-security operation.
 const AUTH_PREFIX: &str = "/api/v1/auth/";
@@ -18,9 +18,10 @@ pub struct AuthRateLimit {
 }
 
 impl AuthRateLimit {
-    pub fn per_minute(per_minute: u32) -> Self {
+    /// `clock` is the one the core uses, so that tests move one fake clock for everything.
+    pub fn per_minute(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         AuthRateLimit {
-            limiter: Arc::new(RateLimiter::per_minute(per_minute)),
+            limiter: Arc::new(RateLimiter::per_minute(per_minute, clock)),
         }
     }
 }
@@ -47,7 +48,7 @@ impl<E: Endpoint> Endpoint for AuthRateLimitEndpoint<E> {
     async fn call(&self, request: Request) -> poem::Result<Response> {
         if request.uri().path().starts_with(AUTH_PREFIX) {
             let address = request.data::<ClientAddress>().and_then(|a| a.0);
-            if let Err(wait) = self.limiter.admit(RateKey::from(address), Instant::now()) {
+            if let Err(wait) = self.limiter.admit(RateKey::from(address)) {
                 return Err(ApiError::RateLimited {
                     retry_after_seconds: wait.as_secs_f64().ceil() as u64,
                 }

@@ -6,8 +6,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::core::ports::Clock;
 
 /// Addresses tracked at most. Past this, new addresses are let through untracked: failing
 /// closed would let anyone with many addresses lock everyone else out.
@@ -45,27 +49,29 @@ impl From<Option<IpAddr>> for RateKey {
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
-    updated: Instant,
+    updated: DateTime<Utc>,
 }
 
 struct Buckets {
     by_key: HashMap<RateKey, Bucket>,
-    last_sweep: Option<Instant>,
+    last_sweep: Option<DateTime<Utc>>,
 }
 
 /// Admits `per_minute` requests per key per minute on average, in bursts of up to
 /// `per_minute`. Memory is bounded: a bucket idle for a minute is full again, so it is
-/// forgotten.
+/// forgotten. Time is the clock port's, so that tests move a fake clock instead of waiting.
 pub struct RateLimiter {
+    clock: Arc<dyn Clock>,
     capacity: f64,
     refill_per_second: f64,
     buckets: Mutex<Buckets>,
 }
 
 impl RateLimiter {
-    pub fn per_minute(per_minute: u32) -> Self {
+    pub fn per_minute(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
         let capacity = f64::from(per_minute.max(1));
         RateLimiter {
+            clock,
             capacity,
             refill_per_second: capacity / 60.0,
             buckets: Mutex::new(Buckets {
@@ -75,8 +81,9 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `key` at `now`, or says how long until one is available.
-    pub fn admit(&self, key: RateKey, now: Instant) -> Result<(), Duration> {
+    /// Takes one token for `key` now, or says how long until one is available.
+    pub fn admit(&self, key: RateKey) -> Result<(), Duration> {
+        let now = self.clock.now();
         // A panic elsewhere while holding the lock leaves the counts usable.
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if !buckets.by_key.contains_key(&key) && buckets.by_key.len() >= MAX_TRACKED_ADDRESSES {
@@ -90,7 +97,7 @@ impl RateLimiter {
             tokens: self.capacity,
             updated: now,
         });
-        let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+        let elapsed = elapsed(bucket.updated, now).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.refill_per_second).min(self.capacity);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
@@ -102,17 +109,17 @@ impl RateLimiter {
     }
 
     /// Forgets buckets that have refilled completely: they behave as if absent.
-    fn sweep(&self, buckets: &mut Buckets, now: Instant) {
+    fn sweep(&self, buckets: &mut Buckets, now: DateTime<Utc>) {
         if buckets
             .last_sweep
-            .is_some_and(|last| now.saturating_duration_since(last) < SWEEP_INTERVAL)
+            .is_some_and(|last| elapsed(last, now) < SWEEP_INTERVAL)
         {
             return;
         }
         let refill_time = self.capacity / self.refill_per_second;
-        buckets.by_key.retain(|_, bucket| {
-            now.saturating_duration_since(bucket.updated).as_secs_f64() < refill_time
-        });
+        buckets
+            .by_key
+            .retain(|_, bucket| elapsed(bucket.updated, now).as_secs_f64() < refill_time);
         buckets.last_sweep = Some(now);
     }
 
@@ -126,21 +133,35 @@ impl RateLimiter {
     }
 }
 
+/// Time from `earlier` to `now`; none if the clock was set back meanwhile, so that a clock
+/// step never refills a bucket or panics.
+fn elapsed(earlier: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (now - earlier).to_std().unwrap_or(Duration::ZERO)
+}
+
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeDelta, TimeZone};
+
     use super::*;
+    use crate::adapters::crypto::ManualClock;
 
     fn key(ip: &str) -> RateKey {
         RateKey::from(Some(ip.parse::<IpAddr>().unwrap()))
     }
 
+    fn limiter(per_minute: u32) -> (RateLimiter, ManualClock) {
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 3, 9, 30, 0).unwrap());
+        let limiter = RateLimiter::per_minute(per_minute, Arc::new(clock.clone()));
+        (limiter, clock)
+    }
+
     #[test]
     fn admits_a_burst_of_the_per_minute_allowance_then_refuses() {
-        let limiter = RateLimiter::per_minute(3);
-        let now = Instant::now();
+        let (limiter, _clock) = limiter(3);
 
         let answers: Vec<bool> = (0..4)
-            .map(|_| limiter.admit(key("192.0.2.1"), now).is_ok())
+            .map(|_| limiter.admit(key("192.0.2.1")).is_ok())
             .collect();
 
         assert_eq!(answers, [true, true, true, false]);
@@ -148,26 +169,27 @@ mod tests {
 
     #[test]
     fn says_how_long_until_the_next_request_is_admitted() {
-        let limiter = RateLimiter::per_minute(60);
-        let now = Instant::now();
+        let (limiter, clock) = limiter(60);
         for _ in 0..60 {
-            limiter.admit(key("192.0.2.1"), now).unwrap();
+            limiter.admit(key("192.0.2.1")).unwrap();
         }
 
-        let wait = limiter.admit(key("192.0.2.1"), now).unwrap_err();
+        let wait = limiter.admit(key("192.0.2.1")).unwrap_err();
 
-        assert_eq!(wait.as_secs_f64().ceil(), 1.0);
-        assert!(limiter.admit(key("192.0.2.1"), now + wait).is_ok());
+        assert_eq!(wait, Duration::from_secs(1));
+        clock.advance(TimeDelta::milliseconds(999));
+        assert!(limiter.admit(key("192.0.2.1")).is_err());
+        clock.advance(TimeDelta::milliseconds(1));
+        assert!(limiter.admit(key("192.0.2.1")).is_ok());
     }
 
     #[test]
     fn counts_each_address_separately() {
-        let limiter = RateLimiter::per_minute(1);
-        let now = Instant::now();
-        limiter.admit(key("192.0.2.1"), now).unwrap();
+        let (limiter, _clock) = limiter(1);
+        limiter.admit(key("192.0.2.1")).unwrap();
 
-        assert!(limiter.admit(key("192.0.2.2"), now).is_ok());
-        assert!(limiter.admit(key("192.0.2.1"), now).is_err());
+        assert!(limiter.admit(key("192.0.2.2")).is_ok());
+        assert!(limiter.admit(key("192.0.2.1")).is_err());
     }
 
     #[test]
@@ -178,17 +200,38 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_set_back_refills_nothing() {
+        let (limiter, clock) = limiter(1);
+        limiter.admit(key("192.0.2.1")).unwrap();
+
+        clock.advance(TimeDelta::seconds(-3600));
+
+        assert!(limiter.admit(key("192.0.2.1")).is_err());
+    }
+
+    #[test]
     fn forgets_addresses_idle_long_enough_to_have_refilled() {
-        let limiter = RateLimiter::per_minute(60);
-        let start = Instant::now();
+        let (limiter, clock) = limiter(60);
         for n in 0..MAX_TRACKED_ADDRESSES as u32 {
-            limiter.admit(RateKey::V4(n.to_be_bytes()), start).unwrap();
+            limiter.admit(RateKey::V4(n.to_be_bytes())).unwrap();
         }
 
-        limiter
-            .admit(key("2001:db8::1"), start + Duration::from_secs(61))
-            .unwrap();
+        clock.advance(TimeDelta::seconds(61));
+        limiter.admit(key("2001:db8::1")).unwrap();
 
         assert_eq!(limiter.tracked(), 1);
+    }
+
+    #[test]
+    fn a_full_table_admits_new_addresses_untracked_until_a_sweep_frees_room() {
+        let (limiter, clock) = limiter(60);
+        for n in 0..MAX_TRACKED_ADDRESSES as u32 {
+            limiter.admit(RateKey::V4(n.to_be_bytes())).unwrap();
+        }
+
+        clock.advance(TimeDelta::seconds(30));
+        limiter.admit(key("2001:db8::1")).unwrap();
+
+        assert_eq!(limiter.tracked(), MAX_TRACKED_ADDRESSES);
     }
 }

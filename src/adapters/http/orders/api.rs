@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::dto::{AssignOrderBody, MoveOrderBody, OrderBody, OrderPageBody, PlaceOrderBody};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::model::{OrderId, UserId};
 use crate::core::orders::ListOrdersRequest;
@@ -143,215 +143,87 @@ impl OrdersApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum PlaceOrderResponse {
-    /// The order as placed.
-    #[oai(status = 201)]
-    Created(Json<Box<OrderBody>>),
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one, such as
-    /// a price or a total (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only clients place orders (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Some fields are invalid (`validation_failed`): `errors` names each one, such as
-    /// `items[2].product_id` for an unknown or unavailable product.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum PlaceOrderResponse {
+        /// The order as placed.
+        201 Created(Json<Box<OrderBody>>),
+        /// The body is not valid JSON, has a field of the wrong type or an unknown one, such as
+        /// a price or a total (`malformed_request`).
+        400 BadRequest(problem),
+        401 unauthenticated,
+        /// Only clients place orders (`forbidden`).
+        403 Forbidden(problem),
+        413 payload_too_large,
+        /// Some fields are invalid (`validation_failed`): `errors` names each one, such as
+        /// `items[2].product_id` for an unknown or unavailable product.
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(PlaceOrderResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListOrdersResponse {
-    /// One page of orders.
-    #[oai(status = 200)]
-    Page(Json<OrderPageBody>),
-    /// A parameter has the wrong type (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// `status`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListOrdersResponse {
+        /// One page of orders.
+        200 Page(Json<OrderPageBody>),
+        /// A parameter has the wrong type (`malformed_request`).
+        400 BadRequest(problem),
+        401 unauthenticated,
+        /// `status`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListOrdersResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum GetOrderResponse {
-    /// The order.
-    #[oai(status = 200)]
-    Order(Json<Box<OrderBody>>),
-    /// The id is not a UUID (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// No such order, or not one the caller may see (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum GetOrderResponse {
+        /// The order.
+        200 Order(Json<Box<OrderBody>>),
+        400 malformed_id,
+        401 unauthenticated,
+        /// No such order, or not one the caller may see (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(GetOrderResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    404 => NotFound,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ChangeOrderStatusResponse {
-    /// The order as it is now.
-    #[oai(status = 200)]
-    Order(Json<Box<OrderBody>>),
-    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
-    /// an unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller's role may never make this move (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No such order, or not one the caller may see (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The workflow has no such move from the current status (`invalid_transition`), the
-    /// order has used all its delivery-code attempts (`delivery_code_locked`), or it changed
-    /// meanwhile (`conflict`: read it again).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// An unknown status or a missing `reason` or `delivery_code` (`validation_failed`), or
-    /// a delivery code that is not the order's (`invalid_delivery_code`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ChangeOrderStatusResponse {
+        /// The order as it is now.
+        200 Order(Json<Box<OrderBody>>),
+        400 malformed_id_or_json,
+        401 unauthenticated,
+        /// The caller's role may never make this move (`forbidden`).
+        403 Forbidden(problem),
+        /// No such order, or not one the caller may see (`not_found`).
+        404 NotFound(problem),
+        /// The workflow has no such move from the current status (`invalid_transition`), the
+        /// order has used all its delivery-code attempts (`delivery_code_locked`), or it changed
+        /// meanwhile (`conflict`: read it again).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// An unknown status or a missing `reason` or `delivery_code` (`validation_failed`), or
+        /// a delivery code that is not the order's (`invalid_delivery_code`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ChangeOrderStatusResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum AssignOrderResponse {
-    /// The order as it is now.
-    #[oai(status = 200)]
-    Order(Json<Box<OrderBody>>),
-    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
-    /// an unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only managers assign couriers (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No such order, or not one the caller may see (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The order is not between confirmation and pick-up (`order_not_assignable`), or it
-    /// changed meanwhile (`conflict`: read it again).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// `courier_id` is not an active courier (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum AssignOrderResponse {
+        /// The order as it is now.
+        200 Order(Json<Box<OrderBody>>),
+        400 malformed_id_or_json,
+        401 unauthenticated,
+        /// Only managers assign couriers (`forbidden`).
+        403 Forbidden(problem),
+        /// No such order, or not one the caller may see (`not_found`).
+        404 NotFound(problem),
+        /// The order is not between confirmation and pick-up (`order_not_assignable`), or it
+        /// changed meanwhile (`conflict`: read it again).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// `courier_id` is not an active courier (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(AssignOrderResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});

@@ -1,8 +1,6 @@
 //! Adapters layer (HTTP): the one place where each outcome of a use case becomes a problem
-//! (one status, one code), and where poem's own rejections join them. A fault is logged here,
-//! once, with its cause; the client only ever sees an opaque `internal_error`.
-
-use poem::http::StatusCode;
+//! (one status, one code). A fault is logged here, once, with its cause; the client only ever
+//! sees an opaque `internal_error`. May depend on the core's error types.
 
 use super::problem::ApiError;
 use crate::core::audit::ListAuditEventsError;
@@ -306,61 +304,3 @@ impl From<RegenerateRecoveryCodesError> for ApiError {
         }
     }
 }
-
-impl ApiError {
-    /// What poem or poem-openapi refused before a handler ran — a route or method that does
-    /// not exist, an unreadable body or parameter, a missing bearer token — as a problem.
-    pub(crate) fn from_rejection(error: poem::Error) -> ApiError {
-        let error = match error.downcast::<ApiError>() {
-            Ok(problem) => return problem,
-            Err(error) => error,
-        };
-        match error.status() {
-            StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
-            StatusCode::NOT_FOUND => ApiError::NotFound,
-            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed { allow: None },
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            status if status.is_server_error() => {
-                fault(anyhow::anyhow!("{error} (status {status})"))
-            }
-            // Everything else the framework refuses (bad JSON, wrong or missing content type,
-            // unparsable parameters) is the client's request being unreadable; poem's message
-            // describes the client's own input, never our internals.
-            _ => ApiError::MalformedRequest {
-                reason: error.to_string(),
-            },
-        }
-    }
-}
-
-/// The `bad_request_handler` of every operation: whatever poem-openapi could not extract (the
-/// body, a parameter, the bearer token) becomes that operation's own problem response.
-pub(crate) fn rejected_request<R: From<ApiError>>(error: poem::Error) -> R {
-    R::from(ApiError::from_rejection(error))
-}
-
-/// Implements `From<ApiError>` for an operation's response enum: each problem goes to the
-/// variant declared for its status. Every operation declares `InternalError` (500). A problem
-/// whose status the operation does not declare is a bug of ours; it is logged and answered
-/// as a 500, so the answer stays within the published contract.
-macro_rules! problem_variants {
-    ($response:ident { $($status:literal => $variant:ident),* $(,)? }) => {
-        impl From<$crate::adapters::http::problems::ApiError> for $response {
-            fn from(error: $crate::adapters::http::problems::ApiError) -> Self {
-                match error.status().as_u16() {
-                    $($status => Self::$variant(error),)*
-                    500 => Self::InternalError(error),
-                    status => {
-                        ::tracing::error!(
-                            status,
-                            response = stringify!($response),
-                            "problem status not declared by this operation"
-                        );
-                        Self::InternalError($crate::adapters::http::problems::ApiError::Internal)
-                    }
-                }
-            }
-        }
-    };
-}
-pub(crate) use problem_variants;

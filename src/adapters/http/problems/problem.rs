@@ -20,6 +20,7 @@ const MAX_ECHOED_CHARS: usize = 300;
 
 /// A stable, machine-readable name for what went wrong. Clients branch on it; a published
 /// code never changes meaning.
+// Published as an enum in this order; what each code means is `ProblemCode::definition`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
 pub enum ProblemCode {
@@ -86,7 +87,8 @@ pub struct ProblemDocument {
     pub errors: Option<Vec<FieldProblem>>,
 }
 
-/// Every problem this API answers with — the one catalogue of status codes and `code`s.
+/// Every problem this API answers with, each with its `code` (which gives its status, title
+/// and default detail, see `ProblemCode::definition`).
 ///
 /// It is also the body of every problem response: an operation declares a variant per status
 /// carrying an `ApiError`, which renders itself as a problem document with its headers.
@@ -175,42 +177,185 @@ pub enum ApiError {
     StoreUnavailable,
 }
 
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
+/// What a code means, whatever the occurrence: its status, a title and the detail a client
+/// reads unless the occurrence says more.
+struct Definition {
+    status: StatusCode,
+    title: &'static str,
+    detail: &'static str,
+}
+
+const fn definition(status: StatusCode, title: &'static str, detail: &'static str) -> Definition {
+    Definition {
+        status,
+        title,
+        detail,
+    }
+}
+
+impl ProblemCode {
+    /// The catalogue of problems: one row per code. A code never changes its status.
+    fn definition(self) -> Definition {
+        use StatusCode as S;
         match self {
-            ApiError::MalformedRequest { .. } | ApiError::InvalidToken => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated
-            | ApiError::InvalidCredentials
-            | ApiError::InvalidCode
-            | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            ApiError::WrongPassword
-            | ApiError::EmailNotVerified
-            | ApiError::AccountPendingApproval
-            | ApiError::AccountSuspended
-            | ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::LastActiveManager => StatusCode::CONFLICT,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TotpAlreadyEnabled
-            | ApiError::TotpNotEnabled
-            | ApiError::TotpNotSetUp
-            | ApiError::InvalidTransition
-            | ApiError::OrderNotAssignable
-            | ApiError::DeliveryCodeLocked
-            | ApiError::Conflict => StatusCode::CONFLICT,
-            ApiError::InvalidDeliveryCode => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyAttempts
-            | ApiError::LoginThrottled { .. }
-            | ApiError::SecondFactorThrottled { .. }
-            | ApiError::ResendTooSoon { .. }
-            | ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::MalformedRequest => definition(
+                S::BAD_REQUEST,
+                "Malformed request",
+                // Followed by what could not be read (see `ApiError::detail`).
+                "The request could not be read",
+            ),
+            ProblemCode::InvalidToken => definition(
+                S::BAD_REQUEST,
+                "Invalid or expired link",
+                "This token is unknown, already used or expired; ask for a new one.",
+            ),
+            ProblemCode::Unauthenticated => definition(
+                S::UNAUTHORIZED,
+                "Not authenticated",
+                "Send a valid access token of a live session as `Authorization: Bearer <token>`.",
+            ),
+            ProblemCode::InvalidCredentials => definition(
+                S::UNAUTHORIZED,
+                "Invalid credentials",
+                "The email or the password is wrong.",
+            ),
+            ProblemCode::WrongPassword => definition(
+                S::FORBIDDEN,
+                "Wrong password",
+                "The current password is wrong.",
+            ),
+            ProblemCode::InvalidCode => definition(
+                S::UNAUTHORIZED,
+                "Invalid code",
+                "The code is wrong, or this login is unknown, expired or already finished.",
+            ),
+            ProblemCode::InvalidRefreshToken => definition(
+                S::UNAUTHORIZED,
+                "Invalid refresh token",
+                "The refresh token is invalid, expired or of an ended session; sign in again.",
+            ),
+            ProblemCode::EmailNotVerified => definition(
+                S::FORBIDDEN,
+                "Email not verified",
+                "Confirm your email address with the link we mailed you, then sign in.",
+            ),
+            ProblemCode::AccountPendingApproval => definition(
+                S::FORBIDDEN,
+                "Account pending approval",
+                "A manager has not approved this account yet.",
+            ),
+            ProblemCode::AccountSuspended => definition(
+                S::FORBIDDEN,
+                "Account suspended",
+                "This account is suspended.",
+            ),
+            ProblemCode::Forbidden => {
+                definition(S::FORBIDDEN, "Forbidden", "Your role does not allow this.")
+            }
+            ProblemCode::NotFound => {
+                definition(S::NOT_FOUND, "Not found", "There is nothing here.")
+            }
+            ProblemCode::LastActiveManager => definition(
+                S::CONFLICT,
+                "Last active manager",
+                "This would leave no active manager; promote or activate another one first.",
+            ),
+            ProblemCode::MethodNotAllowed => definition(
+                S::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "This resource does not support this method; see the `Allow` header.",
+            ),
+            ProblemCode::PayloadTooLarge => definition(
+                S::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                "The request body is larger than this API accepts.",
+            ),
+            ProblemCode::ValidationFailed => definition(
+                S::UNPROCESSABLE_ENTITY,
+                "Validation failed",
+                "Some fields are invalid; see `errors`.",
+            ),
+            ProblemCode::TooManyAttempts => definition(
+                S::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "This login has used all its attempts; sign in again with your password.",
+            ),
+            ProblemCode::LoginThrottled => definition(
+                S::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins",
+                "Too many wrong passwords for this account; wait `Retry-After` seconds.",
+            ),
+            ProblemCode::SecondFactorThrottled => definition(
+                S::TOO_MANY_REQUESTS,
+                "Too many wrong codes",
+                "Too many wrong codes for this account; wait `Retry-After` seconds.",
+            ),
+            ProblemCode::ResendTooSoon => definition(
+                S::TOO_MANY_REQUESTS,
+                "Code sent recently",
+                "A code was sent moments ago; wait before asking for another one.",
+            ),
+            ProblemCode::RateLimited => definition(
+                S::TOO_MANY_REQUESTS,
+                "Too many requests",
+                "Too many requests from this address; slow down.",
+            ),
+            ProblemCode::TotpAlreadyEnabled => definition(
+                S::CONFLICT,
+                "Authenticator app already on",
+                "An authenticator app is already on; turn it off before setting up another.",
+            ),
+            ProblemCode::TotpNotEnabled => definition(
+                S::CONFLICT,
+                "Authenticator app not on",
+                "No authenticator app is on for this account; set one up first.",
+            ),
+            ProblemCode::TotpNotSetUp => definition(
+                S::CONFLICT,
+                "No authenticator app setup pending",
+                "There is no setup to confirm; start with `POST /me/2fa/totp/setup`.",
+            ),
+            ProblemCode::InvalidTransition => definition(
+                S::CONFLICT,
+                "Invalid transition",
+                "The order cannot move to this status from its current one.",
+            ),
+            ProblemCode::OrderNotAssignable => definition(
+                S::CONFLICT,
+                "Order not assignable",
+                "Couriers are assigned between confirmation and pick-up only.",
+            ),
+            ProblemCode::InvalidDeliveryCode => definition(
+                S::UNPROCESSABLE_ENTITY,
+                "Invalid delivery code",
+                "This is not the order's delivery code; ask the client for it again.",
+            ),
+            ProblemCode::DeliveryCodeLocked => definition(
+                S::CONFLICT,
+                "Delivery code locked",
+                "Too many wrong delivery codes for this order; report the delivery as failed.",
+            ),
+            ProblemCode::Conflict => definition(
+                S::CONFLICT,
+                "Conflict",
+                "The resource changed while this request was handled; read it again and retry.",
+            ),
+            ProblemCode::InternalError => definition(
+                S::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "Something went wrong on our side; try again later.",
+            ),
+            ProblemCode::StoreUnavailable => definition(
+                S::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "The data store cannot be reached right now.",
+            ),
         }
     }
+}
 
+impl ApiError {
+    /// The code of this problem; its status, title and default detail come with the code.
     pub fn code(&self) -> ProblemCode {
         match self {
             ApiError::MalformedRequest { .. } => ProblemCode::MalformedRequest,
@@ -247,124 +392,23 @@ impl ApiError {
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::MalformedRequest { .. } => "Malformed request",
-            ApiError::InvalidToken => "Invalid or expired link",
-            ApiError::Unauthenticated => "Not authenticated",
-            ApiError::InvalidCredentials => "Invalid credentials",
-            ApiError::WrongPassword => "Wrong password",
-            ApiError::InvalidCode => "Invalid code",
-            ApiError::InvalidRefreshToken => "Invalid refresh token",
-            ApiError::EmailNotVerified => "Email not verified",
-            ApiError::AccountPendingApproval => "Account pending approval",
-            ApiError::AccountSuspended => "Account suspended",
-            ApiError::Forbidden => "Forbidden",
-            ApiError::NotFound => "Not found",
-            ApiError::LastActiveManager => "Last active manager",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::PayloadTooLarge => "Payload too large",
-            ApiError::ValidationFailed(_) => "Validation failed",
-            ApiError::TooManyAttempts => "Too many attempts",
-            ApiError::LoginThrottled { .. } => "Too many failed sign-ins",
-            ApiError::SecondFactorThrottled { .. } => "Too many wrong codes",
-            ApiError::ResendTooSoon { .. } => "Code sent recently",
-            ApiError::RateLimited { .. } => "Too many requests",
-            ApiError::TotpAlreadyEnabled => "Authenticator app already on",
-            ApiError::TotpNotEnabled => "Authenticator app not on",
-            ApiError::TotpNotSetUp => "No authenticator app setup pending",
-            ApiError::InvalidTransition => "Invalid transition",
-            ApiError::OrderNotAssignable => "Order not assignable",
-            ApiError::InvalidDeliveryCode => "Invalid delivery code",
-            ApiError::DeliveryCodeLocked => "Delivery code locked",
-            ApiError::Conflict => "Conflict",
-            ApiError::Internal => "Internal error",
-            ApiError::StoreUnavailable => "Service unavailable",
-        }
+    pub fn status(&self) -> StatusCode {
+        self.code().definition().status
     }
 
+    fn title(&self) -> &'static str {
+        self.code().definition().title
+    }
+
+    /// The code's detail, with what this occurrence adds to it.
     fn detail(&self) -> String {
+        let detail = self.code().definition().detail;
         match self {
             ApiError::MalformedRequest { reason } => {
                 let reason: String = reason.chars().take(MAX_ECHOED_CHARS).collect();
-                format!("The request could not be read: {reason}")
+                format!("{detail}: {reason}")
             }
-            ApiError::InvalidToken => {
-                "This token is unknown, already used or expired; ask for a new one.".into()
-            }
-            ApiError::Unauthenticated => {
-                "Send a valid access token of a live session as `Authorization: Bearer <token>`."
-                    .into()
-            }
-            ApiError::InvalidCredentials => "The email or the password is wrong.".into(),
-            ApiError::WrongPassword => "The current password is wrong.".into(),
-            ApiError::InvalidCode => {
-                "The code is wrong, or this login is unknown, expired or already finished.".into()
-            }
-            ApiError::InvalidRefreshToken => {
-                "The refresh token is invalid, expired or of an ended session; sign in again."
-                    .into()
-            }
-            ApiError::EmailNotVerified => {
-                "Confirm your email address with the link we mailed you, then sign in.".into()
-            }
-            ApiError::AccountPendingApproval => {
-                "A manager has not approved this account yet.".into()
-            }
-            ApiError::AccountSuspended => "This account is suspended.".into(),
-            ApiError::Forbidden => "Your role does not allow this.".into(),
-            ApiError::NotFound => "There is nothing here.".into(),
-            ApiError::LastActiveManager => {
-                "This would leave no active manager; promote or activate another one first.".into()
-            }
-            ApiError::MethodNotAllowed { .. } => {
-                "This resource does not support this method; see the `Allow` header.".into()
-            }
-            ApiError::PayloadTooLarge => "The request body is larger than this API accepts.".into(),
-            ApiError::ValidationFailed(_) => "Some fields are invalid; see `errors`.".into(),
-            ApiError::TooManyAttempts => {
-                "This login has used all its attempts; sign in again with your password.".into()
-            }
-            ApiError::LoginThrottled { .. } => {
-                "Too many wrong passwords for this account; wait `Retry-After` seconds.".into()
-            }
-            ApiError::SecondFactorThrottled { .. } => {
-                "Too many wrong codes for this account; wait `Retry-After` seconds.".into()
-            }
-            ApiError::ResendTooSoon { .. } => {
-                "A code was sent moments ago; wait before asking for another one.".into()
-            }
-            ApiError::RateLimited { .. } => {
-                "Too many requests from this address; slow down.".into()
-            }
-            ApiError::TotpAlreadyEnabled => {
-                "An authenticator app is already on; turn it off before setting up another.".into()
-            }
-            ApiError::TotpNotEnabled => {
-                "No authenticator app is on for this account; set one up first.".into()
-            }
-            ApiError::TotpNotSetUp => {
-                "There is no setup to confirm; start with `POST /me/2fa/totp/setup`.".into()
-            }
-            ApiError::InvalidTransition => {
-                "The order cannot move to this status from its current one.".into()
-            }
-            ApiError::OrderNotAssignable => {
-                "Couriers are assigned between confirmation and pick-up only.".into()
-            }
-            ApiError::InvalidDeliveryCode => {
-                "This is not the order's delivery code; ask the client for it again.".into()
-            }
-            ApiError::DeliveryCodeLocked => {
-                "Too many wrong delivery codes for this order; report the delivery as failed."
-                    .into()
-            }
-            ApiError::Conflict => {
-                "The resource changed while this request was handled; read it again and retry."
-                    .into()
-            }
-            ApiError::Internal => "Something went wrong on our side; try again later.".into(),
-            ApiError::StoreUnavailable => "The data store cannot be reached right now.".into(),
+            _ => detail.into(),
         }
     }
 

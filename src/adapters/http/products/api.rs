@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::dto::{CreateProductBody, ProductPageView, ProductView, UpdateProductBody};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::catalogue::ListProductsRequest;
 use crate::core::model::ProductId;
@@ -141,169 +141,69 @@ impl ProductsApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListProductsResponse {
-    /// One page of products.
-    #[oai(status = 200)]
-    Page(Json<ProductPageView>),
-    /// A parameter has the wrong type, such as `available=maybe` (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// `q`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListProductsResponse {
+        /// One page of products.
+        200 Page(Json<ProductPageView>),
+        /// A parameter has the wrong type, such as `available=maybe` (`malformed_request`).
+        400 BadRequest(problem),
+        /// `q`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListProductsResponse {
-    400 => BadRequest,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum GetProductResponse {
-    /// The product.
-    #[oai(status = 200)]
-    Product(Json<ProductView>),
-    /// The id is not a UUID (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// No such product (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum GetProductResponse {
+        /// The product.
+        200 Product(Json<ProductView>),
+        400 malformed_id,
+        /// No such product (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(GetProductResponse {
-    400 => BadRequest,
-    404 => NotFound,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum CreateProductResponse {
-    /// The product as created.
-    #[oai(status = 201)]
-    Created(Json<ProductView>),
-    /// The body is not valid JSON, has a field of the wrong type or an unknown one
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only managers edit the catalogue (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum CreateProductResponse {
+        /// The product as created.
+        201 Created(Json<ProductView>),
+        400 malformed_json,
+        401 unauthenticated,
+        /// Only managers edit the catalogue (`forbidden`).
+        403 Forbidden(problem),
+        413 payload_too_large,
+        422 invalid_fields,
+        500 internal_error,
+    }
 }
-problem_variants!(CreateProductResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum UpdateProductResponse {
-    /// The product as it is now.
-    #[oai(status = 200)]
-    Updated(Json<ProductView>),
-    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
-    /// an unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only managers edit the catalogue (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No such product (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Some fields are invalid (`validation_failed`); `errors` lists them all.
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum UpdateProductResponse {
+        /// The product as it is now.
+        200 Updated(Json<ProductView>),
+        400 malformed_id_or_json,
+        401 unauthenticated,
+        /// Only managers edit the catalogue (`forbidden`).
+        403 Forbidden(problem),
+        /// No such product (`not_found`).
+        404 NotFound(problem),
+        413 payload_too_large,
+        422 invalid_fields,
+        500 internal_error,
+    }
 }
-problem_variants!(UpdateProductResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum DeleteProductResponse {
-    /// The product is gone.
-    #[oai(status = 204)]
-    Deleted,
-    /// The id is not a UUID (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only managers edit the catalogue (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No such product (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum DeleteProductResponse {
+        /// The product is gone.
+        204 Deleted,
+        400 malformed_id,
+        401 unauthenticated,
+        /// Only managers edit the catalogue (`forbidden`).
+        403 Forbidden(problem),
+        /// No such product (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(DeleteProductResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-});

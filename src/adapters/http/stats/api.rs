@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 
 use super::dto::StatsBody;
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::model::PlacedBetween;
 
@@ -46,39 +46,17 @@ impl StatsApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum GetStatsResponse {
-    /// The figures.
-    #[oai(status = 200)]
-    Stats(Json<StatsBody>),
-    /// `from` or `to` is not an RFC 3339 time (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// Only managers see statistics (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// `from` is after `to` (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum GetStatsResponse {
+        /// The figures.
+        200 Stats(Json<StatsBody>),
+        /// `from` or `to` is not an RFC 3339 time (`malformed_request`).
+        400 BadRequest(problem),
+        401 unauthenticated,
+        /// Only managers see statistics (`forbidden`).
+        403 Forbidden(problem),
+        /// `from` is after `to` (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(GetStatsResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    422 => Invalid,
-});

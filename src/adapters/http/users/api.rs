@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::dto::{ChangeUserBody, UserPageView, UserView};
@@ -14,7 +14,7 @@ use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
-use crate::adapters::http::problems::{problem_variants, rejected_request};
+use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
 use crate::core::model::UserId;
 use crate::core::people::ListUsersRequest;
@@ -125,171 +125,64 @@ impl UsersApi {
     }
 }
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum ListUsersResponse {
-    /// One page of users.
-    #[oai(status = 200)]
-    Page(Json<UserPageView>),
-    /// A query parameter has the wrong type, such as a `limit` that is not a number
-    /// (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller is not a manager (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// An unknown role or status, a search over 100 characters, a `limit` outside 1..100 or a
-    /// cursor this service did not return (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum ListUsersResponse {
+        /// One page of users.
+        200 Page(Json<UserPageView>),
+        400 malformed_query,
+        401 unauthenticated,
+        403 not_a_manager,
+        /// An unknown role or status, a search over 100 characters, a `limit` outside 1..100 or a
+        /// cursor this service did not return (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(ListUsersResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum GetUserResponse {
-    /// The user.
-    #[oai(status = 200)]
-    User(Json<UserView>),
-    /// The id is not a UUID (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller is not a manager (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No user has this id (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum GetUserResponse {
+        /// The user.
+        200 User(Json<UserView>),
+        400 malformed_id,
+        401 unauthenticated,
+        403 not_a_manager,
+        /// No user has this id (`not_found`).
+        404 NotFound(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(GetUserResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum UpdateUserResponse {
-    /// The user as they are now.
-    #[oai(status = 200)]
-    Updated(Json<UserView>),
-    /// The id is not a UUID, or the body is not valid JSON, has a field of the wrong type or
-    /// an unknown one (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller is not a manager (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No user has this id (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The user is the only active manager and would no longer be one
-    /// (`last_active_manager`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// The body is over the size limit (`payload_too_large`).
-    #[oai(status = 413)]
-    PayloadTooLarge(ApiError),
-    /// Neither `role` nor `status` is given, or one is not a known value
-    /// (`validation_failed`).
-    #[oai(status = 422)]
-    Invalid(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum UpdateUserResponse {
+        /// The user as they are now.
+        200 Updated(Json<UserView>),
+        400 malformed_id_or_json,
+        401 unauthenticated,
+        403 not_a_manager,
+        /// No user has this id (`not_found`).
+        404 NotFound(problem),
+        /// The user is the only active manager and would no longer be one
+        /// (`last_active_manager`).
+        409 Conflict(problem),
+        413 payload_too_large,
+        /// Neither `role` nor `status` is given, or one is not a known value
+        /// (`validation_failed`).
+        422 Invalid(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(UpdateUserResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-    409 => Conflict,
-    413 => PayloadTooLarge,
-    422 => Invalid,
-});
 
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "rejected_request")]
-pub enum DeleteUserResponse {
-    /// The user and everything of theirs is gone.
-    #[oai(status = 204)]
-    Deleted,
-    /// The id is not a UUID (`malformed_request`).
-    #[oai(status = 400)]
-    BadRequest(ApiError),
-    /// The bearer token is missing, invalid, expired or of an ended session
-    /// (`unauthenticated`).
-    #[oai(
-        status = 401,
-        header(
-            name = "WWW-Authenticate",
-            ty = "String",
-            description = "`Bearer`: the authentication scheme to use."
-        )
-    )]
-    Unauthenticated(ApiError),
-    /// The caller is not a manager (`forbidden`).
-    #[oai(status = 403)]
-    Forbidden(ApiError),
-    /// No user has this id (`not_found`).
-    #[oai(status = 404)]
-    NotFound(ApiError),
-    /// The user is the only active manager (`last_active_manager`).
-    #[oai(status = 409)]
-    Conflict(ApiError),
-    /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-    #[oai(status = 500)]
-    InternalError(ApiError),
+responses! {
+    pub enum DeleteUserResponse {
+        /// The user and everything of theirs is gone.
+        204 Deleted,
+        400 malformed_id,
+        401 unauthenticated,
+        403 not_a_manager,
+        /// No user has this id (`not_found`).
+        404 NotFound(problem),
+        /// The user is the only active manager (`last_active_manager`).
+        409 Conflict(problem),
+        500 internal_error,
+    }
 }
-problem_variants!(DeleteUserResponse {
-    400 => BadRequest,
-    401 => Unauthenticated,
-    403 => Forbidden,
-    404 => NotFound,
-    409 => Conflict,
-});
