@@ -403,3 +403,28 @@ async fn a_suspended_manager_does_not_count_as_the_active_one() {
     );
     demoted.assert_problem(409, "last_active_manager");
 }
+
+#[tokio::test]
+async fn deleting_ones_account_refuses_an_unknown_field() {
+    let api = Api::new();
+    let client = api.signed_in_client("amina@example.com").await;
+
+    let reply = delete_as(
+        &api,
+        "/api/v1/me",
+        &client.access,
+        Some(json!({"password": PASSWORD, "reason": "moving away"})),
+    )
+    .await;
+
+    let problem = reply.assert_problem(400, "malformed_request");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("reason"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        api.get_as("/api/v1/me", &client.access).await.status,
+        StatusCode::OK
+    );
+}
