@@ -20,12 +20,12 @@ use allomedia::core::auth::{
     SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::catalogue::CatalogueService;
-use allomedia::core::model::{ClientInfo, Currency};
+use allomedia::core::model::{ClientInfo, Currency, Email, UserId};
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::orders::{OrderPorts, OrderService};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{AuditLog, MailError, Mailer};
+use allomedia::core::ports::{AuditLog, MailError, Mailer, UserStore};
 use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
@@ -41,6 +41,21 @@ pub fn client() -> ClientInfo {
         ip: Some("203.0.113.7".into()),
         user_agent: Some("allomedia-tests/1.0".into()),
     }
+}
+
+/// The answer to a login challenge with `code`, from the test's client.
+pub fn code_request(challenge_id: impl ToString, code: &str) -> VerifyCodeRequest {
+    VerifyCodeRequest {
+        challenge_id: challenge_id.to_string(),
+        code: code.into(),
+        ..VerifyCodeRequest::default()
+    }
+}
+
+/// A six-digit code that is not `code`.
+pub fn other_code(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
 }
 
 /// Reads a login's outcome as the challenge a test expects it to be.
@@ -272,6 +287,12 @@ impl World {
             client: client(),
             ..LoginRequest::default()
         }
+    }
+
+    /// The id of the account of `email`.
+    pub async fn user_id(&self, email: &str) -> UserId {
+        let email = Email::parse(email).unwrap();
+        self.store.user_by_email(&email).await.unwrap().unwrap().id
     }
 
     /// Registers `email` as a client and clicks the verification link.

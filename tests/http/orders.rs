@@ -4,7 +4,8 @@ use poem::http::StatusCode;
 use serde_json::{Value, json};
 
 use testkit::PASSWORD;
-use testkit::http::{Api, Tokens, other_code};
+use testkit::http::{Api, Tokens};
+use testkit::other_code;
 
 /// A manager, a client and an approved courier, all signed in, and one available product.
 struct Cast {

@@ -13,23 +13,18 @@ use allomedia::core::auth::{
     ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SessionTokens,
     SetUpTotpError, VerifyCodeError, VerifyCodeRequest,
 };
-use allomedia::core::model::{Email, MailMessage, SecondFactor, UserId};
-use allomedia::core::ports::{Clock, UserStore};
+use allomedia::core::model::{MailMessage, SecondFactor, UserId};
+use allomedia::core::ports::Clock;
 use testkit::authenticator::code_at;
 use testkit::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
 
-async fn user_id(world: &World) -> UserId {
-    let email = Email::parse(EMAIL).unwrap();
-    world.store.user_by_email(&email).await.unwrap().unwrap().id
-}
-
 /// A verified client with TOTP on; the base32 secret and the recovery codes. The clock then
 /// moves to the next step, so the step used by the confirmation is behind it.
 async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
     world.verified_client(EMAIL).await;
-    let id = user_id(world).await;
+    let id = world.user_id(EMAIL).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let codes = world
         .auth
@@ -65,7 +60,7 @@ fn verify(challenge_id: &str, method: &str, code: &str) -> VerifyCodeRequest {
 async fn setting_up_totp_gives_a_secret_its_uri_and_qr_code_and_leaves_totp_off() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
 
     let setup = world.auth.set_up_totp(id).await.unwrap();
 
@@ -93,7 +88,7 @@ async fn confirming_with_a_current_code_turns_totp_on_and_gives_ten_distinct_rec
 async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let two_steps_old = code_at(&secret, world.clock.now() - Duration::seconds(60));
 
@@ -107,7 +102,7 @@ async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
 async fn a_new_setup_replaces_the_pending_secret_so_the_old_one_cannot_confirm() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
     let first = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let second = world.auth.set_up_totp(id).await.unwrap().secret_base32;
 
@@ -150,7 +145,7 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
         .unwrap()
         .challenge();
 
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let pending = world
         .auth
@@ -258,7 +253,7 @@ async fn a_totp_code_is_never_accepted_twice_nor_an_older_step_after_a_newer_one
 async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let code = code_at(&secret, world.clock.now());
     world.auth.confirm_totp(id, &code, &client()).await.unwrap();
@@ -450,7 +445,7 @@ async fn new_recovery_codes_need_the_password_and_kill_the_old_ones() {
 async fn recovery_codes_cannot_be_made_without_totp() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
 
     let outcome = world
         .auth
@@ -557,7 +552,7 @@ async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_
 async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
     let world = World::new();
     world.verified_client(EMAIL).await;
-    let id = user_id(&world).await;
+    let id = world.user_id(EMAIL).await;
     let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
     let wrong = wrong_code_for(&world, &secret);
 
