@@ -25,7 +25,7 @@ use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::orders::{OrderPorts, OrderService};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{AuditLog, MailError, Mailer, UserStore};
+use allomedia::core::ports::{AuditLog, Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
@@ -293,6 +293,17 @@ impl World {
     pub async fn user_id(&self, email: &str) -> UserId {
         let email = Email::parse(email).unwrap();
         self.store.user_by_email(&email).await.unwrap().unwrap().id
+    }
+
+    /// Makes `email` a verified client with the authenticator app (TOTP) on: its id, the
+    /// base32 secret and the recovery codes. The clock stays at the step the confirmation used.
+    pub async fn totp_client(&self, email: &str) -> (UserId, String, Vec<String>) {
+        self.verified_client(email).await;
+        let id = self.user_id(email).await;
+        let secret = self.auth.set_up_totp(id).await.unwrap().secret_base32;
+        let code = authenticator::code_at(&secret, self.clock.now());
+        let codes = self.auth.confirm_totp(id, &code, &client()).await.unwrap();
+        (id, secret, codes)
     }
 
     /// Registers `email` as a client and clicks the verification link.

@@ -54,15 +54,7 @@ async fn last(world: &World, kind: AuditKind) -> AuditEvent {
 
 /// A verified client with the authenticator app on: its id, base32 secret and recovery codes.
 async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
-    world.verified_client(EMAIL).await;
-    let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
-    let codes = world
-        .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
-        .await
-        .unwrap();
-    (id, secret, codes)
+    world.totp_client(EMAIL).await
 }
 
 async fn principal_of(world: &World, email: &str) -> Principal {

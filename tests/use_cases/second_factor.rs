@@ -23,16 +23,9 @@ const EMAIL: &str = "amina@example.com";
 /// A verified client with TOTP on; the base32 secret and the recovery codes. The clock then
 /// moves to the next step, so the step used by the confirmation is behind it.
 async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
-    world.verified_client(EMAIL).await;
-    let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
-    let codes = world
-        .auth
-        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
-        .await
-        .unwrap();
+    let enrolled = world.totp_client(EMAIL).await;
     world.clock.advance(Duration::seconds(30));
-    (id, secret, codes)
+    enrolled
 }
 
 async fn challenge(world: &World) -> String {
