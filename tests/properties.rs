@@ -30,7 +30,7 @@ use allomedia::core::model::{
     DeliveryCode, Email, EmailError, Page, PageRequest, Password, PasswordError, RefreshToken,
     SecondFactor, SessionId, UserId, secrets_match,
 };
-use allomedia::core::ports::{AccessTokens, Clock, TotpEngine, UserStore};
+use allomedia::core::ports::{AccessTokens, Clock, TotpEngine};
 use testkit::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
@@ -686,11 +686,6 @@ proptest! {
 // The core's checks of mailed tokens, login codes, refresh and device tokens, recovery codes
 // ---------------------------------------------------------------------------------------------
 
-async fn user_id(world: &World) -> UserId {
-    let email = Email::parse(EMAIL).unwrap();
-    world.store.user_by_email(&email).await.unwrap().unwrap().id
-}
-
 #[test]
 fn an_altered_verification_token_is_refused_and_the_genuine_one_accepted() {
     let world = World::new();
@@ -880,7 +875,7 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
         block_on(async {
             let world = World::new();
             world.verified_client(EMAIL).await;
-            let id = user_id(&world).await;
+            let id = world.user_id(EMAIL).await;
             let setup = world.auth.set_up_totp(id).await.unwrap();
             let totp_code =
                 testkit::authenticator::code_at(&setup.secret_base32, world.clock.now());
@@ -960,7 +955,7 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
         block_on(async {
             let world = World::new();
             world.verified_client(EMAIL).await;
-            let id = user_id(&world).await;
+            let id = world.user_id(EMAIL).await;
             let setup = world.auth.set_up_totp(id).await.unwrap();
             let secret = totp_rs::Secret::try_from_base32(&setup.secret_base32)
                 .unwrap()

@@ -196,6 +196,11 @@ impl Api {
         .await
     }
 
+    /// The id of the account of `email`, as the API writes it.
+    pub async fn id_of(&self, email: &str) -> String {
+        self.world.user_id(email).await.to_string()
+    }
+
     pub async fn register(&self, email: &str) -> Reply {
         self.post(
             "/api/v1/auth/register",
@@ -274,10 +279,4 @@ pub fn tokens(reply: &Reply) -> Tokens {
         access: body["access_token"].as_str().unwrap().to_owned(),
         refresh: body["refresh_token"].as_str().unwrap().to_owned(),
     }
-}
-
-/// A six-digit code that is not `code`.
-pub fn other_code(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:06}", (n + 1) % 1_000_000)
 }

@@ -20,12 +20,12 @@ use allomedia::core::auth::{
     SessionTokens, VerifyCodeRequest,
 };
 use allomedia::core::catalogue::CatalogueService;
-use allomedia::core::model::{ClientInfo, Currency};
+use allomedia::core::model::{ClientInfo, Currency, Email, UserId};
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::orders::{OrderPorts, OrderService};
 use allomedia::core::people::UserAdministration;
 use allomedia::core::policy::AuthPolicy;
-use allomedia::core::ports::{AuditLog, MailError, Mailer};
+use allomedia::core::ports::{AuditLog, Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
@@ -41,6 +41,21 @@ pub fn client() -> ClientInfo {
         ip: Some("203.0.113.7".into()),
         user_agent: Some("allomedia-tests/1.0".into()),
     }
+}
+
+/// The answer to a login challenge with `code`, from the test's client.
+pub fn code_request(challenge_id: impl ToString, code: &str) -> VerifyCodeRequest {
+    VerifyCodeRequest {
+        challenge_id: challenge_id.to_string(),
+        code: code.into(),
+        ..VerifyCodeRequest::default()
+    }
+}
+
+/// A six-digit code that is not `code`.
+pub fn other_code(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
 }
 
 /// Reads a login's outcome as the challenge a test expects it to be.
@@ -272,6 +287,23 @@ impl World {
             client: client(),
             ..LoginRequest::default()
         }
+    }
+
+    /// The id of the account of `email`.
+    pub async fn user_id(&self, email: &str) -> UserId {
+        let email = Email::parse(email).unwrap();
+        self.store.user_by_email(&email).await.unwrap().unwrap().id
+    }
+
+    /// Makes `email` a verified client with the authenticator app (TOTP) on: its id, the
+    /// base32 secret and the recovery codes. The clock stays at the step the confirmation used.
+    pub async fn totp_client(&self, email: &str) -> (UserId, String, Vec<String>) {
+        self.verified_client(email).await;
+        let id = self.user_id(email).await;
+        let secret = self.auth.set_up_totp(id).await.unwrap().secret_base32;
+        let code = authenticator::code_at(&secret, self.clock.now());
+        let codes = self.auth.confirm_totp(id, &code, &client()).await.unwrap();
+        (id, secret, codes)
     }
 
     /// Registers `email` as a client and clicks the verification link.

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use allomedia::adapters::mail::{SmtpConfigError, SmtpMailer, SmtpSettings};
 use allomedia::core::model::{Email, Mail, MailMessage};
@@ -254,7 +254,6 @@ async fn a_relay_that_never_greets_is_abandoned_at_the_timeout() {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = Url::parse(&format!("smtp://{}", silent.local_addr().unwrap())).unwrap();
     let mailer = mailer_for(&url, fast_settings());
-    let started = Instant::now();
 
     mailer
         .send(login_code("amina@example.com", "042137"))
@@ -262,11 +261,7 @@ async fn a_relay_that_never_greets_is_abandoned_at_the_timeout() {
         .unwrap();
     mailer.shutdown(ARRIVAL).await;
 
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    // The worker gave up at its own timeout (the log says so), not at the shutdown's bound.
     let logs = logs.text();
     assert!(logs.contains("did not finish within 300ms"), "{logs}");
 }
@@ -281,7 +276,6 @@ async fn a_relay_that_hangs_mid_mail_holds_no_request_and_the_next_mail_gets_a_n
     };
     let mailer = mailer_for(&sink.url(), settings);
 
-    let started = Instant::now();
     mailer
         .send(login_code("slow@example.com", "918273"))
         .await
@@ -290,12 +284,12 @@ async fn a_relay_that_hangs_mid_mail_holds_no_request_and_the_next_mail_gets_a_n
         .send(login_code("amina@example.com", "042137"))
         .await
         .unwrap();
-    let both_sends = started.elapsed();
 
-    assert!(both_sends < Duration::from_millis(250), "{both_sends:?}");
+    // Both calls are back while the relay still holds the first mail (it hangs until the
+    // mailer's timeout, a second away), so nothing has arrived yet: neither call waited on it.
+    assert!(sink.transcript().messages.is_empty());
     let received = sink.wait_for_messages(1, ARRIVAL).await;
     assert_eq!(received[0].rcpt_to, ["amina@example.com"]);
-    assert!(started.elapsed() >= Duration::from_secs(1));
     assert_eq!(sink.transcript().connections, 2);
 }
 

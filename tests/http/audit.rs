@@ -4,8 +4,7 @@
 use poem::http::StatusCode;
 use serde_json::{Value, json};
 
-use allomedia::core::model::Email;
-use allomedia::core::ports::{Clock, UserStore};
+use allomedia::core::ports::Clock;
 use testkit::PASSWORD;
 use testkit::http::{Api, Reply, Tokens, bearer, send};
 
@@ -16,17 +15,6 @@ async fn a_manager(api: &Api, email: &str) -> Tokens {
         .await
         .unwrap();
     api.sign_in(email).await
-}
-
-async fn id_of(api: &Api, email: &str) -> String {
-    api.world
-        .store
-        .user_by_email(&Email::parse(email).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
 }
 
 fn kinds(reply: &Reply) -> Vec<String> {
@@ -49,7 +37,7 @@ async fn a_manager_reads_an_accounts_events_newest_first_with_their_user_agent()
         .header("user-agent", "curious-browser/2.0")
         .body_json(&json!({"email": "amina@example.com", "password": "not-her-password"}));
     send(wrong).await.assert_problem(401, "invalid_credentials");
-    let amina = id_of(&api, "amina@example.com").await;
+    let amina = api.id_of("amina@example.com").await;
 
     let reply = api
         .get_as(
@@ -96,11 +84,11 @@ async fn events_are_filtered_by_kind_and_read_one_page_at_a_time() {
     assert_eq!(kinds(&second), ["registered"]);
     assert_eq!(
         first.json()["items"][0]["user_id"],
-        id_of(&api, "omar@example.com").await.as_str()
+        api.id_of("omar@example.com").await.as_str()
     );
     assert_eq!(
         second.json()["items"][0]["user_id"],
-        id_of(&api, "amina@example.com").await.as_str()
+        api.id_of("amina@example.com").await.as_str()
     );
 }
 

@@ -10,7 +10,8 @@ use allomedia::adapters::http::HttpSettings;
 use allomedia::core::model::AccountStatus;
 use allomedia::core::ports::Clock;
 use testkit::PASSWORD;
-use testkit::http::{Api, other_code, send, tokens};
+use testkit::http::{Api, send, tokens};
+use testkit::other_code;
 
 // ---- the journey ----
 

@@ -4,7 +4,8 @@ use poem::http::StatusCode;
 use serde_json::{Value, json};
 
 use testkit::PASSWORD;
-use testkit::http::{Api, Tokens, other_code};
+use testkit::http::{Api, Tokens};
+use testkit::other_code;
 
 /// A manager, a client and an approved courier, all signed in, and one available product.
 struct Cast {
@@ -387,4 +388,47 @@ async fn managers_read_stats_and_nobody_else_does() {
     by_the_courier.assert_problem(403, "forbidden");
     backwards.assert_problem(422, "validation_failed");
     not_a_time.assert_problem(400, "malformed_request");
+}
+
+#[tokio::test]
+async fn the_assign_status_and_product_change_bodies_refuse_an_unknown_field() {
+    let cast = cast().await;
+    let id = cast.order().await["id"].as_str().unwrap().to_owned();
+
+    let assign = cast
+        .api
+        .post_json_as(
+            &format!("/api/v1/orders/{id}/assign"),
+            &cast.manager.access,
+            json!({"courier_id": cast.courier_id, "priority": "high"}),
+        )
+        .await;
+    let status = cast
+        .move_to(
+            &cast.manager,
+            &id,
+            json!({"status": "confirmed", "priority": "high"}),
+        )
+        .await;
+    let product = cast
+        .api
+        .patch_as(
+            &format!("/api/v1/products/{}", cast.product_id),
+            &cast.manager.access,
+            json!({"price_cents": 990, "priority": "high"}),
+        )
+        .await;
+
+    for reply in [assign, status, product] {
+        let problem = reply.assert_problem(400, "malformed_request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("priority"), "{}", reply.body);
+    }
+    let order = cast
+        .api
+        .get_as(&format!("/api/v1/orders/{id}"), &cast.manager.access)
+        .await
+        .json();
+    assert_eq!(order["status"], "pending");
+    assert_eq!(order["courier_id"], Value::Null);
 }

@@ -23,17 +23,6 @@ async fn a_client(api: &Api, email: &str) -> Tokens {
     api.sign_in(email).await
 }
 
-async fn id_of(api: &Api, email: &str) -> String {
-    api.world
-        .store
-        .user_by_email(&Email::parse(email).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string()
-}
-
 async fn delete_as(api: &Api, path: &str, access: &str, body: Option<Value>) -> Reply {
     let request = api
         .client
@@ -120,7 +109,7 @@ async fn only_a_signed_in_manager_reaches_the_users() {
     let api = Api::new();
     a_manager(&api, "salma@example.com").await;
     let client = a_client(&api, "amina@example.com").await;
-    let someone = user_path(&id_of(&api, "salma@example.com").await);
+    let someone = user_path(&api.id_of("salma@example.com").await);
 
     api.get("/api/v1/users")
         .await
@@ -147,7 +136,7 @@ async fn a_manager_reads_one_user_and_an_unknown_one_is_not_found() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
     a_client(&api, "amina@example.com").await;
-    let amina = id_of(&api, "amina@example.com").await;
+    let amina = api.id_of("amina@example.com").await;
 
     let found = api.get_as(&user_path(&amina), &manager.access).await;
     let unknown = api
@@ -178,7 +167,7 @@ async fn a_manager_approves_a_courier_who_can_then_sign_in() {
     let token = api.world.mailer.verification_token("youssef@example.com");
     api.post("/api/v1/auth/verify-email", json!({"token": token}))
         .await;
-    let courier = id_of(&api, "youssef@example.com").await;
+    let courier = api.id_of("youssef@example.com").await;
     api.login("youssef@example.com", PASSWORD)
         .await
         .assert_problem(403, "account_pending_approval");
@@ -202,7 +191,7 @@ async fn suspending_a_user_refuses_their_access_token_at_once() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
     let client = a_client(&api, "amina@example.com").await;
-    let amina = id_of(&api, "amina@example.com").await;
+    let amina = api.id_of("amina@example.com").await;
 
     let suspended = api
         .patch_as(
@@ -233,7 +222,7 @@ async fn a_manager_promotes_a_client_who_becomes_a_manager_at_once() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
     let client = a_client(&api, "amina@example.com").await;
-    let amina = id_of(&api, "amina@example.com").await;
+    let amina = api.id_of("amina@example.com").await;
 
     let promoted = api
         .patch_as(
@@ -252,7 +241,7 @@ async fn a_manager_promotes_a_client_who_becomes_a_manager_at_once() {
 async fn the_last_active_manager_cannot_step_down_or_be_deleted() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
-    let me = user_path(&id_of(&api, "salma@example.com").await);
+    let me = user_path(&api.id_of("salma@example.com").await);
 
     api.patch_as(&me, &manager.access, json!({"role": "client"}))
         .await
@@ -282,7 +271,7 @@ async fn a_change_of_access_is_validated_and_smuggled_fields_are_refused() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
     let client = a_client(&api, "amina@example.com").await;
-    let amina = user_path(&id_of(&api, "amina@example.com").await);
+    let amina = user_path(&api.id_of("amina@example.com").await);
 
     api.patch_as(&amina, &manager.access, json!({}))
         .await
@@ -322,7 +311,7 @@ async fn a_manager_deletes_a_user_whose_token_then_stops_working() {
     let api = Api::new();
     let manager = a_manager(&api, "salma@example.com").await;
     let client = a_client(&api, "amina@example.com").await;
-    let amina = user_path(&id_of(&api, "amina@example.com").await);
+    let amina = user_path(&api.id_of("amina@example.com").await);
 
     let deleted = delete_as(&api, &amina, &manager.access, None).await;
 
@@ -387,8 +376,8 @@ async fn a_suspended_manager_does_not_count_as_the_active_one() {
     let api = Api::new();
     let salma = a_manager(&api, "salma@example.com").await;
     a_manager(&api, "karim@example.com").await;
-    let karim = user_path(&id_of(&api, "karim@example.com").await);
-    let me = user_path(&id_of(&api, "salma@example.com").await);
+    let karim = user_path(&api.id_of("karim@example.com").await);
+    let me = user_path(&api.id_of("salma@example.com").await);
 
     let suspended = api
         .patch_as(&karim, &salma.access, json!({"status": "suspended"}))
@@ -402,4 +391,29 @@ async fn a_suspended_manager_does_not_count_as_the_active_one() {
         AccountStatus::Suspended.as_str()
     );
     demoted.assert_problem(409, "last_active_manager");
+}
+
+#[tokio::test]
+async fn deleting_ones_account_refuses_an_unknown_field() {
+    let api = Api::new();
+    let client = api.signed_in_client("amina@example.com").await;
+
+    let reply = delete_as(
+        &api,
+        "/api/v1/me",
+        &client.access,
+        Some(json!({"password": PASSWORD, "reason": "moving away"})),
+    )
+    .await;
+
+    let problem = reply.assert_problem(400, "malformed_request");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("reason"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        api.get_as("/api/v1/me", &client.access).await.status,
+        StatusCode::OK
+    );
 }

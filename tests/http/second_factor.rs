@@ -295,3 +295,31 @@ async fn new_recovery_codes_and_turning_totp_off_answer_429_after_ten_wrong_pass
     disabling.assert_problem(429, "login_throttled");
     assert!(disabling.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn turning_totp_off_and_new_recovery_codes_refuse_an_unknown_field() {
+    let api = Api::new();
+    let (access, secret, _) = with_totp(&api).await;
+    let code = code_at(&secret, api.world.clock.now());
+
+    let disabling = delete_json_as(
+        &api,
+        "/api/v1/me/2fa/totp",
+        &access,
+        json!({"password": PASSWORD, "code": code, "keep_codes": true}),
+    )
+    .await;
+    let regenerating = post_json_as(
+        &api,
+        "/api/v1/me/2fa/recovery-codes",
+        &access,
+        json!({"password": PASSWORD, "keep_codes": true}),
+    )
+    .await;
+
+    for reply in [disabling, regenerating] {
+        let problem = reply.assert_problem(400, "malformed_request");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("keep_codes"), "{}", reply.body);
+    }
+}

@@ -5,7 +5,8 @@ use chrono::Duration;
 use poem::http::StatusCode;
 
 use testkit::PASSWORD;
-use testkit::http::{Api, other_code, send};
+use testkit::http::{Api, send};
+use testkit::other_code;
 
 const EMAIL: &str = "amina@example.com";
 

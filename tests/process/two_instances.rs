@@ -46,6 +46,12 @@ impl Pair {
                     .ok()
                     .filter(|uri| !uri.trim().is_empty())
                 else {
+                    // Where a MongoDB must be found (a CI job with one), a missing server is a
+                    // failure, not a skip — the same switch as tests/store_contract.rs's.
+                    assert!(
+                        std::env::var_os("MONGODB_TEST_REQUIRED").is_none(),
+                        "MONGODB_TEST_REQUIRED is set, but MONGODB_TEST_URI names no MongoDB"
+                    );
                     // Straight to the stderr handle: libtest does not capture it, so the
                     // line shows in every `cargo test` log (as in tests/store_contract/).
                     let line = format!(

@@ -7,17 +7,12 @@ use chrono::Duration;
 use allomedia::core::auth::{
     ForgetDeviceError, LoginError, LoginOutcome, LoginRequest, VerifyCodeRequest,
 };
-use allomedia::core::model::{ClientInfo, Email, PageRequest, UserId};
-use allomedia::core::ports::{Clock, UserStore};
+use allomedia::core::model::{ClientInfo, PageRequest};
+use allomedia::core::ports::Clock;
 use testkit::{ExpectChallenge, PASSWORD, World};
 
 const AMINA: &str = "amina@example.com";
 const YOUSSEF: &str = "youssef@example.com";
-
-async fn user_id(world: &World, email: &str) -> UserId {
-    let email = Email::parse(email).unwrap();
-    world.store.user_by_email(&email).await.unwrap().unwrap().id
-}
 
 /// Signs `email` in with the mailed code, asking to remember the device; its token.
 async fn remembered_device(world: &World, email: &str) -> String {
@@ -78,7 +73,7 @@ async fn a_device_token_carries_at_least_128_bits_and_is_stored_only_as_a_digest
     assert!(token.len() * 6 >= 128, "{token}");
     let devices = world
         .auth
-        .remembered_devices(user_id(&world, AMINA).await, PageRequest::first(20))
+        .remembered_devices(world.user_id(AMINA).await, PageRequest::first(20))
         .await
         .unwrap();
     assert_eq!(devices.items.len(), 1);
@@ -102,7 +97,7 @@ async fn a_remembered_device_skips_the_second_factor_and_is_marked_used() {
         panic!("expected a session, got {outcome:?}");
     };
     let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
-    assert_eq!(principal.user_id, user_id(&world, AMINA).await);
+    assert_eq!(principal.user_id, world.user_id(AMINA).await);
     assert_eq!(tokens.device_token, None);
     assert_eq!(
         world.mailer.sent_to(AMINA).len(),
@@ -171,7 +166,7 @@ async fn a_forgotten_device_leads_to_the_normal_challenge() {
     let world = World::new();
     world.verified_client(AMINA).await;
     let token = remembered_device(&world, AMINA).await;
-    let id = user_id(&world, AMINA).await;
+    let id = world.user_id(AMINA).await;
     let device = world
         .auth
         .remembered_devices(id, PageRequest::first(20))
@@ -213,7 +208,7 @@ async fn a_user_cannot_forget_another_users_device() {
     world.verified_client(AMINA).await;
     world.verified_client(YOUSSEF).await;
     let token = remembered_device(&world, AMINA).await;
-    let amina = user_id(&world, AMINA).await;
+    let amina = world.user_id(AMINA).await;
     let device = world
         .auth
         .remembered_devices(amina, PageRequest::first(20))
@@ -224,7 +219,7 @@ async fn a_user_cannot_forget_another_users_device() {
 
     let by_youssef = world
         .auth
-        .forget_device(user_id(&world, YOUSSEF).await, &device.to_string())
+        .forget_device(world.user_id(YOUSSEF).await, &device.to_string())
         .await;
     let malformed = world.auth.forget_device(amina, "not-an-id").await;
 
@@ -246,7 +241,7 @@ async fn forgetting_all_devices_makes_every_one_ask_for_the_second_factor_again(
 
     let forgotten = world
         .auth
-        .forget_all_devices(user_id(&world, AMINA).await)
+        .forget_all_devices(world.user_id(AMINA).await)
         .await
         .unwrap();
 

@@ -338,6 +338,21 @@ async fn another_client_and_an_unassigned_courier_find_no_such_order() {
 }
 
 #[tokio::test]
+async fn a_courier_finds_no_order_assigned_to_another_courier() {
+    let scene = scene().await;
+    scene.ready_for_the_courier().await;
+    let other_courier = someone(&scene.world, Role::Courier, "youssef@example.com").await;
+
+    let seen = scene.world.orders.get(other_courier, scene.id()).await;
+    let picked = scene.moves(other_courier, to("picked_up")).await;
+
+    assert!(matches!(seen, Err(OrderError::NotFound)), "{seen:?}");
+    assert!(matches!(picked, Err(OrderError::NotFound)), "{picked:?}");
+    let unchanged = scene.world.orders.get(scene.manager, scene.id()).await;
+    assert_eq!(unchanged.unwrap().order.status, OrderStatus::Ready);
+}
+
+#[tokio::test]
 async fn the_placing_client_may_cancel_a_pending_order() {
     let scene = scene().await;
 

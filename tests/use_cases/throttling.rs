@@ -11,13 +11,11 @@ use allomedia::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
     SealedTotpEngine,
 };
-use allomedia::core::auth::{
-    AuthPorts, AuthService, LoginError, VerifyCodeError, VerifyCodeRequest,
-};
+use allomedia::core::auth::{AuthPorts, AuthService, LoginError, VerifyCodeError};
 use allomedia::core::model::{Password, PasswordHash};
 use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{HashingError, PasswordHashing};
-use testkit::{ExpectChallenge, PASSWORD, World};
+use testkit::{ExpectChallenge, PASSWORD, World, code_request, other_code};
 
 const EMAIL: &str = "amina@example.com";
 const WRONG: &str = "not the password at all";
@@ -110,20 +108,6 @@ async fn login_wait(world: &World, email: &str, password: &str) -> Option<u64> {
         Ok(_) => None,
         Err(other) => panic!("neither throttled nor signed in: {other:?}"),
     }
-}
-
-fn code_request(challenge_id: impl ToString, code: &str) -> VerifyCodeRequest {
-    VerifyCodeRequest {
-        challenge_id: challenge_id.to_string(),
-        code: code.into(),
-        ..VerifyCodeRequest::default()
-    }
-}
-
-/// A six-digit code that is not `code`.
-fn other_code(code: &str) -> String {
-    let n: u32 = code.parse().unwrap();
-    format!("{:06}", (n + 1) % 1_000_000)
 }
 
 // ---- wrong passwords ----
