@@ -56,7 +56,11 @@ use self::middleware::{
 use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
 use crate::adapters::metrics::Metrics;
-use crate::core::auth::AuthService;
+use crate::core::audit::AuditTrail;
+use crate::core::auth::{
+    PasswordChange, PasswordRecovery, Registration, RememberedDevices, SecondFactorSettings,
+    Sessions, SignIn,
+};
 use crate::core::catalogue::CatalogueService;
 use crate::core::orders::OrderService;
 use crate::core::people::UserAdministration;
@@ -69,7 +73,15 @@ pub use self::spec::{openapi_json, openapi_yaml};
 /// What the HTTP adapter calls. Handlers reach it through request data, so the API
 /// definitions themselves hold nothing and the spec can be built without it.
 pub struct HttpServices {
-    pub auth: AuthService,
+    pub registration: Registration,
+    pub sign_in: SignIn,
+    pub sessions: Sessions,
+    pub password_recovery: PasswordRecovery,
+    pub password_change: PasswordChange,
+    pub second_factor: SecondFactorSettings,
+    pub devices: RememberedDevices,
+    /// The security-event log managers list.
+    pub audit: AuditTrail,
     pub profile: ProfileService,
     /// Managers' administration of accounts, and `DELETE /me`.
     pub people: UserAdministration,

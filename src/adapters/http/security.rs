@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the bearer security scheme. The token is checked by the core
-//! (`AuthService::authenticate`): signature, expiry, and that its session is still live.
+//! (`Sessions::authenticate`): signature, expiry, and that its session is still live.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use poem_openapi::auth::Bearer;
 
 use super::HttpServices;
 use super::problem::ApiError;
-use crate::core::auth::Principal;
+use crate::core::model::Principal;
 
 /// An access token from `/auth/2fa/verify` or `/auth/refresh`, sent as
 /// `Authorization: Bearer <token>`. A token of a logged-out or revoked session is refused at
@@ -28,7 +28,7 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Princip
         super::errors::fault(anyhow::anyhow!("HttpServices missing from the request"))
     })?;
     let principal = services
-        .auth
+        .sessions
         .authenticate(&bearer.token)
         .await
         .map_err(ApiError::from)?;

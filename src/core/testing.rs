@@ -1,0 +1,135 @@
+//! Core layer, unit tests only: hand-written fakes of the ports the core's own unit tests need,
+//! and a way to run a use case's future. No adapter and no runtime: the fakes never wait, so
+//! one poll finishes any future built on them.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::model::{Mail, SecretDigest};
+use super::policy::LockoutRule;
+use super::ports::{
+    AttemptThrottleStore, Clock, MailError, Mailer, ReserveOutcome, SecretDigester, StoreError,
+};
+
+/// Runs a future built on these fakes to its end.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a fake port waited; the core's unit tests never should"),
+    }
+}
+
+/// A clock that never moves.
+pub struct FixedClock(DateTime<Utc>);
+
+impl FixedClock {
+    pub fn at_new_year() -> Self {
+        Self(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// A digest that is the text's bytes, zero-padded: distinct texts (up to 32 bytes apart)
+/// give distinct digests, which is all the unit tests compare.
+pub struct PlainDigester;
+
+impl SecretDigester for PlainDigester {
+    fn digest(&self, text: &str) -> SecretDigest {
+        let mut bytes = [0u8; 32];
+        for (index, byte) in text.bytes().enumerate() {
+            bytes[index % 32] ^= byte.rotate_left((index / 32) as u32);
+        }
+        SecretDigest::from_bytes(bytes)
+    }
+}
+
+/// Records what it is asked, and answers `Locked` once told to.
+#[derive(Default)]
+pub struct RecordingThrottles {
+    reserved: Mutex<Vec<(SecretDigest, u32)>>,
+    cleared: Mutex<Vec<SecretDigest>>,
+    locked_until: Mutex<Option<DateTime<Utc>>>,
+}
+
+impl RecordingThrottles {
+    pub fn lock_until(&self, until: DateTime<Utc>) {
+        *self.locked_until.lock().unwrap() = Some(until);
+    }
+
+    /// Every reserved key, with the `max_attempts` of the rule it was reserved under.
+    pub fn reserved(&self) -> Vec<(SecretDigest, u32)> {
+        self.reserved.lock().unwrap().clone()
+    }
+
+    pub fn cleared(&self) -> Vec<SecretDigest> {
+        self.cleared.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl AttemptThrottleStore for RecordingThrottles {
+    async fn reserve_attempt(
+        &self,
+        key: &SecretDigest,
+        rule: &LockoutRule,
+        _now: DateTime<Utc>,
+    ) -> Result<ReserveOutcome, StoreError> {
+        if let Some(until) = *self.locked_until.lock().unwrap() {
+            return Ok(ReserveOutcome::Locked { until });
+        }
+        self.reserved
+            .lock()
+            .unwrap()
+            .push((*key, rule.max_attempts));
+        Ok(ReserveOutcome::Reserved)
+    }
+
+    async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError> {
+        self.cleared.lock().unwrap().push(*key);
+        Ok(())
+    }
+}
+
+/// Keeps every mail it is asked to send, then fails when told to.
+#[derive(Default)]
+pub struct RecordingMailer {
+    attempted: Mutex<Vec<Mail>>,
+    failing: bool,
+}
+
+impl RecordingMailer {
+    pub fn failing() -> Self {
+        Self {
+            failing: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn attempted(&self) -> Vec<Mail> {
+        self.attempted.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        self.attempted.lock().unwrap().push(mail);
+        if self.failing {
+            Err(MailError(anyhow::anyhow!("relay refused the connection")))
+        } else {
+            Ok(())
+        }
+    }
+}
