@@ -10,10 +10,14 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::model::{Mail, SecretDigest};
+use super::model::{
+    AccountStatus, AuditEvent, AuditFilter, AuditKind, Email, Mail, Name, PageRequest, Password,
+    PasswordHash, Role, SecretDigest, User, UserId,
+};
 use super::policy::LockoutRule;
 use super::ports::{
-    AttemptThrottleStore, Clock, MailError, Mailer, ReserveOutcome, SecretDigester, StoreError,
+    AttemptThrottleStore, AuditLog, Clock, HashingError, MailError, Mailer, PasswordHashing,
+    ReserveOutcome, SecretDigester, StoreError,
 };
 
 /// Runs a future built on these fakes to its end.
@@ -131,5 +135,88 @@ impl Mailer for RecordingMailer {
         } else {
             Ok(())
         }
+    }
+}
+
+/// "Hashes" a password as `plain:<password>`, and counts the verifications it makes.
+#[derive(Default)]
+pub struct PlainHashing {
+    verifications: Mutex<Vec<String>>,
+    dummy: Option<PasswordHash>,
+}
+
+impl PlainHashing {
+    pub fn hash_of(password: &str) -> PasswordHash {
+        PasswordHash::from_phc(format!("plain:{password}"))
+    }
+
+    /// Every candidate it was asked to verify, in order.
+    pub fn verified(&self) -> Vec<String> {
+        self.verifications.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl PasswordHashing for PlainHashing {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashingError> {
+        Ok(Self::hash_of(password.expose()))
+    }
+
+    async fn verify(&self, candidate: &str, hash: &PasswordHash) -> Result<bool, HashingError> {
+        self.verifications
+            .lock()
+            .unwrap()
+            .push(candidate.to_owned());
+        Ok(hash.as_str() == format!("plain:{candidate}"))
+    }
+
+    fn dummy_hash(&self) -> &PasswordHash {
+        self.dummy.as_ref().expect("no dummy hash in this fake")
+    }
+}
+
+/// Keeps the kinds of the events recorded.
+#[derive(Default)]
+pub struct RecordingAuditLog {
+    kinds: Mutex<Vec<AuditKind>>,
+}
+
+impl RecordingAuditLog {
+    pub fn kinds(&self) -> Vec<AuditKind> {
+        self.kinds.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl AuditLog for RecordingAuditLog {
+    async fn record(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.kinds.lock().unwrap().push(event.kind);
+        Ok(())
+    }
+
+    async fn audit_events(
+        &self,
+        _filter: &AuditFilter,
+        _page: PageRequest,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// An active, verified client whose password is `password` (under `PlainHashing`).
+pub fn client_with_password(email: &str, password: &str) -> User {
+    let now = FixedClock::at_new_year().now();
+    User {
+        id: UserId::new(),
+        name: Name::parse("Amina").unwrap(),
+        email: Email::parse(email).unwrap(),
+        phone: None,
+        address: None,
+        role: Role::Client,
+        status: AccountStatus::Active,
+        password_hash: PlainHashing::hash_of(password),
+        email_verified_at: Some(now),
+        created_at: now,
+        updated_at: now,
     }
 }

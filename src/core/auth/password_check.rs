@@ -75,3 +75,104 @@ impl PasswordChecker {
         Ok(PasswordCheck::Right)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::core::policy::AuthPolicy;
+    use crate::core::ports::Clock;
+    use crate::core::testing::{
+        FixedClock, PlainDigester, PlainHashing, RecordingAuditLog, RecordingThrottles, block_on,
+        client_with_password,
+    };
+
+    const PASSWORD: &str = "tulipe-marteau-orage";
+
+    struct Fixture {
+        checker: PasswordChecker,
+        hashing: Arc<PlainHashing>,
+        throttles: Arc<RecordingThrottles>,
+        log: Arc<RecordingAuditLog>,
+        throttle: Throttle,
+    }
+
+    fn fixture() -> Fixture {
+        let hashing = Arc::new(PlainHashing::default());
+        let throttles = Arc::new(RecordingThrottles::default());
+        let log = Arc::new(RecordingAuditLog::default());
+        let clock = Arc::new(FixedClock::at_new_year());
+        let throttle = Throttle::new(
+            throttles.clone(),
+            Arc::new(PlainDigester),
+            clock.clone(),
+            &AuthPolicy::default(),
+        );
+        let audit = AuditTrail::new(log.clone(), clock);
+        Fixture {
+            checker: PasswordChecker::new(hashing.clone(), throttle.clone(), audit),
+            hashing,
+            throttles,
+            log,
+            throttle,
+        }
+    }
+
+    #[test]
+    fn the_right_password_clears_the_accounts_password_throttle() {
+        let f = fixture();
+        let user = client_with_password("amina@example.com", PASSWORD);
+
+        let check = block_on(f.checker.check(&user, PASSWORD, &ClientInfo::default())).unwrap();
+
+        assert_eq!(check, PasswordCheck::Right);
+        let key = f.throttle.password_key("amina@example.com");
+        assert_eq!(f.throttles.cleared(), vec![key]);
+        assert!(f.log.kinds().is_empty());
+    }
+
+    #[test]
+    fn a_wrong_password_is_counted_and_recorded_and_clears_nothing() {
+        let f = fixture();
+        let user = client_with_password("amina@example.com", PASSWORD);
+
+        let check = block_on(f.checker.check(&user, "guess", &ClientInfo::default())).unwrap();
+
+        assert_eq!(check, PasswordCheck::Wrong);
+        assert_eq!(f.throttles.reserved().len(), 1);
+        assert!(f.throttles.cleared().is_empty());
+        assert_eq!(f.log.kinds(), vec![AuditKind::PasswordCheckFailed]);
+    }
+
+    #[test]
+    fn an_absurdly_long_password_is_hashed_as_an_empty_one_and_is_wrong() {
+        let f = fixture();
+        let long = "x".repeat(MAX_CANDIDATE_PASSWORD_BYTES + 1);
+        let user = client_with_password("amina@example.com", &long);
+
+        let check = block_on(f.checker.check(&user, &long, &ClientInfo::default())).unwrap();
+
+        assert_eq!(check, PasswordCheck::Wrong);
+        assert_eq!(f.hashing.verified(), vec![String::new()]);
+    }
+
+    #[test]
+    fn a_throttled_account_is_refused_without_hashing_anything() {
+        let f = fixture();
+        let user = client_with_password("amina@example.com", PASSWORD);
+        f.throttles
+            .lock_until(FixedClock::at_new_year().now() + Duration::seconds(30));
+
+        let check = block_on(f.checker.check(&user, PASSWORD, &ClientInfo::default())).unwrap();
+
+        assert_eq!(
+            check,
+            PasswordCheck::Throttled(Throttled {
+                retry_after_seconds: 30
+            })
+        );
+        assert!(f.hashing.verified().is_empty());
+        assert_eq!(f.log.kinds(), vec![AuditKind::Throttled]);
+    }
+}
