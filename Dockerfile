@@ -5,6 +5,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY benches ./benches
+# The test-support crate is never built here, but Cargo reads every manifest of the workspace.
+COPY testkit ./testkit
 RUN cargo build --release --locked --bin allomedia
 
 # Run stage: a small Debian with CA certificates (SMTP over TLS, mongodb+srv) and no shell tools

@@ -12,10 +12,10 @@ test: ## every test suite (unit, core, store contract, HTTP, end to end, spec dr
 	cargo test --doc
 
 crash-safety: ## SIGKILL the real server mid-stream; acknowledged writes survive, nothing half-written
-	cargo test --test crash_safety
+	cargo test --test process crash_safety::
 
 two-instances: ## two real processes on one store honour each other's logouts, throttles and codes
-	cargo test --test two_instances
+	cargo test --test process two_instances::
 
 lint: ## formatting and clippy, as CI runs them
 	cargo fmt --all -- --check

@@ -7,8 +7,7 @@
 //! cut short, lengthened — is refused while the genuine one is accepted. Case counts are tuned
 //! so the whole binary runs in seconds; `PROPTEST_CASES` raises them for a longer hunt.
 
-mod support;
-use support::client;
+use testkit::client;
 
 use std::sync::Arc;
 
@@ -32,7 +31,7 @@ use allomedia::core::model::{
     SecondFactor, SessionId, UserId, secrets_match,
 };
 use allomedia::core::ports::{AccessTokens, Clock, TotpEngine, UserStore};
-use support::{ExpectChallenge, PASSWORD, World};
+use testkit::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
 
@@ -884,7 +883,7 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
             let id = user_id(&world).await;
             let setup = world.auth.set_up_totp(id).await.unwrap();
             let totp_code =
-                support::authenticator::code_at(&setup.secret_base32, world.clock.now());
+                testkit::authenticator::code_at(&setup.secret_base32, world.clock.now());
             let codes = world
                 .auth
                 .confirm_totp(id, &totp_code, &client())

@@ -44,7 +44,7 @@ def schemathesis(venv_bin: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     binary = Path(args.binary)
     # A generous per-address limit: the fuzzer sends thousands of /auth requests a minute from
-    # one address; the limit itself is proved by `cargo test --test http_throttling`.
+    # one address; the limit itself is proved by `cargo test --test http throttling::`.
     server = Server(binary, {"AUTH_RATE_LIMIT_PER_MINUTE": "1000000"})
     with server:
         manager, client = "manager@fuzz.test", "client@fuzz.test"

@@ -1,0 +1,15 @@
+//! Tests of the HTTP adapter: the real router in process (`poem::test`) over the in-memory
+//! world of `testkit` — every endpoint's success and problem answers — and the committed
+//! OpenAPI document against the generated one.
+
+mod audit;
+mod auth;
+mod devices;
+mod openapi_spec;
+mod operations;
+mod orders;
+mod people;
+mod products;
+mod second_factor;
+mod sessions;
+mod throttling;

@@ -1,0 +1,533 @@
+//! Core use cases of the second factors beyond email — authenticator app (TOTP) and recovery
+//! codes — against in-memory adapters and a manual clock.
+
+use testkit::client;
+
+use chrono::Duration;
+
+use allomedia::core::auth::{
+    ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SetUpTotpError,
+    VerifyCodeError, VerifyCodeRequest,
+};
+use allomedia::core::model::{Email, MailMessage, SecondFactor, UserId};
+use allomedia::core::ports::{Clock, UserStore};
+use testkit::authenticator::code_at;
+use testkit::{ExpectChallenge, PASSWORD, World};
+
+const EMAIL: &str = "amina@example.com";
+
+async fn user_id(world: &World) -> UserId {
+    let email = Email::parse(EMAIL).unwrap();
+    world.store.user_by_email(&email).await.unwrap().unwrap().id
+}
+
+/// A verified client with TOTP on; the base32 secret and the recovery codes. The clock then
+/// moves to the next step, so the step used by the confirmation is behind it.
+async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
+    world.verified_client(EMAIL).await;
+    let id = user_id(world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let codes = world
+        .auth
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
+        .await
+        .unwrap();
+    world.clock.advance(Duration::seconds(30));
+    (id, secret, codes)
+}
+
+async fn challenge(world: &World) -> String {
+    let request = World::login_request(EMAIL, PASSWORD);
+    world
+        .auth
+        .login(request)
+        .await
+        .unwrap()
+        .challenge()
+        .challenge_id
+        .to_string()
+}
+
+fn verify(challenge_id: &str, method: &str, code: &str) -> VerifyCodeRequest {
+    VerifyCodeRequest {
+        challenge_id: challenge_id.to_owned(),
+        code: code.to_owned(),
+        method: Some(method.to_owned()),
+        ..VerifyCodeRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn setting_up_totp_gives_a_secret_its_uri_and_qr_code_and_leaves_totp_off() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+
+    let setup = world.auth.set_up_totp(id).await.unwrap();
+
+    assert_eq!(setup.secret_base32.len(), 32, "160 bits in base32");
+    assert!(setup.otpauth_uri.starts_with("otpauth://totp/"));
+    assert!(setup.otpauth_uri.contains(&setup.secret_base32));
+    assert!(!setup.qr_png_base64.is_empty());
+    assert!(!world.auth.totp_enabled(id).await.unwrap());
+}
+
+#[tokio::test]
+async fn confirming_with_a_current_code_turns_totp_on_and_gives_ten_distinct_recovery_codes() {
+    let world = World::new();
+
+    let (id, _, codes) = with_totp(&world).await;
+
+    assert!(world.auth.totp_enabled(id).await.unwrap());
+    let mut distinct = codes.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10);
+}
+
+#[tokio::test]
+async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let two_steps_old = code_at(&secret, world.clock.now() - Duration::seconds(60));
+
+    let outcome = world.auth.confirm_totp(id, &two_steps_old, &client()).await;
+
+    assert!(matches!(outcome, Err(ConfirmTotpError::InvalidCode)));
+    assert!(!world.auth.totp_enabled(id).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_new_setup_replaces_the_pending_secret_so_the_old_one_cannot_confirm() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+    let first = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let second = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+
+    let with_first = world
+        .auth
+        .confirm_totp(id, &code_at(&first, world.clock.now()), &client())
+        .await;
+    let with_second = world
+        .auth
+        .confirm_totp(id, &code_at(&second, world.clock.now()), &client())
+        .await;
+
+    assert!(matches!(with_first, Err(ConfirmTotpError::InvalidCode)));
+    assert!(with_second.is_ok());
+}
+
+#[tokio::test]
+async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+
+    let setup = world.auth.set_up_totp(id).await;
+    let confirm = world
+        .auth
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
+        .await;
+
+    assert!(matches!(setup, Err(SetUpTotpError::AlreadyEnabled)));
+    assert!(matches!(confirm, Err(ConfirmTotpError::NoPendingSetup)));
+}
+
+#[tokio::test]
+async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let before = world
+        .auth
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+
+    let id = user_id(&world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let pending = world
+        .auth
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+    world
+        .auth
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
+        .await
+        .unwrap();
+    let after = world
+        .auth
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+
+    assert_eq!(before.methods, vec![SecondFactor::Email]);
+    assert_eq!(pending.methods, vec![SecondFactor::Email]);
+    assert_eq!(
+        after.methods,
+        vec![
+            SecondFactor::Email,
+            SecondFactor::Totp,
+            SecondFactor::RecoveryCode
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_totp_code_passes_one_step_either_side_but_not_two() {
+    let world = World::new();
+    let (_, secret, _) = with_totp(&world).await;
+    // Four steps ahead of the confirmation, so every step tried below is still unused.
+    world.clock.advance(Duration::seconds(120));
+    let now = world.clock.now();
+
+    let two_behind = challenge(&world).await;
+    let refused = world
+        .auth
+        .verify_code(verify(
+            &two_behind,
+            "totp",
+            &code_at(&secret, now - Duration::seconds(60)),
+        ))
+        .await;
+    let one_behind = challenge(&world).await;
+    let behind = world
+        .auth
+        .verify_code(verify(
+            &one_behind,
+            "totp",
+            &code_at(&secret, now - Duration::seconds(30)),
+        ))
+        .await;
+    let one_ahead = challenge(&world).await;
+    let ahead = world
+        .auth
+        .verify_code(verify(
+            &one_ahead,
+            "totp",
+            &code_at(&secret, now + Duration::seconds(30)),
+        ))
+        .await;
+
+    assert!(matches!(refused, Err(VerifyCodeError::InvalidCode)));
+    assert!(behind.is_ok());
+    assert!(ahead.is_ok());
+}
+
+#[tokio::test]
+async fn a_totp_code_is_never_accepted_twice_nor_an_older_step_after_a_newer_one() {
+    let world = World::new();
+    let (_, secret, _) = with_totp(&world).await;
+    let now = world.clock.now();
+    let current = code_at(&secret, now);
+
+    let first = challenge(&world).await;
+    let accepted = world
+        .auth
+        .verify_code(verify(&first, "totp", &current))
+        .await;
+    let second = challenge(&world).await;
+    let replayed = world
+        .auth
+        .verify_code(verify(&second, "totp", &current))
+        .await;
+    let older = world
+        .auth
+        .verify_code(verify(
+            &second,
+            "totp",
+            &code_at(&secret, now - Duration::seconds(30)),
+        ))
+        .await;
+
+    assert!(accepted.is_ok());
+    assert!(matches!(replayed, Err(VerifyCodeError::InvalidCode)));
+    assert!(matches!(older, Err(VerifyCodeError::InvalidCode)));
+}
+
+#[tokio::test]
+async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let code = code_at(&secret, world.clock.now());
+    world.auth.confirm_totp(id, &code, &client()).await.unwrap();
+
+    let login = challenge(&world).await;
+    let outcome = world.auth.verify_code(verify(&login, "totp", &code)).await;
+
+    assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_two_parallel_verifies_of_one_totp_code_exactly_one_wins() {
+    let world = World::new();
+    let (_, secret, _) = with_totp(&world).await;
+    let code = code_at(&secret, world.clock.now());
+    let (first, second) = (challenge(&world).await, challenge(&world).await);
+
+    let (a, b) = tokio::join!(
+        world.auth.verify_code(verify(&first, "totp", &code)),
+        world.auth.verify_code(verify(&second, "totp", &code)),
+    );
+
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|won| **won).count(), 1);
+}
+
+#[tokio::test]
+async fn wrong_totp_codes_burn_the_challenge_like_wrong_email_codes() {
+    let world = World::new();
+    let (_, secret, _) = with_totp(&world).await;
+    let login = challenge(&world).await;
+    let wrong = code_at(&secret, world.clock.now() + Duration::seconds(300));
+
+    for _ in 0..5 {
+        let outcome = world.auth.verify_code(verify(&login, "totp", &wrong)).await;
+        assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
+    }
+    let right = code_at(&secret, world.clock.now());
+    let sixth = world.auth.verify_code(verify(&login, "totp", &right)).await;
+
+    assert!(matches!(sixth, Err(VerifyCodeError::TooManyAttempts)));
+}
+
+#[tokio::test]
+async fn totp_and_recovery_codes_do_not_pass_for_an_account_without_totp() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let login = challenge(&world).await;
+
+    let totp = world
+        .auth
+        .verify_code(verify(&login, "totp", "123456"))
+        .await;
+    let recovery = world
+        .auth
+        .verify_code(verify(&login, "recovery_code", "abcde-fghjk"))
+        .await;
+    let unknown = world
+        .auth
+        .verify_code(verify(&login, "sms", "123456"))
+        .await;
+
+    for outcome in [totp, recovery, unknown] {
+        assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
+    }
+}
+
+#[tokio::test]
+async fn a_recovery_code_signs_in_once_whatever_its_case_and_the_owner_is_told() {
+    let world = World::new();
+    let (_, _, codes) = with_totp(&world).await;
+    let typed = codes[3].to_uppercase().replace('-', " ");
+
+    let first = challenge(&world).await;
+    let used = world
+        .auth
+        .verify_code(verify(&first, "recovery_code", &typed))
+        .await;
+    let second = challenge(&world).await;
+    let reused = world
+        .auth
+        .verify_code(verify(&second, "recovery_code", &codes[3]))
+        .await;
+
+    assert!(used.is_ok());
+    assert!(matches!(reused, Err(VerifyCodeError::InvalidCode)));
+    let told = world.mailer.sent_to(EMAIL);
+    assert_eq!(
+        told.iter()
+            .filter(|m| matches!(m, MailMessage::RecoveryCodeUsed { remaining: 9 }))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_two_parallel_uses_of_one_recovery_code_exactly_one_wins() {
+    let world = World::new();
+    let (_, _, codes) = with_totp(&world).await;
+    let (first, second) = (challenge(&world).await, challenge(&world).await);
+
+    let (a, b) = tokio::join!(
+        world
+            .auth
+            .verify_code(verify(&first, "recovery_code", &codes[0])),
+        world
+            .auth
+            .verify_code(verify(&second, "recovery_code", &codes[0])),
+    );
+
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|won| **won).count(), 1);
+}
+
+#[tokio::test]
+async fn new_recovery_codes_need_the_password_and_kill_the_old_ones() {
+    let world = World::new();
+    let (id, _, old) = with_totp(&world).await;
+
+    let wrong = world
+        .auth
+        .regenerate_recovery_codes(id, "not-the-password", &client())
+        .await;
+    let new = world
+        .auth
+        .regenerate_recovery_codes(id, PASSWORD, &client())
+        .await
+        .unwrap();
+    let with_old = challenge(&world).await;
+    let old_outcome = world
+        .auth
+        .verify_code(verify(&with_old, "recovery_code", &old[0]))
+        .await;
+    let with_new = challenge(&world).await;
+    let new_outcome = world
+        .auth
+        .verify_code(verify(&with_new, "recovery_code", &new[0]))
+        .await;
+
+    assert!(matches!(
+        wrong,
+        Err(RegenerateRecoveryCodesError::InvalidPassword)
+    ));
+    assert!(matches!(old_outcome, Err(VerifyCodeError::InvalidCode)));
+    assert!(new_outcome.is_ok());
+}
+
+#[tokio::test]
+async fn recovery_codes_cannot_be_made_without_totp() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+
+    let outcome = world
+        .auth
+        .regenerate_recovery_codes(id, PASSWORD, &client())
+        .await;
+
+    assert!(matches!(
+        outcome,
+        Err(RegenerateRecoveryCodesError::TotpNotEnabled)
+    ));
+}
+
+#[tokio::test]
+async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recovery_codes() {
+    let world = World::new();
+    let (id, secret, codes) = with_totp(&world).await;
+    let code = code_at(&secret, world.clock.now());
+
+    let wrong_password = world
+        .auth
+        .disable_totp(id, "not-the-password", &code, &client())
+        .await;
+    let wrong_code = world
+        .auth
+        .disable_totp(id, PASSWORD, "000000", &client())
+        .await;
+    let done = world
+        .auth
+        .disable_totp(id, PASSWORD, &code, &client())
+        .await;
+    let again = world
+        .auth
+        .disable_totp(id, PASSWORD, &code, &client())
+        .await;
+
+    assert!(matches!(
+        wrong_password,
+        Err(DisableTotpError::InvalidPassword)
+    ));
+    assert!(matches!(wrong_code, Err(DisableTotpError::InvalidCode)));
+    assert!(done.is_ok());
+    assert!(matches!(again, Err(DisableTotpError::NotEnabled)));
+    let login = world
+        .auth
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+    assert_eq!(login.methods, vec![SecondFactor::Email]);
+    let outcome = world
+        .auth
+        .verify_code(verify(
+            &login.challenge_id.to_string(),
+            "recovery_code",
+            &codes[0],
+        ))
+        .await;
+    assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
+}
+
+/// A six-digit code no step within the accepted window (±1) produces at `world`'s time.
+fn wrong_code_for(world: &World, secret: &str) -> String {
+    let now = world.clock.now();
+    let window: Vec<String> = [-30, 0, 30]
+        .iter()
+        .map(|s| code_at(secret, now + Duration::seconds(*s)))
+        .collect();
+    (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|candidate| !window.contains(candidate))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_one() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+    let wrong = wrong_code_for(&world, &secret);
+
+    for _ in 0..10 {
+        let outcome = world
+            .auth
+            .disable_totp(id, PASSWORD, &wrong, &client())
+            .await;
+        assert!(
+            matches!(outcome, Err(DisableTotpError::InvalidCode)),
+            "{outcome:?}"
+        );
+    }
+    let right = code_at(&secret, world.clock.now());
+    let eleventh = world
+        .auth
+        .disable_totp(id, PASSWORD, &right, &client())
+        .await;
+
+    assert!(
+        matches!(eleventh, Err(DisableTotpError::Throttled { retry_after_seconds }) if retry_after_seconds > 0),
+        "{eleventh:?}"
+    );
+    assert!(world.auth.totp_enabled(id).await.unwrap(), "TOTP stays on");
+}
+
+#[tokio::test]
+async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = user_id(&world).await;
+    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let wrong = wrong_code_for(&world, &secret);
+
+    for _ in 0..10 {
+        let outcome = world.auth.confirm_totp(id, &wrong, &client()).await;
+        assert!(
+            matches!(outcome, Err(ConfirmTotpError::InvalidCode)),
+            "{outcome:?}"
+        );
+    }
+    let right = code_at(&secret, world.clock.now());
+    let eleventh = world.auth.confirm_totp(id, &right, &client()).await;
+
+    assert!(
+        matches!(eleventh, Err(ConfirmTotpError::Throttled { .. })),
+        "{eleventh:?}"
+    );
+    assert!(!world.auth.totp_enabled(id).await.unwrap());
+}
