@@ -190,17 +190,21 @@ pub struct CoreServices {
     pub orders: OrderService,
 }
 
-/// The crypto adapters the core uses, with their keys derived from the master secret.
-struct Crypto {
-    secrets: Arc<dyn SecretGenerator>,
-    digester: Arc<dyn SecretDigester>,
-    passwords: Arc<dyn PasswordHashing>,
-    access_tokens: Arc<dyn AccessTokens>,
-    totp: Arc<dyn TotpEngine>,
+/// Every crypto port, implemented by the crypto adapters with their keys derived from the
+/// master secret.
+#[derive(Clone)]
+pub struct CryptoPorts {
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub access_tokens: Arc<dyn AccessTokens>,
+    pub totp: Arc<dyn TotpEngine>,
 }
 
-impl Crypto {
-    fn new(
+impl CryptoPorts {
+    /// The adapters for these settings; access tokens are dated by `clock`, and the hashing
+    /// queue is reported in `metrics`.
+    pub fn new(
         settings: &CoreSettings,
         clock: Arc<dyn Clock>,
         metrics: &Metrics,
@@ -238,16 +242,16 @@ impl Crypto {
     }
 }
 
-/// Builds every core service over the given stores, mailer and clock: the one wiring of the
-/// core, used by `serve`, by `create-manager` and by the tests.
+/// Builds every core service over the given ports: the one wiring of the core, used by
+/// `serve`, by `create-manager` and by the tests (which pass in-memory stores, a manual clock
+/// and a mailer that keeps what it is given).
 pub fn build_core(
     settings: &CoreSettings,
     stores: &Stores,
+    crypto: CryptoPorts,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
-    metrics: &Metrics,
-) -> anyhow::Result<CoreServices> {
-    let crypto = Crypto::new(settings, clock.clone(), metrics)?;
+) -> CoreServices {
     let policy = &settings.policy.auth;
 
     // The collaborators several use cases share.
@@ -277,7 +281,7 @@ pub fn build_core(
     );
     let devices = RememberedDevices::new(stores.devices.clone(), clock.clone());
 
-    Ok(CoreServices {
+    CoreServices {
         registration: Registration::new(
             RegistrationPorts {
                 users: stores.users.clone(),
@@ -381,7 +385,7 @@ pub fn build_core(
             settings.policy.orders,
         ),
         audit,
-    })
+    }
 }
 
 /// The services the HTTP adapter calls: the core's, and what the adapter itself needs.
@@ -506,13 +510,9 @@ async fn start_serving(
     let stores = Stores::open(&config.database).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let core = build_core(
-        &CoreSettings::from_config(&config),
-        &stores,
-        mailer,
-        clock.clone(),
-        &metrics,
-    )?;
+    let settings = CoreSettings::from_config(&config);
+    let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
+    let core = build_core(&settings, &stores, crypto, mailer, clock.clone());
     let after_response = AfterResponse::new();
     let services = http_services(
         core,
@@ -619,13 +619,9 @@ pub async fn create_manager(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Provisioning a manager sends no mail, so no mail transport is opened.
     let no_mail = Arc::new(ConsoleMailer::new(config.public_url.clone()));
-    let core = build_core(
-        &CoreSettings::from_config(&config),
-        &stores,
-        no_mail,
-        clock,
-        &metrics,
-    )?;
+    let settings = CoreSettings::from_config(&config);
+    let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
+    let core = build_core(&settings, &stores, crypto, no_mail, clock);
     match core
         .registration
         .create_manager(name, email, password)
