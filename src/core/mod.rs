@@ -2,6 +2,7 @@
 //! May depend on plain data crates (uuid, chrono, zxcvbn, subtle) and on nothing that does I/O:
 //! no HTTP framework, database driver, mail transport or token library appears here.
 
+pub mod attempt_reservation;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;

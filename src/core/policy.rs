@@ -66,6 +66,7 @@ pub struct AuthPolicy {
 /// the last success locks it for `first_lock`; once a lock has passed, each further attempt
 /// is judged alone and locks again for twice as long, up to `max_lock`. A key left alone for
 /// `forget_after` starts afresh, so years of occasional typos never lock anybody.
+/// The rule itself is `LockoutRule::judge_attempt`, in `core/model/lockout.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutRule {
     pub max_attempts: u32,

@@ -2,7 +2,7 @@
 //! Adapters in `crate::adapters` implement them; the core never names an adapter.
 //!
 //! Every store method documents what each adapter MUST guarantee. The store contract suite
-//! (`tests/store_contract.rs`) checks those guarantees against every store adapter.
+//! (`tests/store_contract/`, one module per port) checks those guarantees against every store adapter.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -12,10 +12,9 @@ use super::model::{
     AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail,
     OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash,
     PlacedBetween, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges,
-    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, TokenPurpose,
-    TotpEnrolment, TotpProvisioning, User, UserId,
+    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, ThrottleRecord,
+    TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
 };
-use super::policy::LockoutRule;
 
 /// A store failed for a reason the business cannot act on (connection lost, disk full,
 /// corrupt row). Adapters keep the cause for the log; callers answer with an opaque 500.
@@ -238,37 +237,33 @@ pub trait ChallengeStore: Send + Sync {
     ) -> Result<ReplaceCodeOutcome, StoreError>;
 }
 
-/// What happened to a request to judge one more attempt under a `LockoutRule`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReserveOutcome {
-    /// The attempt was counted before being judged; judge it.
-    Reserved,
-    /// The key is locked until then; do not judge anything.
-    Locked { until: DateTime<Utc> },
-}
-
 /// Failure counters that lock a key (a digest naming an account, or an email that has none)
 /// with exponential back-off. Attempts are counted BEFORE they are judged, so parallel
 /// guesses cannot outrun the limit, and several service instances share the counters.
 ///
-/// A key's record holds its attempts since the last `clear_attempts`, the time its current
-/// lock ends (if any), the length of its next lock, and when it is forgotten.
+/// The store only keeps each key's `ThrottleRecord` and swaps it atomically; the back-off
+/// itself is `LockoutRule::judge_attempt`, and `core::attempt_reservation` reads, decides
+/// and writes back.
 #[async_trait]
 pub trait AttemptThrottleStore: Send + Sync {
-    /// One atomic step. A record forgotten at or before `now` counts as absent. If the key is
-    /// locked (its lock ends after `now`) it returns `Locked` with the lock's end and changes
-    /// nothing. Otherwise it counts the attempt, sets the record to be forgotten at
-    /// `now + rule.forget_after`, and, when the count reaches `rule.max_attempts`, locks the
-    /// key until `now` plus the next lock's length (`rule.first_lock` for the first lock) and
-    /// doubles that length, capped at `rule.max_lock`; then returns `Reserved`. MUST be
-    /// atomic: of N concurrent calls on a fresh key, exactly min(N, max_attempts) return
-    /// `Reserved`.
-    async fn reserve_attempt(
+    /// The key's record exactly as last stored, forgotten or not; `None` if it has none.
+    /// Times keep at least millisecond precision.
+    async fn throttle_record(
         &self,
         key: &SecretDigest,
-        rule: &LockoutRule,
-        now: DateTime<Utc>,
-    ) -> Result<ReserveOutcome, StoreError>;
+    ) -> Result<Option<ThrottleRecord>, StoreError>;
+
+    /// Compare-and-set: if the key's stored record equals `expected` in every field (`None`:
+    /// the key has no record), stores `record` in its place and returns `true`; otherwise
+    /// changes nothing and returns `false`. `expected` is a record as `throttle_record`
+    /// returned it. MUST be one atomic conditional write with the whole expected record in
+    /// its condition: of concurrent calls naming one expected record, exactly one wins.
+    async fn replace_throttle_record(
+        &self,
+        key: &SecretDigest,
+        expected: Option<&ThrottleRecord>,
+        record: &ThrottleRecord,
+    ) -> Result<bool, StoreError>;
 
     /// Forgets the key's record (a success): its next attempt starts afresh.
     async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError>;

@@ -12,12 +12,11 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::model::{
     AccountStatus, AuditEvent, AuditFilter, AuditKind, Email, Mail, Name, PageRequest, Password,
-    PasswordHash, Role, SecretDigest, User, UserId,
+    PasswordHash, Role, SecretDigest, ThrottleRecord, User, UserId,
 };
-use super::policy::LockoutRule;
 use super::ports::{
     AttemptThrottleStore, AuditLog, Clock, HashingError, MailError, Mailer, PasswordHashing,
-    ReserveOutcome, SecretDigester, StoreError,
+    SecretDigester, StoreError,
 };
 
 /// Runs a future built on these fakes to its end.
@@ -59,22 +58,28 @@ impl SecretDigester for PlainDigester {
     }
 }
 
-/// Records what it is asked, and answers `Locked` once told to.
+/// Keeps each key's record in memory (the compare-and-set is trivially atomic: the fakes
+/// never wait), logs the keys cleared, and reads every key as locked once told to.
 #[derive(Default)]
 pub struct RecordingThrottles {
-    reserved: Mutex<Vec<(SecretDigest, u32)>>,
+    records: Mutex<Vec<(SecretDigest, ThrottleRecord)>>,
     cleared: Mutex<Vec<SecretDigest>>,
     locked_until: Mutex<Option<DateTime<Utc>>>,
 }
 
 impl RecordingThrottles {
+    /// From now on every key reads as locked until `until`.
     pub fn lock_until(&self, until: DateTime<Utc>) {
         *self.locked_until.lock().unwrap() = Some(until);
     }
 
-    /// Every reserved key, with the `max_attempts` of the rule it was reserved under.
-    pub fn reserved(&self) -> Vec<(SecretDigest, u32)> {
-        self.reserved.lock().unwrap().clone()
+    /// The key's record as stored, if any.
+    pub fn record(&self, key: &SecretDigest) -> Option<ThrottleRecord> {
+        let records = self.records.lock().unwrap();
+        records
+            .iter()
+            .find(|(stored, _)| stored == key)
+            .map(|(_, record)| *record)
     }
 
     pub fn cleared(&self) -> Vec<SecretDigest> {
@@ -84,23 +89,41 @@ impl RecordingThrottles {
 
 #[async_trait]
 impl AttemptThrottleStore for RecordingThrottles {
-    async fn reserve_attempt(
+    async fn throttle_record(
         &self,
         key: &SecretDigest,
-        rule: &LockoutRule,
-        _now: DateTime<Utc>,
-    ) -> Result<ReserveOutcome, StoreError> {
+    ) -> Result<Option<ThrottleRecord>, StoreError> {
         if let Some(until) = *self.locked_until.lock().unwrap() {
-            return Ok(ReserveOutcome::Locked { until });
+            return Ok(Some(ThrottleRecord {
+                attempts: u32::MAX,
+                locked_until: Some(until),
+                next_lock: chrono::Duration::minutes(15),
+                forgotten_at: until + chrono::Duration::days(1),
+            }));
         }
-        self.reserved
-            .lock()
-            .unwrap()
-            .push((*key, rule.max_attempts));
-        Ok(ReserveOutcome::Reserved)
+        Ok(self.record(key))
+    }
+
+    async fn replace_throttle_record(
+        &self,
+        key: &SecretDigest,
+        expected: Option<&ThrottleRecord>,
+        record: &ThrottleRecord,
+    ) -> Result<bool, StoreError> {
+        if self.record(key).as_ref() != expected {
+            return Ok(false);
+        }
+        let mut records = self.records.lock().unwrap();
+        records.retain(|(stored, _)| stored != key);
+        records.push((*key, *record));
+        Ok(true)
     }
 
     async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError> {
+        self.records
+            .lock()
+            .unwrap()
+            .retain(|(stored, _)| stored != key);
         self.cleared.lock().unwrap().push(*key);
         Ok(())
     }

@@ -47,7 +47,7 @@ impl Pair {
                     .filter(|uri| !uri.trim().is_empty())
                 else {
                     // Straight to the stderr handle: libtest does not capture it, so the
-                    // line shows in every `cargo test` log (as in tests/store_contract.rs).
+                    // line shows in every `cargo test` log (as in tests/store_contract/).
                     let line = format!(
                         "skipped: no MongoDB (set MONGODB_TEST_URI) — two_instances::mongo::{test}\n"
                     );

@@ -1,32 +1,26 @@
 //! Adapters layer (MongoDB): the `attempt_throttles` collection behind `AttemptThrottleStore`.
 //!
-//! A reservation is one upsert of one document whose filter holds the precondition "not
-//! locked at `now`" and whose pipeline counts the attempt and, at the limit, sets the lock —
-//! atomic in the server. A locked document does not match, so the upsert tries to insert a
-//! second document with the same `_id` and the server refuses it (duplicate key): that
-//! refusal is how a lock shows, and a read then gives the lock's end. A forgotten document is
-//! deleted first; forgetting only ever removes documents whose time has passed, so it cannot
-//! undo a concurrent reservation.
+//! The collection only keeps each key's record; the back-off is the core's (`LockoutRule`).
+//! The compare-and-set is one single-document write, atomic in the server: a replacement
+//! whose filter holds every field of the expected record, or an insert when no record was
+//! expected, which the unique `_id` refuses (duplicate key) if one exists meanwhile.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Duration;
 use mongodb::bson::{self, Binary, Document, doc};
 use mongodb::error::{Error, ErrorKind, WriteFailure};
 use serde::{Deserialize, Serialize};
 
-use super::values::{bson_digest, bson_time, domain_time};
+use super::values::{
+    bson_digest, bson_time, domain_count, domain_time, optional_bson_time, optional_domain_time,
+};
 use super::{MongoStore, run};
-use crate::core::model::SecretDigest;
-use crate::core::policy::LockoutRule;
-use crate::core::ports::{AttemptThrottleStore, ReserveOutcome, StoreError};
+use crate::core::model::{SecretDigest, ThrottleRecord};
+use crate::core::ports::{AttemptThrottleStore, StoreError};
 
 pub(super) const COLLECTION: &str = "attempt_throttles";
 
 const DUPLICATE_KEY: i32 = 11000;
-
-/// A reservation that loses a race with the insert of the same key's first document is
-/// retried; more rounds than this mean something else is wrong.
-const MAX_ROUNDS: usize = 3;
 
 /// The record of one throttle key, as stored. `_id` is the key (a keyed digest).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,42 +34,37 @@ pub(super) struct ThrottleDocument {
     expires_at: bson::DateTime,
 }
 
-/// The filter of a key that is not locked at `now`.
-fn unlocked(key: &SecretDigest, now: DateTime<Utc>) -> Document {
-    doc! {
-        "_id": bson_digest(key),
-        "$or": [
-            { "locked_until": null },
-            { "locked_until": { "$lte": bson_time(now) } },
-        ],
+impl ThrottleDocument {
+    fn new(key: &SecretDigest, record: &ThrottleRecord) -> Self {
+        Self {
+            key: bson_digest(key),
+            attempts: i64::from(record.attempts),
+            locked_until: optional_bson_time(record.locked_until),
+            next_lock_ms: record.next_lock.num_milliseconds(),
+            expires_at: bson_time(record.forgotten_at),
+        }
+    }
+
+    fn record(self) -> anyhow::Result<ThrottleRecord> {
+        Ok(ThrottleRecord {
+            attempts: domain_count("attempts", self.attempts)?,
+            locked_until: optional_domain_time("locked_until", self.locked_until)?,
+            next_lock: Duration::milliseconds(self.next_lock_ms),
+            forgotten_at: domain_time("expires_at", self.expires_at)?,
+        })
     }
 }
 
-/// The update pipeline counting one attempt. The second stage reads the first one's values.
-fn count_attempt(rule: &LockoutRule, now: DateTime<Utc>) -> Vec<Document> {
-    let reached_limit = doc! { "$gte": ["$attempts", i64::from(rule.max_attempts)] };
-    vec![
-        doc! { "$set": {
-            "attempts": { "$add": [{ "$ifNull": ["$attempts", 0_i64] }, 1_i64] },
-            "next_lock_ms": { "$ifNull": ["$next_lock_ms", rule.first_lock.num_milliseconds()] },
-            "expires_at": bson_time(now + rule.forget_after),
-        } },
-        doc! { "$set": {
-            "locked_until": { "$cond": {
-                "if": reached_limit.clone(),
-                "then": { "$add": [bson_time(now), "$next_lock_ms"] },
-                "else": { "$ifNull": ["$locked_until", null] },
-            } },
-            "next_lock_ms": { "$cond": {
-                "if": reached_limit,
-                "then": { "$min": [
-                    { "$multiply": ["$next_lock_ms", 2_i64] },
-                    rule.max_lock.num_milliseconds(),
-                ] },
-                "else": "$next_lock_ms",
-            } },
-        } },
-    ]
+/// The filter of the key's document holding exactly `expected`. A `null` in a filter also
+/// matches a missing field, and every document here has `locked_until`, so that is the same.
+fn holding(key: &SecretDigest, expected: &ThrottleRecord) -> Document {
+    doc! {
+        "_id": bson_digest(key),
+        "attempts": i64::from(expected.attempts),
+        "locked_until": optional_bson_time(expected.locked_until),
+        "next_lock_ms": expected.next_lock.num_milliseconds(),
+        "expires_at": bson_time(expected.forgotten_at),
+    }
 }
 
 fn is_duplicate_key(error: &Error) -> bool {
@@ -90,44 +79,42 @@ fn is_duplicate_key(error: &Error) -> bool {
 
 #[async_trait]
 impl AttemptThrottleStore for MongoStore {
-    async fn reserve_attempt(
+    async fn throttle_record(
         &self,
         key: &SecretDigest,
-        rule: &LockoutRule,
-        now: DateTime<Utc>,
-    ) -> Result<ReserveOutcome, StoreError> {
-        run("reserving a throttled attempt", async {
-            self.throttles
-                .delete_one(doc! {
-                    "_id": bson_digest(key),
-                    "expires_at": { "$lte": bson_time(now) },
-                })
+    ) -> Result<Option<ThrottleRecord>, StoreError> {
+        run("reading a throttle record", async {
+            let stored = self
+                .throttles
+                .find_one(doc! { "_id": bson_digest(key) })
                 .await?;
-            for _ in 0..MAX_ROUNDS {
-                let counted = self
-                    .throttles
-                    .update_one(unlocked(key, now), count_attempt(rule, now))
-                    .upsert(true)
-                    .await;
-                match counted {
-                    Ok(_) => return Ok(ReserveOutcome::Reserved),
-                    Err(error) if is_duplicate_key(&error) => {}
-                    Err(error) => return Err(error.into()),
-                }
-                // The document exists and did not match: locked, unless it was inserted (or
-                // cleared) between the two operations — then count again.
-                let stored = self
-                    .throttles
-                    .find_one(doc! { "_id": bson_digest(key) })
-                    .await?;
-                if let Some(locked_until) = stored.and_then(|throttle| throttle.locked_until) {
-                    let until = domain_time("locked_until", locked_until)?;
-                    if now < until {
-                        return Ok(ReserveOutcome::Locked { until });
-                    }
+            stored.map(ThrottleDocument::record).transpose()
+        })
+        .await
+    }
+
+    async fn replace_throttle_record(
+        &self,
+        key: &SecretDigest,
+        expected: Option<&ThrottleRecord>,
+        record: &ThrottleRecord,
+    ) -> Result<bool, StoreError> {
+        run("replacing a throttle record", async {
+            let document = ThrottleDocument::new(key, record);
+            match expected {
+                None => match self.throttles.insert_one(document).await {
+                    Ok(_) => Ok(true),
+                    Err(error) if is_duplicate_key(&error) => Ok(false),
+                    Err(error) => Err(error.into()),
+                },
+                Some(expected) => {
+                    let result = self
+                        .throttles
+                        .replace_one(holding(key, expected), document)
+                        .await?;
+                    Ok(result.matched_count == 1)
                 }
             }
-            anyhow::bail!("the throttle record kept changing under {MAX_ROUNDS} reservations")
         })
         .await
     }
@@ -145,51 +132,59 @@ impl AttemptThrottleStore for MongoStore {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{Duration, TimeZone};
+    use chrono::{TimeZone, Utc};
 
     use super::*;
 
-    #[test]
-    fn the_reservation_filter_matches_only_a_key_unlocked_at_now() {
-        let key = SecretDigest::from_bytes([7; 32]);
+    fn a_record() -> ThrottleRecord {
         let now = Utc.timestamp_millis_opt(1_767_225_600_123).unwrap();
+        ThrottleRecord {
+            attempts: 10,
+            locked_until: Some(now + Duration::minutes(1)),
+            next_lock: Duration::minutes(2),
+            forgotten_at: now + Duration::hours(24),
+        }
+    }
 
-        let filter = unlocked(&key, now);
+    #[test]
+    fn the_compare_and_set_filter_holds_every_field_of_the_expected_record() {
+        let key = SecretDigest::from_bytes([7; 32]);
+        let record = a_record();
+
+        let filter = holding(&key, &record);
 
         assert_eq!(
             filter,
             doc! {
                 "_id": bson_digest(&key),
-                "$or": [
-                    { "locked_until": null },
-                    { "locked_until": { "$lte": bson_time(now) } },
-                ],
+                "attempts": 10_i64,
+                "locked_until": bson_time(record.locked_until.unwrap()),
+                "next_lock_ms": 120_000_i64,
+                "expires_at": bson_time(record.forgotten_at),
             }
         );
     }
 
     #[test]
-    fn the_pipeline_locks_at_the_limit_and_caps_the_doubling() {
-        let rule = LockoutRule {
-            max_attempts: 10,
-            first_lock: Duration::minutes(1),
-            max_lock: Duration::minutes(15),
-            forget_after: Duration::hours(24),
+    fn an_unlocked_record_is_matched_by_a_null_lock() {
+        let key = SecretDigest::from_bytes([7; 32]);
+        let record = ThrottleRecord {
+            locked_until: None,
+            ..a_record()
         };
-        let now = Utc.timestamp_millis_opt(1_767_225_600_123).unwrap();
 
-        let pipeline = count_attempt(&rule, now);
+        let filter = holding(&key, &record);
 
-        let second = pipeline[1].get_document("$set").unwrap();
-        let next_lock = second.get_document("next_lock_ms").unwrap();
-        let cond = next_lock.get_document("$cond").unwrap();
-        assert_eq!(
-            cond.get_document("if").unwrap(),
-            &doc! { "$gte": ["$attempts", 10_i64] }
-        );
-        assert_eq!(
-            cond.get_document("then").unwrap(),
-            &doc! { "$min": [{ "$multiply": ["$next_lock_ms", 2_i64] }, 900_000_i64] }
-        );
+        assert_eq!(filter.get("locked_until"), Some(&bson::Bson::Null));
+    }
+
+    #[test]
+    fn a_document_reads_back_as_the_record_it_was_made_from() {
+        let key = SecretDigest::from_bytes([7; 32]);
+
+        let document = ThrottleDocument::new(&key, &a_record());
+
+        assert_eq!(document.key, bson_digest(&key));
+        assert_eq!(document.record().unwrap(), a_record());
     }
 }

@@ -1,83 +1,99 @@
 //! Adapters layer (SQLite): the `attempt_throttles` table behind `AttemptThrottleStore`.
 //!
-//! A reservation is one transaction of two writes: drop the key's record if it is forgotten,
-//! then one upsert whose `WHERE` is the precondition "not locked at `now`". The transaction
-//! takes SQLite's write lock at its first statement, so concurrent reservations — from this
-//! process or another on the same file — run one after the other.
+//! The table only keeps each key's record; the back-off is the core's (`LockoutRule`). The
+//! compare-and-set is one statement — an `UPDATE` whose `WHERE` holds every field of the
+//! expected record, or an `INSERT … ON CONFLICT DO NOTHING` when no record was expected —
+//! atomic in SQLite itself, so it holds across processes sharing the file.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, named_params};
+use chrono::Duration;
+use rusqlite::{OptionalExtension, Row, named_params};
 
 use super::SqliteStore;
-use super::columns::{millis, time_column};
-use crate::core::model::SecretDigest;
-use crate::core::policy::LockoutRule;
-use crate::core::ports::{AttemptThrottleStore, ReserveOutcome, StoreError};
+use super::columns::{column, millis, optional_millis, optional_time_column, time_column};
+use crate::core::model::{SecretDigest, ThrottleRecord};
+use crate::core::ports::{AttemptThrottleStore, StoreError};
 
-/// Counts the attempt unless the key is locked at `:now`; returns a row only if it counted.
-/// In `DO UPDATE`, bare column names are the stored row's values before this update.
-const RESERVE: &str = "
-    INSERT INTO attempt_throttles (key, attempts, locked_until, next_lock_ms, forgotten_at)
-    VALUES (
-        :key,
-        1,
-        CASE WHEN 1 >= :max_attempts THEN :now + :first_lock_ms END,
-        CASE WHEN 1 >= :max_attempts THEN MIN(:first_lock_ms * 2, :max_lock_ms)
-             ELSE :first_lock_ms END,
-        :forgotten_at
-    )
-    ON CONFLICT (key) DO UPDATE SET
-        attempts = attempts + 1,
-        locked_until = CASE WHEN attempts + 1 >= :max_attempts THEN :now + next_lock_ms
-                            ELSE locked_until END,
-        next_lock_ms = CASE WHEN attempts + 1 >= :max_attempts
-                            THEN MIN(next_lock_ms * 2, :max_lock_ms)
-                            ELSE next_lock_ms END,
-        forgotten_at = :forgotten_at
-    WHERE locked_until IS NULL OR locked_until <= :now
-    RETURNING key";
+fn record_from_row(row: &Row<'_>) -> anyhow::Result<ThrottleRecord> {
+    let attempts: i64 = column(row, "attempts")?;
+    Ok(ThrottleRecord {
+        attempts: u32::try_from(attempts)
+            .map_err(|_| anyhow::anyhow!("column `attempts`: {attempts} is out of range"))?,
+        locked_until: optional_time_column(row, "locked_until")?,
+        next_lock: Duration::milliseconds(column(row, "next_lock_ms")?),
+        forgotten_at: time_column(row, "forgotten_at")?,
+    })
+}
 
 #[async_trait]
 impl AttemptThrottleStore for SqliteStore {
-    async fn reserve_attempt(
+    async fn throttle_record(
         &self,
         key: &SecretDigest,
-        rule: &LockoutRule,
-        now: DateTime<Utc>,
-    ) -> Result<ReserveOutcome, StoreError> {
+    ) -> Result<Option<ThrottleRecord>, StoreError> {
         let key = *key.as_bytes();
-        let rule = *rule;
-        self.run("reserving a throttled attempt", move |connection| {
-            let transaction = connection.unchecked_transaction()?;
-            transaction
+        self.run("reading a throttle record", move |connection| {
+            connection
                 .prepare_cached(
-                    "DELETE FROM attempt_throttles WHERE key = :key AND forgotten_at <= :now",
+                    "SELECT attempts, locked_until, next_lock_ms, forgotten_at
+                     FROM attempt_throttles WHERE key = ?1",
                 )?
-                .execute(named_params! { ":key": key, ":now": millis(now) })?;
-            let reserved = transaction.prepare_cached(RESERVE)?.exists(named_params! {
-                ":key": key,
-                ":now": millis(now),
-                ":max_attempts": rule.max_attempts,
-                ":first_lock_ms": rule.first_lock.num_milliseconds(),
-                ":max_lock_ms": rule.max_lock.num_milliseconds(),
-                ":forgotten_at": millis(now + rule.forget_after),
-            })?;
-            let outcome = if reserved {
-                ReserveOutcome::Reserved
-            } else {
-                // The upsert only skips a record locked after `now`, and this transaction
-                // still holds the write lock, so the record is there and locked.
-                let until = transaction
-                    .prepare_cached("SELECT locked_until FROM attempt_throttles WHERE key = ?1")?
-                    .query_row([key], |row| Ok(time_column(row, "locked_until")))
-                    .optional()?
-                    .transpose()?
-                    .ok_or_else(|| anyhow::anyhow!("a skipped throttle record vanished"))?;
-                ReserveOutcome::Locked { until }
+                .query_row([key], |row| Ok(record_from_row(row)))
+                .optional()?
+                .transpose()
+        })
+        .await
+    }
+
+    async fn replace_throttle_record(
+        &self,
+        key: &SecretDigest,
+        expected: Option<&ThrottleRecord>,
+        record: &ThrottleRecord,
+    ) -> Result<bool, StoreError> {
+        let key = *key.as_bytes();
+        let (expected, record) = (expected.copied(), *record);
+        self.run("replacing a throttle record", move |connection| {
+            let written = match expected {
+                None => connection
+                    .prepare_cached(
+                        "INSERT INTO attempt_throttles
+                             (key, attempts, locked_until, next_lock_ms, forgotten_at)
+                         VALUES (:key, :attempts, :locked_until, :next_lock_ms, :forgotten_at)
+                         ON CONFLICT (key) DO NOTHING",
+                    )?
+                    .execute(named_params! {
+                        ":key": key,
+                        ":attempts": record.attempts,
+                        ":locked_until": optional_millis(record.locked_until),
+                        ":next_lock_ms": record.next_lock.num_milliseconds(),
+                        ":forgotten_at": millis(record.forgotten_at),
+                    })?,
+                // `IS` rather than `=`: it compares NULL with NULL as equal.
+                Some(expected) => connection
+                    .prepare_cached(
+                        "UPDATE attempt_throttles
+                         SET attempts = :attempts, locked_until = :locked_until,
+                             next_lock_ms = :next_lock_ms, forgotten_at = :forgotten_at
+                         WHERE key = :key
+                           AND attempts = :expected_attempts
+                           AND locked_until IS :expected_locked_until
+                           AND next_lock_ms = :expected_next_lock_ms
+                           AND forgotten_at = :expected_forgotten_at",
+                    )?
+                    .execute(named_params! {
+                        ":key": key,
+                        ":attempts": record.attempts,
+                        ":locked_until": optional_millis(record.locked_until),
+                        ":next_lock_ms": record.next_lock.num_milliseconds(),
+                        ":forgotten_at": millis(record.forgotten_at),
+                        ":expected_attempts": expected.attempts,
+                        ":expected_locked_until": optional_millis(expected.locked_until),
+                        ":expected_next_lock_ms": expected.next_lock.num_milliseconds(),
+                        ":expected_forgotten_at": millis(expected.forgotten_at),
+                    })?,
             };
-            transaction.commit()?;
-            Ok(outcome)
+            Ok(written == 1)
         })
         .await
     }

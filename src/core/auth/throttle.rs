@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::core::attempt_reservation::{ReserveOutcome, reserve_attempt};
 use crate::core::model::{SecretDigest, UserId};
 use crate::core::policy::{AuthPolicy, LockoutRule};
-use crate::core::ports::{AttemptThrottleStore, Clock, ReserveOutcome, SecretDigester};
+use crate::core::ports::{AttemptThrottleStore, Clock, SecretDigester};
 
 /// A key is locked; the caller must not judge the attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +95,7 @@ impl Throttle {
         rule: &LockoutRule,
     ) -> Result<Result<(), Throttled>, anyhow::Error> {
         let now = self.clock.now();
-        let outcome = self.throttles.reserve_attempt(key, rule, now).await?;
+        let outcome = reserve_attempt(&*self.throttles, key, rule, now).await?;
         Ok(match outcome {
             ReserveOutcome::Reserved => Ok(()),
             ReserveOutcome::Locked { until } => Err(Throttled::until(until, now)),
@@ -166,19 +167,28 @@ mod tests {
         policy.second_factor_lockout.max_attempts = 7;
         let throttle = throttle(store.clone(), &policy);
         let user_id = UserId::new();
-
         let password_key = throttle.password_key("amina@example.com");
-        block_on(throttle.reserve_password_attempt(&password_key))
-            .unwrap()
-            .unwrap();
-        block_on(throttle.reserve_second_factor_attempt(user_id))
-            .unwrap()
-            .unwrap();
 
-        assert_eq!(
-            store.reserved(),
-            vec![(password_key, 3), (throttle.second_factor_key(user_id), 7)]
+        for _ in 0..3 {
+            block_on(throttle.reserve_password_attempt(&password_key))
+                .unwrap()
+                .unwrap();
+            block_on(throttle.reserve_second_factor_attempt(user_id))
+                .unwrap()
+                .unwrap();
+        }
+
+        // The third password attempt locked the email; three codes are far from seven.
+        let password_record = store.record(&password_key).unwrap();
+        assert!(password_record.locked_until.is_some());
+        assert!(
+            block_on(throttle.reserve_password_attempt(&password_key))
+                .unwrap()
+                .is_err()
         );
+        let second_factor_record = store.record(&throttle.second_factor_key(user_id)).unwrap();
+        assert_eq!(second_factor_record.attempts, 3);
+        assert_eq!(second_factor_record.locked_until, None);
     }
 
     #[test]

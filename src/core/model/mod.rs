@@ -5,6 +5,7 @@ mod challenge;
 mod device;
 mod email;
 mod ids;
+mod lockout;
 mod mail;
 mod one_time_token;
 mod order;
@@ -25,6 +26,7 @@ pub use challenge::{LoginChallenge, SecondFactor};
 pub use device::RememberedDevice;
 pub use email::{Email, EmailError};
 pub use ids::{AuditEventId, ChallengeId, DeviceId, OrderId, ProductId, SessionId, UserId};
+pub use lockout::{AttemptVerdict, ThrottleRecord};
 pub use mail::{Mail, MailMessage, OrderReceipt, ReceiptLine};
 pub use one_time_token::{OneTimeToken, TokenPurpose};
 pub use order::{

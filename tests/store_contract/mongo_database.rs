@@ -1,0 +1,183 @@
+//! Tests: what only the MongoDB store promises — its indexes and its documents, and guards
+//! that hold across two stores on one database.
+
+use allomedia::adapters::mongo::MongoStore;
+use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
+use mongodb::{Collection, IndexModel};
+
+use crate::builders::*;
+use crate::mongo_server::{TestDatabase, fresh_database, fresh_store};
+
+/// The test's own database, or `None` once the skip has been reported.
+async fn database_or_skip(test: &str) -> Option<TestDatabase> {
+    fresh_database()
+        .await
+        .map_err(|unavailable| unavailable.report(test))
+        .ok()
+}
+
+/// The test's own database and the store on it, or `None` once the skip has been reported.
+async fn store_or_skip(test: &str) -> Option<(MongoStore, TestDatabase)> {
+    fresh_store()
+        .await
+        .map_err(|unavailable| unavailable.report(test))
+        .ok()
+}
+
+async fn indexes(database: &TestDatabase, collection: &str) -> Vec<IndexModel> {
+    let mut cursor = database
+        .raw
+        .collection::<Document>(collection)
+        .list_indexes()
+        .await
+        .unwrap();
+    let mut indexes = Vec::new();
+    while cursor.advance().await.unwrap() {
+        indexes.push(cursor.deserialize_current().unwrap());
+    }
+    indexes
+}
+
+fn index<'a>(indexes: &'a [IndexModel], name: &str) -> &'a IndexModel {
+    indexes
+        .iter()
+        .find(|index| index.options.as_ref().and_then(|o| o.name.as_deref()) == Some(name))
+        .unwrap_or_else(|| panic!("no index named {name} in {indexes:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
+    let test = "mongo_database::connecting_creates_the_indexes_and_connecting_again_keeps_them";
+    let Some(database) = database_or_skip(test).await else {
+        return;
+    };
+    let first = MongoStore::connect_with_options(database.options.clone()).await;
+
+    let second = MongoStore::connect_with_options(database.options.clone()).await;
+
+    assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+    let users = indexes(&database, "users").await;
+    let email = index(&users, "email_unique");
+    assert_eq!(email.keys, doc! { "email": 1 });
+    assert_eq!(email.options.as_ref().unwrap().unique, Some(true));
+    assert_eq!(
+        index(&users, "role_status_id").keys,
+        doc! { "role": 1, "status": 1, "_id": 1 }
+    );
+    assert_eq!(
+        index(&users, "status_id").keys,
+        doc! { "status": 1, "_id": 1 }
+    );
+    let sessions = indexes(&database, "sessions").await;
+    assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
+    for collection in ["one_time_tokens", "login_challenges"] {
+        let all = indexes(&database, collection).await;
+        assert_eq!(index(&all, "user_id").keys, doc! { "user_id": 1 });
+    }
+    for collection in ["one_time_tokens", "login_challenges", "sessions"] {
+        let all = indexes(&database, collection).await;
+        let ttl = index(&all, "expires_at_ttl");
+        assert_eq!(ttl.keys, doc! { "expires_at": 1 }, "{collection}");
+        assert_eq!(
+            ttl.options.as_ref().unwrap().expire_after,
+            Some(std::time::Duration::from_secs(24 * 60 * 60)),
+            "{collection}"
+        );
+    }
+    let audit = indexes(&database, "audit_events").await;
+    assert_eq!(
+        index(&audit, "user_newest_first").keys,
+        doc! { "user_id": 1, "_id": -1 }
+    );
+    assert_eq!(
+        index(&audit, "kind_newest_first").keys,
+        doc! { "kind": 1, "_id": -1 }
+    );
+    // The log is kept: no index of it expires anything.
+    assert!(
+        audit.iter().all(|index| index
+            .options
+            .as_ref()
+            .is_none_or(|o| o.expire_after.is_none())),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_hold_binary_uuids_and_bson_dates() {
+    let test = "mongo_database::documents_hold_binary_uuids_and_bson_dates";
+    let Some((store, database)) = store_or_skip(test).await else {
+        return;
+    };
+    let user = a_stored_user(&store, "amina@example.com").await;
+
+    let raw: Collection<Document> = database.raw.collection("users");
+    let stored = raw.find_one(doc! {}).await.unwrap().unwrap();
+
+    match stored.get("_id") {
+        Some(Bson::Binary(id)) => {
+            assert_eq!(id.subtype, BinarySubtype::Uuid);
+            assert_eq!(id.bytes, user.id.as_uuid().as_bytes().to_vec());
+        }
+        other => panic!("_id should be a binary UUID, is {other:?}"),
+    }
+    assert_eq!(
+        stored.get("created_at"),
+        Some(&Bson::DateTime(mongodb::bson::DateTime::from_millis(
+            user.created_at.timestamp_millis()
+        )))
+    );
+    assert_eq!(stored.get_str("email").unwrap(), "amina@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_document_is_a_store_error_not_a_panic() {
+    let test = "mongo_database::a_corrupt_document_is_a_store_error_not_a_panic";
+    let Some((store, database)) = store_or_skip(test).await else {
+        return;
+    };
+    let user = a_stored_user(&store, "amina@example.com").await;
+    database
+        .raw
+        .collection::<Document>("users")
+        .update_many(doc! {}, doc! { "$set": { "role": "pirate" } })
+        .await
+        .unwrap();
+
+    let read = store.user_by_id(user.id).await;
+
+    let error = anyhow::Error::from(read.expect_err("a corrupt role must not read back"));
+    let chain = format!("{error:#}");
+    assert!(chain.contains("field `role`"), "{chain}");
+}
+
+/// Two stores stand for two service instances, each with its own connection pool: the
+/// guards hold in the server, not in anything one process shares.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guards_hold_across_two_stores_on_one_database() {
+    let test = "mongo_database::guards_hold_across_two_stores_on_one_database";
+    let Some((first, database)) = store_or_skip(test).await else {
+        return;
+    };
+    let second = MongoStore::connect_with_options(database.options.clone())
+        .await
+        .unwrap();
+    let (first, second) = (Arc::new(first), Arc::new(second));
+    let user = a_stored_user(&*first, "amina@example.com").await;
+    let challenge = a_stored_challenge(&*first, &user, |challenge| challenge.attempts = 3).await;
+    let id = challenge.id;
+
+    let attempt = move |store: Arc<MongoStore>, _| async move {
+        store.count_attempt(id, 8, t0()).await.unwrap()
+    };
+    let (from_first, from_second) =
+        tokio::join!(race(&first, 10, attempt), race(&second, 10, attempt));
+
+    let counted = from_first
+        .iter()
+        .chain(&from_second)
+        .filter(|outcome| matches!(outcome, AttemptOutcome::Counted(_)))
+        .count();
+    assert_eq!(counted, 5);
+    assert_eq!(first.challenge(id).await.unwrap().unwrap().attempts, 8);
+}
