@@ -22,24 +22,28 @@ use crate::adapters::metrics::Metrics;
 use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
-use crate::core::auth::{AuthPorts, AuthService};
+use crate::core::audit::AuditTrail;
+use crate::core::auth::{
+    PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts, Registration,
+    RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings,
+    SecondFactorSettingsPorts, SessionIssuer, Sessions, SignIn, SignInPorts, Throttle,
+};
 use crate::core::catalogue::CatalogueService;
 use crate::core::model::Currency;
+use crate::core::notifier::Notifier;
 use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
-use crate::core::policy::AuthPolicy;
+use crate::core::policy::Policy;
 use crate::core::ports::{
-    AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer, OneTimeTokenStore,
-    OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer,
+    OneTimeTokenStore, OrderStore, PasswordHashing, ProductStore, SecondFactorStore,
+    SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine, UserStore,
 };
 use crate::core::profile::ProfileService;
 
 /// Issuer and audience of our access tokens: this service issues them for itself.
 const TOKEN_ISSUER: &str = "allomedia";
 const TOKEN_AUDIENCE: &str = "allomedia-api";
-/// Short, because a stolen access token cannot be recalled from the client — only its
-/// session can be ended, which the server checks on every request anyway.
-const ACCESS_TOKEN_TTL_MINUTES: i64 = 15;
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECONDS: u64 = 30;
 /// How long queued mails may take to leave after the server stopped.
@@ -62,7 +66,8 @@ pub struct Stores {
 }
 
 impl Stores {
-    fn from_adapter<S>(store: S) -> Self
+    /// Every port from one adapter that implements them all.
+    pub fn from_adapter<S>(store: S) -> Self
     where
         S: UserStore
             + OneTimeTokenStore
@@ -136,57 +141,293 @@ fn derive_key(master: &[u8], purpose: &str) -> anyhow::Result<Vec<u8>> {
     Ok(mac.finalize().into_bytes().to_vec())
 }
 
-/// Builds the account use cases over the given stores, mailer and clock.
-pub fn auth_service(
-    config: &Config,
+/// What the core needs besides its ports: the secret its keys derive from, the deployment's
+/// currency, its security numbers, and how hard passwords are hashed.
+pub struct CoreSettings {
+    master_secret: Vec<u8>,
+    pub currency: Currency,
+    pub policy: Policy,
+    pub hashing: Argon2Settings,
+    /// How many password hashes may run at once.
+    pub hashing_slots: usize,
+}
+
+impl CoreSettings {
+    /// The settings of a deployment: the configured secret and currency, the production
+    /// policy and hashing parameters.
+    pub fn from_config(config: &Config) -> Self {
+        Self::new(config.secret.as_bytes(), config.currency.clone())
+    }
+
+    /// Production policy and hashing over this master secret and currency; change the public
+    /// fields to taste (tests hash with cheap parameters).
+    pub fn new(master_secret: &[u8], currency: Currency) -> Self {
+        Self {
+            master_secret: master_secret.to_vec(),
+            currency,
+            policy: Policy::default(),
+            hashing: Argon2Settings::OWASP,
+            hashing_slots: hashing_slots(),
+        }
+    }
+}
+
+/// Every use case of the core, each holding only the ports it uses.
+#[derive(Clone)]
+pub struct CoreServices {
+    pub registration: Registration,
+    pub sign_in: SignIn,
+    pub sessions: Sessions,
+    pub password_recovery: PasswordRecovery,
+    pub password_change: PasswordChange,
+    pub second_factor: SecondFactorSettings,
+    pub devices: RememberedDevices,
+    /// The security-event log: recorded by the use cases, listed by managers.
+    pub audit: AuditTrail,
+    pub profile: ProfileService,
+    pub people: UserAdministration,
+    pub catalogue: CatalogueService,
+    pub orders: OrderService,
+}
+
+/// Every crypto port, implemented by the crypto adapters with their keys derived from the
+/// master secret.
+#[derive(Clone)]
+pub struct CryptoPorts {
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub access_tokens: Arc<dyn AccessTokens>,
+    pub totp: Arc<dyn TotpEngine>,
+}
+
+impl CryptoPorts {
+    /// The adapters for these settings; access tokens are dated by `clock`, and the hashing
+    /// queue is reported in `metrics`.
+    pub fn new(
+        settings: &CoreSettings,
+        clock: Arc<dyn Clock>,
+        metrics: &Metrics,
+    ) -> anyhow::Result<Self> {
+        let master = settings.master_secret.as_slice();
+        let passwords = Argon2Hashing::new(
+            settings.hashing,
+            settings.hashing_slots,
+            metrics.hashes_waiting.clone(),
+            metrics.hashes_running.clone(),
+        )
+        .context("setting up password hashing")?;
+        let access_tokens = JwtAccessTokens::new(
+            &derive_key(master, "allomedia/access-token-signing/v1")?,
+            TOKEN_ISSUER.to_owned(),
+            TOKEN_AUDIENCE.to_owned(),
+            settings.policy.auth.access_token_ttl,
+            clock,
+        )
+        .context("JWT_SECRET")?;
+        let digester = HmacDigester::new(&derive_key(master, "allomedia/secret-digest/v1")?)
+            .context("deriving the digest key")?;
+        let totp = SealedTotpEngine::new(
+            &derive_key(master, "allomedia/totp-secret-sealing/v1")?,
+            TOKEN_ISSUER,
+        )
+        .context("deriving the TOTP sealing key")?;
+        Ok(Self {
+            secrets: Arc::new(OsSecretGenerator),
+            digester: Arc::new(digester),
+            passwords: Arc::new(passwords),
+            access_tokens: Arc::new(access_tokens),
+            totp: Arc::new(totp),
+        })
+    }
+}
+
+/// Builds every core service over the given ports: the one wiring of the core, used by
+/// `serve`, by `create-manager` and by the tests (which pass in-memory stores, a manual clock
+/// and a mailer that keeps what it is given).
+pub fn build_core(
+    settings: &CoreSettings,
     stores: &Stores,
+    crypto: CryptoPorts,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
-    metrics: &Metrics,
-) -> anyhow::Result<AuthService> {
-    let master = config.secret.as_bytes();
-    let passwords = Argon2Hashing::new(
-        Argon2Settings::OWASP,
-        hashing_slots(),
-        metrics.hashes_waiting.clone(),
-        metrics.hashes_running.clone(),
-    )
-    .context("setting up password hashing")?;
-    let access_tokens = JwtAccessTokens::new(
-        &derive_key(master, "allomedia/access-token-signing/v1")?,
-        TOKEN_ISSUER.to_owned(),
-        TOKEN_AUDIENCE.to_owned(),
-        chrono::Duration::minutes(ACCESS_TOKEN_TTL_MINUTES),
+) -> CoreServices {
+    let policy = &settings.policy.auth;
+
+    // The collaborators several use cases share.
+    let audit = AuditTrail::new(stores.audit.clone(), clock.clone());
+    let notifier = Notifier::new(mailer.clone());
+    let throttle = Throttle::new(
+        stores.throttles.clone(),
+        crypto.digester.clone(),
         clock.clone(),
-    )
-    .context("JWT_SECRET")?;
-    let ports = AuthPorts {
-        users: stores.users.clone(),
-        tokens: stores.tokens.clone(),
-        challenges: stores.challenges.clone(),
-        sessions: stores.sessions.clone(),
-        throttles: stores.throttles.clone(),
-        mailer,
+        policy,
+    );
+    let checker = PasswordChecker::new(crypto.passwords.clone(), throttle.clone(), audit.clone());
+    let codes = SecondFactorCodes::new(
+        stores.second_factors.clone(),
+        crypto.totp.clone(),
+        crypto.secrets.clone(),
+        crypto.digester.clone(),
+        clock.clone(),
+        policy,
+    );
+    let issuer = SessionIssuer::new(
+        stores.sessions.clone(),
+        crypto.access_tokens.clone(),
+        crypto.digester.clone(),
+        clock.clone(),
+        policy,
+    );
+    let devices = RememberedDevices::new(stores.devices.clone(), clock.clone());
+
+    CoreServices {
+        registration: Registration::new(
+            RegistrationPorts {
+                users: stores.users.clone(),
+                tokens: stores.tokens.clone(),
+                passwords: crypto.passwords.clone(),
+                secrets: crypto.secrets.clone(),
+                digester: crypto.digester.clone(),
+                clock: clock.clone(),
+            },
+            notifier.clone(),
+            audit.clone(),
+            policy.clone(),
+        ),
+        sign_in: SignIn::new(
+            SignInPorts {
+                users: stores.users.clone(),
+                challenges: stores.challenges.clone(),
+                devices: stores.devices.clone(),
+                passwords: crypto.passwords.clone(),
+                secrets: crypto.secrets.clone(),
+                digester: crypto.digester.clone(),
+                clock: clock.clone(),
+            },
+            codes.clone(),
+            throttle.clone(),
+            issuer.clone(),
+            notifier.clone(),
+            audit.clone(),
+            policy.clone(),
+        ),
+        sessions: Sessions::new(
+            stores.sessions.clone(),
+            stores.users.clone(),
+            crypto.access_tokens.clone(),
+            clock.clone(),
+            issuer,
+            audit.clone(),
+            policy.clone(),
+        ),
+        password_recovery: PasswordRecovery::new(
+            PasswordRecoveryPorts {
+                users: stores.users.clone(),
+                tokens: stores.tokens.clone(),
+                sessions: stores.sessions.clone(),
+                passwords: crypto.passwords.clone(),
+                secrets: crypto.secrets.clone(),
+                digester: crypto.digester.clone(),
+                clock: clock.clone(),
+            },
+            devices.clone(),
+            throttle.clone(),
+            notifier.clone(),
+            audit.clone(),
+            policy.clone(),
+        ),
+        password_change: PasswordChange::new(
+            stores.users.clone(),
+            stores.sessions.clone(),
+            crypto.passwords.clone(),
+            clock.clone(),
+            checker.clone(),
+            notifier,
+            audit.clone(),
+        ),
+        second_factor: SecondFactorSettings::new(
+            SecondFactorSettingsPorts {
+                users: stores.users.clone(),
+                second_factors: stores.second_factors.clone(),
+                totp: crypto.totp.clone(),
+                clock: clock.clone(),
+            },
+            codes,
+            throttle,
+            checker.clone(),
+            audit.clone(),
+        ),
+        devices,
+        profile: ProfileService::new(stores.users.clone(), clock.clone()),
+        people: UserAdministration::new(
+            stores.users.clone(),
+            stores.sessions.clone(),
+            clock.clone(),
+            checker,
+            audit.clone(),
+        ),
+        catalogue: CatalogueService::new(
+            stores.products.clone(),
+            clock.clone(),
+            settings.currency.clone(),
+        ),
+        orders: OrderService::new(
+            OrderPorts {
+                orders: stores.orders.clone(),
+                products: stores.products.clone(),
+                users: stores.users.clone(),
+                mailer,
+                clock,
+                secrets: crypto.secrets,
+            },
+            settings.currency.clone(),
+            settings.policy.orders,
+        ),
+        audit,
+    }
+}
+
+/// The services the HTTP adapter calls: the core's, and what the adapter itself needs.
+pub fn http_services(
+    core: CoreServices,
+    health: Arc<dyn StoreHealth>,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+    after_response: AfterResponse,
+) -> HttpServices {
+    let CoreServices {
+        registration,
+        sign_in,
+        sessions,
+        password_recovery,
+        password_change,
+        second_factor,
+        devices,
+        audit,
+        profile,
+        people,
+        catalogue,
+        orders,
+    } = core;
+    HttpServices {
+        registration,
+        sign_in,
+        sessions,
+        password_recovery,
+        password_change,
+        second_factor,
+        devices,
+        audit,
+        profile,
+        people,
+        catalogue,
+        orders,
+        health,
+        metrics,
         clock,
-        secrets: Arc::new(OsSecretGenerator),
-        digester: Arc::new(
-            HmacDigester::new(&derive_key(master, "allomedia/secret-digest/v1")?)
-                .context("deriving the digest key")?,
-        ),
-        passwords: Arc::new(passwords),
-        access_tokens: Arc::new(access_tokens),
-        second_factors: stores.second_factors.clone(),
-        totp: Arc::new(
-            SealedTotpEngine::new(
-                &derive_key(master, "allomedia/totp-secret-sealing/v1")?,
-                TOKEN_ISSUER,
-            )
-            .context("deriving the TOTP sealing key")?,
-        ),
-        devices: stores.devices.clone(),
-        audit: stores.audit.clone(),
-    };
-    Ok(AuthService::new(ports, AuthPolicy::default()))
+        after_response,
+    }
 }
 
 /// One hash per core: argon2 is CPU-bound, so more at once only adds memory and latency.
@@ -269,36 +510,17 @@ async fn start_serving(
     let stores = Stores::open(&config.database).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let auth = auth_service(&config, &stores, mailer.clone(), clock.clone(), &metrics)?;
-    let people = UserAdministration::new(
-        stores.users.clone(),
-        stores.sessions.clone(),
-        auth.clone(),
-        clock.clone(),
-    );
-    let currency = Currency::parse(&config.currency).context("CURRENCY")?;
+    let settings = CoreSettings::from_config(&config);
+    let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
+    let core = build_core(&settings, &stores, crypto, mailer, clock.clone());
     let after_response = AfterResponse::new();
-    let services = HttpServices {
-        auth,
-        profile: ProfileService::new(stores.users.clone(), clock.clone()),
-        people,
-        catalogue: CatalogueService::new(stores.products.clone(), clock.clone(), currency.clone()),
-        orders: OrderService::new(
-            OrderPorts {
-                orders: stores.orders.clone(),
-                products: stores.products.clone(),
-                users: stores.users.clone(),
-                mailer,
-                clock: clock.clone(),
-                secrets: Arc::new(OsSecretGenerator),
-            },
-            currency,
-        ),
-        health: stores.health.clone(),
+    let services = http_services(
+        core,
+        stores.health.clone(),
         metrics,
         clock,
-        after_response: after_response.clone(),
-    };
+        after_response.clone(),
+    );
     let settings = HttpSettings {
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
         server_url: config.public_url.to_string(),
@@ -397,8 +619,14 @@ pub async fn create_manager(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Provisioning a manager sends no mail, so no mail transport is opened.
     let no_mail = Arc::new(ConsoleMailer::new(config.public_url.clone()));
-    let auth = auth_service(&config, &stores, no_mail, clock, &metrics)?;
-    match auth.create_manager(name, email, password).await {
+    let settings = CoreSettings::from_config(&config);
+    let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
+    let core = build_core(&settings, &stores, crypto, no_mail, clock);
+    match core
+        .registration
+        .create_manager(name, email, password)
+        .await
+    {
         Ok(manager) => {
             println!("manager {} created with id {}", manager.email, manager.id);
             Ok(())

@@ -1,5 +1,7 @@
 //! Configuration: typed settings read from the environment (and `.env`, loaded by `main`).
 //! Fails fast with a message naming the variable; the rest of the program never reads env vars.
+//! Values are parsed here into the types that use them (the core's `Currency`); limits and
+//! defaults that belong to an adapter are read from it, not copied.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -7,6 +9,10 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 use url::Url;
+
+use crate::adapters::crypto::MIN_SECRET_BYTES;
+use crate::adapters::http::HttpSettings;
+use crate::core::model::Currency;
 
 /// Where the accounts and orders live (`DATABASE_URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +92,7 @@ pub struct Config {
     pub mail_from: String,
     pub secret: MasterSecret,
     pub app_env: AppEnv,
-    pub currency: String,
+    pub currency: Currency,
     pub log_format: LogFormat,
     pub auth_rate_limit_per_minute: u32,
 }
@@ -104,9 +110,6 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
         problem: problem.into(),
     }
 }
-
-/// Minimum length of `JWT_SECRET` (RFC 7518 §3.2: an HS256 key at least as long as the hash).
-pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
     /// Reads the settings from the process environment.
@@ -174,13 +177,8 @@ impl Config {
             },
             None => return Err(invalid("JWT_SECRET", "is required when APP_ENV=prod")),
         };
-        let currency = get("CURRENCY", "MAD");
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid(
-                "CURRENCY",
-                "expected an ISO 4217 code such as MAD or EUR",
-            ));
-        }
+        let currency = Currency::parse(&get("CURRENCY", "MAD"))
+            .map_err(|_| invalid("CURRENCY", "expected an ISO 4217 code such as MAD or EUR"))?;
         let log_format = match get("LOG_FORMAT", "pretty").as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
@@ -191,16 +189,20 @@ impl Config {
                 ));
             }
         };
-        let auth_rate_limit_per_minute = get("AUTH_RATE_LIMIT_PER_MINUTE", "60")
-            .parse::<u32>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                invalid(
-                    "AUTH_RATE_LIMIT_PER_MINUTE",
-                    "expected a whole number of at least 1",
-                )
-            })?;
+        let default_rate_limit = HttpSettings::default().auth_rate_limit_per_minute;
+        let auth_rate_limit_per_minute = get(
+            "AUTH_RATE_LIMIT_PER_MINUTE",
+            &default_rate_limit.to_string(),
+        )
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            invalid(
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+                "expected a whole number of at least 1",
+            )
+        })?;
 
         Ok(Self {
             http_addr,
@@ -304,7 +306,7 @@ mod tests {
         assert_eq!(config.app_env, AppEnv::Dev);
         assert!(config.secret.generated);
         assert!(config.secret.as_bytes().len() >= MIN_SECRET_BYTES);
-        assert_eq!(config.currency, "MAD");
+        assert_eq!(config.currency.as_str(), "MAD");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.auth_rate_limit_per_minute, 60);
     }

@@ -689,12 +689,17 @@ proptest! {
 #[test]
 fn an_altered_verification_token_is_refused_and_the_genuine_one_accepted() {
     let world = World::new();
-    block_on(world.auth.register(World::registration("Amina", EMAIL))).unwrap();
+    block_on(
+        world
+            .registration
+            .register(World::registration("Amina", EMAIL)),
+    )
+    .unwrap();
     let token = world.mailer.verification_token(EMAIL);
 
     check(PURE_CASES, alteration(), |alteration| {
         let altered = alter(&token, &alteration);
-        let result = block_on(world.auth.verify_email(&altered, &client()));
+        let result = block_on(world.registration.verify_email(&altered, &client()));
         prop_assert!(
             matches!(result, Err(VerifyEmailError::InvalidToken)),
             "{:?} gave {:?}",
@@ -704,14 +709,19 @@ fn an_altered_verification_token_is_refused_and_the_genuine_one_accepted() {
         Ok(())
     });
 
-    block_on(world.auth.verify_email(&format!(" {token}\n"), &client())).unwrap();
+    block_on(
+        world
+            .registration
+            .verify_email(&format!(" {token}\n"), &client()),
+    )
+    .unwrap();
 }
 
 #[test]
 fn an_altered_reset_token_is_refused_and_the_genuine_one_accepted() {
     let world = World::new();
     block_on(world.verified_client(EMAIL));
-    block_on(world.auth.forgot_password(EMAIL, &client())).unwrap();
+    block_on(world.password_recovery.forgot_password(EMAIL, &client())).unwrap();
     let token = world.mailer.reset_token(EMAIL);
     let request = |token: String| ResetPasswordRequest {
         token,
@@ -721,7 +731,11 @@ fn an_altered_reset_token_is_refused_and_the_genuine_one_accepted() {
 
     check(PURE_CASES, alteration(), |alteration| {
         let altered = alter(&token, &alteration);
-        let result = block_on(world.auth.reset_password(request(altered.clone())));
+        let result = block_on(
+            world
+                .password_recovery
+                .reset_password(request(altered.clone())),
+        );
         prop_assert!(
             matches!(result, Err(ResetPasswordError::InvalidToken)),
             "{:?} gave {:?}",
@@ -731,7 +745,7 @@ fn an_altered_reset_token_is_refused_and_the_genuine_one_accepted() {
         Ok(())
     });
 
-    block_on(world.auth.reset_password(request(token))).unwrap();
+    block_on(world.password_recovery.reset_password(request(token))).unwrap();
 }
 
 #[test]
@@ -743,7 +757,7 @@ fn an_altered_refresh_token_is_refused_and_the_genuine_one_accepted() {
 
     check(PURE_CASES, alteration(), |alteration| {
         let altered = alter(&token, &alteration);
-        let result = block_on(world.auth.refresh(&altered, &client()));
+        let result = block_on(world.sessions.refresh(&altered, &client()));
         prop_assert!(
             matches!(result, Err(RefreshError::InvalidToken)),
             "{:?} gave {:?}",
@@ -753,17 +767,17 @@ fn an_altered_refresh_token_is_refused_and_the_genuine_one_accepted() {
         Ok(())
     });
 
-    block_on(world.auth.refresh(&token, &client())).unwrap();
+    block_on(world.sessions.refresh(&token, &client())).unwrap();
 }
 
 #[test]
 fn an_altered_device_token_does_not_skip_the_second_factor_and_the_genuine_one_does() {
     let world = World::new();
     block_on(world.verified_client(EMAIL));
-    let challenge = block_on(world.auth.login(World::login_request(EMAIL, PASSWORD)))
+    let challenge = block_on(world.sign_in.login(World::login_request(EMAIL, PASSWORD)))
         .unwrap()
         .challenge();
-    let device_token = block_on(world.auth.verify_code(VerifyCodeRequest {
+    let device_token = block_on(world.sign_in.verify_code(VerifyCodeRequest {
         challenge_id: challenge.challenge_id.to_string(),
         code: world.mailer.login_code(EMAIL),
         remember_device: true,
@@ -775,7 +789,7 @@ fn an_altered_device_token_does_not_skip_the_second_factor_and_the_genuine_one_d
     let login_with = |token: String| {
         let mut request = World::login_request(EMAIL, PASSWORD);
         request.device_token = Some(token);
-        block_on(world.auth.login(request)).unwrap()
+        block_on(world.sign_in.login(request)).unwrap()
     };
 
     check(WORLD_CASES * 4, alteration(), |alteration| {
@@ -817,7 +831,7 @@ fn a_login_code_other_than_the_mailed_one_is_refused_and_the_mailed_one_accepted
             let world = World::new();
             world.verified_client(EMAIL).await;
             let challenge = world
-                .auth
+                .sign_in
                 .login(World::login_request(EMAIL, PASSWORD))
                 .await
                 .unwrap()
@@ -829,7 +843,7 @@ fn a_login_code_other_than_the_mailed_one_is_refused_and_the_mailed_one_accepted
             };
             prop_assume!(code.trim() != mailed);
             let submit = |code: String| {
-                world.auth.verify_code(VerifyCodeRequest {
+                world.sign_in.verify_code(VerifyCodeRequest {
                     challenge_id: challenge.challenge_id.to_string(),
                     code,
                     ..VerifyCodeRequest::default()
@@ -876,18 +890,18 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
             let world = World::new();
             world.verified_client(EMAIL).await;
             let id = world.user_id(EMAIL).await;
-            let setup = world.auth.set_up_totp(id).await.unwrap();
+            let setup = world.second_factor.set_up_totp(id).await.unwrap();
             let totp_code =
                 testkit::authenticator::code_at(&setup.secret_base32, world.clock.now());
             let codes = world
-                .auth
+                .second_factor
                 .confirm_totp(id, &totp_code, &client())
                 .await
                 .unwrap();
             world.clock.advance(Duration::seconds(30));
             let login = || async {
                 world
-                    .auth
+                    .sign_in
                     .login(World::login_request(EMAIL, PASSWORD))
                     .await
                     .unwrap()
@@ -896,7 +910,7 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
                     .to_string()
             };
             let submit = |challenge_id: String, code: String| {
-                world.auth.verify_code(VerifyCodeRequest {
+                world.sign_in.verify_code(VerifyCodeRequest {
                     challenge_id,
                     code,
                     method: Some("recovery_code".to_owned()),
@@ -956,14 +970,14 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
             let world = World::new();
             world.verified_client(EMAIL).await;
             let id = world.user_id(EMAIL).await;
-            let setup = world.auth.set_up_totp(id).await.unwrap();
+            let setup = world.second_factor.set_up_totp(id).await.unwrap();
             let secret = totp_rs::Secret::try_from_base32(&setup.secret_base32)
                 .unwrap()
                 .as_ref()
                 .to_vec();
             let confirm = hotp(&secret, world.clock.now().timestamp() as u64 / 30);
             world
-                .auth
+                .second_factor
                 .confirm_totp(id, &confirm, &client())
                 .await
                 .unwrap();
@@ -975,7 +989,7 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
                 .map(|s| hotp(&secret, s))
                 .collect();
             let challenge_id = world
-                .auth
+                .sign_in
                 .login(World::login_request(EMAIL, PASSWORD))
                 .await
                 .unwrap()
@@ -984,7 +998,7 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
                 .to_string();
 
             let result = world
-                .auth
+                .sign_in
                 .verify_code(VerifyCodeRequest {
                     challenge_id,
                     code: code.clone(),

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::model::{
-    Currency, Page, PageRequest, PriceCents, Product, ProductChanges, ProductDescription,
-    ProductFilter, ProductId, ProductName, ProductSearch, Role, ValidationErrors,
+    Currency, Manager, Page, PageRequest, PriceCents, Product, ProductChanges, ProductDescription,
+    ProductFilter, ProductId, ProductName, ProductSearch, ValidationErrors,
 };
 use super::ports::{Clock, ProductStore};
+use super::unexpected::port_failures_are_unexpected;
 
 /// A list request as the client sent it; parsed here so every error names its parameter.
 #[derive(Debug, Clone, Default)]
@@ -44,14 +45,13 @@ pub struct UpdateProductRequest {
 pub enum ProductError {
     #[error("product not found")]
     NotFound,
-    /// Only managers edit the catalogue.
-    #[error("only managers may change the catalogue")]
-    Forbidden,
     #[error("invalid product: {0}")]
     Invalid(ValidationErrors),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+port_failures_are_unexpected!(ProductError);
 
 #[derive(Clone)]
 pub struct CatalogueService {
@@ -89,11 +89,7 @@ impl CatalogueService {
             available: request.available,
             name_contains,
         };
-        let fetched = self
-            .products
-            .list_products(&filter, page)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let fetched = self.products.list_products(&filter, page).await?;
         Ok(Page::from_fetched(fetched, page, |product| {
             product.id.as_uuid()
         }))
@@ -103,17 +99,16 @@ impl CatalogueService {
     pub async fn get(&self, id: ProductId) -> Result<Product, ProductError> {
         self.products
             .product(id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ProductError::NotFound)
     }
 
+    /// Adds a product to the catalogue (managers only).
     pub async fn create(
         &self,
-        actor: Role,
+        _manager: Manager,
         request: CreateProductRequest,
     ) -> Result<Product, ProductError> {
-        require_manager(actor)?;
         let mut errors = ValidationErrors::new();
         let name = errors.check("name", ProductName::parse(&request.name));
         let description = match request.description.as_deref() {
@@ -136,52 +131,36 @@ impl CatalogueService {
             created_at: now,
             updated_at: now,
         };
-        self.products
-            .insert_product(&product)
-            .await
-            .map_err(anyhow::Error::from)?;
+        self.products.insert_product(&product).await?;
         Ok(product)
     }
 
+    /// Edits a product (managers only).
     pub async fn update(
         &self,
-        actor: Role,
+        _manager: Manager,
         id: ProductId,
         request: UpdateProductRequest,
     ) -> Result<Product, ProductError> {
-        require_manager(actor)?;
         let changes = validate_changes(&request).map_err(ProductError::Invalid)?;
         if changes.is_empty() {
             return self.get(id).await;
         }
         self.products
             .update_product(id, &changes, self.clock.now())
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ProductError::NotFound)
     }
 
-    /// Deletes a product. Orders keep working: they copy name and unit price when placed.
-    pub async fn delete(&self, actor: Role, id: ProductId) -> Result<(), ProductError> {
-        require_manager(actor)?;
-        let deleted = self
-            .products
-            .delete_product(id)
-            .await
-            .map_err(anyhow::Error::from)?;
+    /// Deletes a product (managers only). Orders keep working: they copy name and unit price
+    /// when placed.
+    pub async fn delete(&self, _manager: Manager, id: ProductId) -> Result<(), ProductError> {
+        let deleted = self.products.delete_product(id).await?;
         if deleted {
             Ok(())
         } else {
             Err(ProductError::NotFound)
         }
-    }
-}
-
-fn require_manager(actor: Role) -> Result<(), ProductError> {
-    if actor == Role::Manager {
-        Ok(())
-    } else {
-        Err(ProductError::Forbidden)
     }
 }
 

@@ -7,8 +7,12 @@ pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod model;
+pub mod notifier;
 pub mod orders;
 pub mod people;
 pub mod policy;
 pub mod ports;
 pub mod profile;
+#[cfg(test)]
+mod testing;
+pub mod unexpected;

@@ -10,21 +10,20 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::auth::Principal;
+use anyhow::Context;
+
 use super::model::{
-    AccountStatus, Currency, DeliveryAddress, DeliveryCode, Mail, MailMessage, MoveReason,
-    MoveRefusal, Order, OrderFilter, OrderId, OrderLine, OrderNote, OrderReceipt, OrderStatus,
-    Page, PageRequest, Party, PlacedBetween, ProductId, Quantity, ReceiptLine, Role, StatusChange,
-    UserId, ValidationErrors, decide, total_of,
+    AccountStatus, Currency, DeliveryAddress, DeliveryCode, Mail, MailMessage, Manager, MoveReason,
+    MoveRefusal, NotAManager, Order, OrderFilter, OrderId, OrderLine, OrderNote, OrderReceipt,
+    OrderStatus, Page, PageRequest, Party, PlacedBetween, Principal, ProductId, Quantity,
+    ReceiptLine, Role, StatusChange, UserId, ValidationErrors, decide, total_of,
 };
+use super::policy::OrderPolicy;
 use super::ports::{Clock, Mailer, OrderStore, ProductStore, SecretGenerator, UserStore};
+use super::unexpected::port_failures_are_unexpected;
 
 /// How many lines one order may have.
 pub const MAX_ORDER_LINES: usize = 50;
-
-/// How many delivery attempts with a code one order allows: a courier mistyping gets a few
-/// tries, but a million codes cannot be walked through.
-pub const MAX_DELIVERY_CODE_ATTEMPTS: u32 = 5;
 
 /// One requested line: which product, how many.
 #[derive(Debug, Clone)]
@@ -90,7 +89,8 @@ pub enum OrderError {
     /// Absent, or not visible to the caller.
     #[error("order not found")]
     NotFound,
-    /// The caller's role may never do this.
+    /// The caller's role may never do this (the transition table's refusal, a non-client
+    /// placing an order, a non-manager assigning one).
     #[error("not allowed")]
     Forbidden,
     /// The table has no such move from the order's current status.
@@ -114,6 +114,16 @@ pub enum OrderError {
     Unexpected(#[from] anyhow::Error),
 }
 
+port_failures_are_unexpected!(OrderError);
+
+/// Assigning couriers is for managers; `assign` checks it after visibility, so a caller who
+/// may not see the order learns nothing more than "not found".
+impl From<NotAManager> for OrderError {
+    fn from(_: NotAManager) -> Self {
+        OrderError::Forbidden
+    }
+}
+
 /// What the order service needs from the world.
 #[derive(Clone)]
 pub struct OrderPorts {
@@ -129,11 +139,16 @@ pub struct OrderPorts {
 pub struct OrderService {
     ports: OrderPorts,
     currency: Currency,
+    policy: OrderPolicy,
 }
 
 impl OrderService {
-    pub fn new(ports: OrderPorts, currency: Currency) -> Self {
-        Self { ports, currency }
+    pub fn new(ports: OrderPorts, currency: Currency, policy: OrderPolicy) -> Self {
+        Self {
+            ports,
+            currency,
+            policy,
+        }
     }
 
     /// A client orders products at the catalogue's current prices.
@@ -166,7 +181,7 @@ impl OrderService {
         };
         let delivery_code =
             DeliveryCode::parse(&self.ports.secrets.numeric_code(DeliveryCode::DIGITS))
-                .map_err(anyhow::Error::from)?;
+                .context("the secret generator made a delivery code that does not parse")?;
         let now = self.ports.clock.now();
         let order = Order {
             id: OrderId::new(),
@@ -185,11 +200,7 @@ impl OrderService {
             updated_at: now,
             history: Vec::new(),
         };
-        self.ports
-            .orders
-            .insert_order(&order)
-            .await
-            .map_err(anyhow::Error::from)?;
+        self.ports.orders.insert_order(&order).await?;
         Ok(view_for(actor, order))
     }
 
@@ -213,12 +224,7 @@ impl OrderService {
                 &format!("items[{index}].quantity"),
                 Quantity::new(item.quantity),
             );
-            let product = self
-                .ports
-                .products
-                .product(item.product_id)
-                .await
-                .map_err(anyhow::Error::from)?;
+            let product = self.ports.products.product(item.product_id).await?;
             let field = format!("items[{index}].product_id");
             let product = match product {
                 None => {
@@ -262,12 +268,7 @@ impl OrderService {
             courier_id: (actor.role == Role::Courier).then_some(actor.user_id),
             status,
         };
-        let fetched = self
-            .ports
-            .orders
-            .list_orders(&filter, page)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let fetched = self.ports.orders.list_orders(&filter, page).await?;
         Ok(
             Page::from_fetched(fetched, page, |order| order.id.as_uuid())
                 .map(|order| view_for(actor, order)),
@@ -342,18 +343,11 @@ impl OrderService {
         courier_id: UserId,
     ) -> Result<OrderView, OrderError> {
         let order = self.visible_order(actor, id).await?;
-        if actor.role != Role::Manager {
-            return Err(OrderError::Forbidden);
-        }
+        let manager = actor.as_manager()?;
         if !order.status.accepts_assignment() {
             return Err(OrderError::NotAssignable);
         }
-        let courier = self
-            .ports
-            .users
-            .user_by_id(courier_id)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let courier = self.ports.users.user_by_id(courier_id).await?;
         let active_courier = courier.is_some_and(|courier| {
             courier.role == Role::Courier && courier.status == AccountStatus::Active
         });
@@ -365,18 +359,15 @@ impl OrderService {
         let mut assigned = order.clone();
         assigned.courier_id = Some(courier_id);
         let assigned = self.write(&order, assigned, self.ports.clock.now()).await?;
-        Ok(view_for(actor, assigned))
+        Ok(view_for(manager.principal(), assigned))
     }
 
     /// Figures over the orders placed from `from` until `to`. Managers only.
     pub async fn stats(
         &self,
-        actor: Principal,
+        _manager: Manager,
         period: PlacedBetween,
     ) -> Result<OrderStats, OrderError> {
-        if actor.role != Role::Manager {
-            return Err(OrderError::Forbidden);
-        }
         if let (Some(from), Some(to)) = (period.from, period.to)
             && from > to
         {
@@ -384,12 +375,7 @@ impl OrderService {
             errors.add("from", "must not be after `to`");
             return Err(OrderError::Invalid(errors));
         }
-        let totals = self
-            .ports
-            .orders
-            .order_totals(period)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let totals = self.ports.orders.order_totals(period).await?;
         let per_status = OrderStatus::ALL
             .into_iter()
             .map(|status| {
@@ -412,8 +398,7 @@ impl OrderService {
                 .ports
                 .users
                 .user_by_id(courier_id)
-                .await
-                .map_err(anyhow::Error::from)?
+                .await?
                 .map(|user| user.name.as_str().to_owned());
             deliveries_per_courier.push(CourierDeliveries {
                 courier_id,
@@ -440,9 +425,8 @@ impl OrderService {
         let reserved = self
             .ports
             .orders
-            .reserve_delivery_code_attempt(order.id, MAX_DELIVERY_CODE_ATTEMPTS)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .reserve_delivery_code_attempt(order.id, self.policy.delivery_code_max_attempts)
+            .await?;
         if !reserved {
             return Err(OrderError::DeliveryCodeLocked);
         }
@@ -467,12 +451,7 @@ impl OrderService {
             .checked_add(1)
             .ok_or_else(|| anyhow::anyhow!("order {} has run out of versions", read.id))?;
         next.updated_at = now;
-        let written = self
-            .ports
-            .orders
-            .update_order(&next, read.version)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let written = self.ports.orders.update_order(&next, read.version).await?;
         if written {
             Ok(next)
         } else {
@@ -486,8 +465,7 @@ impl OrderService {
             .ports
             .orders
             .order(id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(OrderError::NotFound)?;
         let party = party_of(actor, &order);
         let visible = match actor.role {
@@ -505,13 +483,7 @@ impl OrderService {
     /// Mails the receipt to the client who placed the order. The delivery is already
     /// recorded: a mail that cannot be sent is logged, not turned into a failed request.
     async fn mail_receipt(&self, order: &Order) -> Result<(), OrderError> {
-        let Some(client) = self
-            .ports
-            .users
-            .user_by_id(order.client_id)
-            .await
-            .map_err(anyhow::Error::from)?
-        else {
+        let Some(client) = self.ports.users.user_by_id(order.client_id).await? else {
             // The client deleted their account meanwhile: nobody to mail.
             return Ok(());
         };

@@ -10,14 +10,17 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::auth::{AuthService, PasswordCheck, Principal};
+use super::audit::AuditTrail;
+use super::auth::{PasswordCheck, PasswordChecker};
 use super::model::{
-    AccountStatus, AuditKind, ClientInfo, Page, PageRequest, Role, User, UserId, ValidationErrors,
+    AccountStatus, AuditKind, ClientInfo, Manager, Page, PageRequest, Principal, Role, User,
+    UserId, ValidationErrors,
 };
 use super::ports::{
     AccessChange, AccessChangeOutcome, Clock, DeleteUserOutcome, SessionStore, UserFilter,
     UserStore,
 };
+use super::unexpected::port_failures_are_unexpected;
 
 /// The longest search text accepted; longer ones are a client's mistake, not a search.
 const MAX_SEARCH_CHARS: usize = 100;
@@ -42,9 +45,6 @@ pub struct ChangeAccessRequest {
 
 #[derive(Debug, Error)]
 pub enum AdministrationError {
-    /// The caller is not a manager.
-    #[error("managers only")]
-    Forbidden,
     #[error("user not found")]
     NotFound,
     #[error("invalid request: {0}")]
@@ -74,54 +74,51 @@ pub enum DeleteOwnAccountError {
     Unexpected(#[from] anyhow::Error),
 }
 
+port_failures_are_unexpected!(AdministrationError, DeleteOwnAccountError);
+
 /// Managers' administration of accounts, and a user's deletion of their own.
 #[derive(Clone)]
 pub struct UserAdministration {
     users: Arc<dyn UserStore>,
     sessions: Arc<dyn SessionStore>,
-    /// For the password a user types again to delete their account (under the login
-    /// throttle) and for recording security events in the same log.
-    auth: AuthService,
     clock: Arc<dyn Clock>,
+    /// For the password a user types again to delete their account, under the login throttle.
+    checker: PasswordChecker,
+    audit: AuditTrail,
 }
 
 impl UserAdministration {
     pub fn new(
         users: Arc<dyn UserStore>,
         sessions: Arc<dyn SessionStore>,
-        auth: AuthService,
         clock: Arc<dyn Clock>,
+        checker: PasswordChecker,
+        audit: AuditTrail,
     ) -> Self {
         Self {
             users,
             sessions,
-            auth,
             clock,
+            checker,
+            audit,
         }
     }
 
     /// Users matching the filters, newest first, one page at a time.
     pub async fn list(
         &self,
-        actor: Principal,
+        _manager: Manager,
         request: ListUsersRequest,
     ) -> Result<Page<User>, AdministrationError> {
-        require_manager(actor)?;
         let (filter, page) = validate_listing(&request).map_err(AdministrationError::Invalid)?;
-        let fetched = self
-            .users
-            .list_users(&filter, page)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let fetched = self.users.list_users(&filter, page).await?;
         Ok(Page::from_fetched(fetched, page, |user| user.id.as_uuid()))
     }
 
-    pub async fn user(&self, actor: Principal, id: UserId) -> Result<User, AdministrationError> {
-        require_manager(actor)?;
+    pub async fn user(&self, _manager: Manager, id: UserId) -> Result<User, AdministrationError> {
         self.users
             .user_by_id(id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(AdministrationError::NotFound)
     }
 
@@ -131,20 +128,14 @@ impl UserAdministration {
     /// then the sessions are revoked, so that reactivating it later does not revive them.
     pub async fn change_access(
         &self,
-        actor: Principal,
+        manager: Manager,
         id: UserId,
         request: ChangeAccessRequest,
         client: &ClientInfo,
     ) -> Result<User, AdministrationError> {
-        require_manager(actor)?;
         let change = validate_change(&request).map_err(AdministrationError::Invalid)?;
         let now = self.clock.now();
-        let user = match self
-            .users
-            .change_access(id, change, now)
-            .await
-            .map_err(anyhow::Error::from)?
-        {
+        let user = match self.users.change_access(id, change, now).await? {
             AccessChangeOutcome::Changed(user) => user,
             AccessChangeOutcome::NotFound => return Err(AdministrationError::NotFound),
             AccessChangeOutcome::LastActiveManager => {
@@ -152,25 +143,21 @@ impl UserAdministration {
             }
         };
         if user.status != AccountStatus::Active {
-            self.sessions
-                .revoke_user_sessions(user.id, now)
-                .await
-                .map_err(anyhow::Error::from)?;
+            self.sessions.revoke_user_sessions(user.id, now).await?;
         }
-        let audit = self.auth.audit_trail();
         if let Some(role) = change.role {
             let changed = AuditKind::RoleChanged
                 .about(user.id)
-                .by(actor.user_id)
+                .by(manager.user_id())
                 .detail(format!("role={role}"));
-            audit.record(changed, client).await;
+            self.audit.record(changed, client).await;
         }
         if let Some(status) = change.status {
             let changed = AuditKind::StatusChanged
                 .about(user.id)
-                .by(actor.user_id)
+                .by(manager.user_id())
                 .detail(format!("status={}", status.as_str()));
-            audit.record(changed, client).await;
+            self.audit.record(changed, client).await;
         }
         Ok(user)
     }
@@ -178,20 +165,14 @@ impl UserAdministration {
     /// Deletes a user with their sessions, tokens and challenges.
     pub async fn delete(
         &self,
-        actor: Principal,
+        manager: Manager,
         id: UserId,
         client: &ClientInfo,
     ) -> Result<(), AdministrationError> {
-        require_manager(actor)?;
-        match self
-            .users
-            .delete_user(id)
-            .await
-            .map_err(anyhow::Error::from)?
-        {
+        match self.users.delete_user(id).await? {
             DeleteUserOutcome::Deleted => {
-                let deleted = AuditKind::AccountDeleted.about(id).by(actor.user_id);
-                self.auth.audit_trail().record(deleted, client).await;
+                let deleted = AuditKind::AccountDeleted.about(id).by(manager.user_id());
+                self.audit.record(deleted, client).await;
                 Ok(())
             }
             DeleteUserOutcome::NotFound => Err(AdministrationError::NotFound),
@@ -210,10 +191,9 @@ impl UserAdministration {
         let user = self
             .users
             .user_by_id(actor.user_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(DeleteOwnAccountError::NotFound)?;
-        match self.auth.check_password(&user, password, client).await? {
+        match self.checker.check(&user, password, client).await? {
             PasswordCheck::Right => {}
             PasswordCheck::Wrong => return Err(DeleteOwnAccountError::WrongPassword),
             PasswordCheck::Throttled(throttled) => {
@@ -222,28 +202,15 @@ impl UserAdministration {
                 });
             }
         }
-        match self
-            .users
-            .delete_user(user.id)
-            .await
-            .map_err(anyhow::Error::from)?
-        {
+        match self.users.delete_user(user.id).await? {
             DeleteUserOutcome::Deleted => {
                 let deleted = AuditKind::AccountDeleted.about(user.id);
-                self.auth.audit_trail().record(deleted, client).await;
+                self.audit.record(deleted, client).await;
                 Ok(())
             }
             DeleteUserOutcome::NotFound => Err(DeleteOwnAccountError::NotFound),
             DeleteUserOutcome::LastActiveManager => Err(DeleteOwnAccountError::LastActiveManager),
         }
-    }
-}
-
-fn require_manager(actor: Principal) -> Result<(), AdministrationError> {
-    if actor.role == Role::Manager {
-        Ok(())
-    } else {
-        Err(AdministrationError::Forbidden)
     }
 }
 

@@ -2,6 +2,29 @@
 
 use chrono::Duration;
 
+/// Every security number of the core.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub auth: AuthPolicy,
+    pub orders: OrderPolicy,
+}
+
+/// Limits of the order rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPolicy {
+    /// How many delivery attempts with a code one order allows: a courier mistyping gets a few
+    /// tries, but a million codes cannot be walked through.
+    pub delivery_code_max_attempts: u32,
+}
+
+impl Default for OrderPolicy {
+    fn default() -> Self {
+        Self {
+            delivery_code_max_attempts: 5,
+        }
+    }
+}
+
 /// Lifetimes and limits of the account-security rules.
 #[derive(Debug, Clone)]
 pub struct AuthPolicy {
@@ -17,6 +40,10 @@ pub struct AuthPolicy {
     pub login_code_max_attempts: u32,
     /// Minimum time between two emailed codes for one challenge (API contract: at most 30 s).
     pub login_code_resend_cooldown: Duration,
+    /// How long an access token works. Short, because a stolen access token cannot be
+    /// recalled from the client — only its session can be ended, which the server checks on
+    /// every request anyway.
+    pub access_token_ttl: Duration,
     /// Absolute lifetime of a session and so of its refresh tokens.
     pub session_ttl: Duration,
     /// How long the refresh token just rotated away stays acceptable, so that two concurrent
@@ -57,6 +84,7 @@ impl Default for AuthPolicy {
             login_code_digits: 6,
             login_code_max_attempts: 5,
             login_code_resend_cooldown: Duration::seconds(30),
+            access_token_ttl: Duration::minutes(15),
             session_ttl: Duration::days(30),
             refresh_grace: Duration::seconds(5),
             password_lockout: LockoutRule {

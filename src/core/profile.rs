@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use super::model::{Address, Name, Phone, ProfileChanges, User, UserId, ValidationErrors};
 use super::ports::{Clock, UserStore};
+use super::unexpected::port_failures_are_unexpected;
 
 /// A profile edit as submitted: `None` leaves a field alone, `Some(None)` clears an optional
 /// one (phone, address).
@@ -27,6 +28,8 @@ pub enum ProfileError {
     Unexpected(#[from] anyhow::Error),
 }
 
+port_failures_are_unexpected!(ProfileError);
+
 #[derive(Clone)]
 pub struct ProfileService {
     users: Arc<dyn UserStore>,
@@ -41,8 +44,7 @@ impl ProfileService {
     pub async fn me(&self, user_id: UserId) -> Result<User, ProfileError> {
         self.users
             .user_by_id(user_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ProfileError::NotFound)
     }
 
@@ -57,8 +59,7 @@ impl ProfileService {
         }
         self.users
             .update_profile(user_id, &changes, self.clock.now())
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ProfileError::NotFound)
     }
 }

@@ -8,24 +8,21 @@ use poem::test::{TestClient, TestRequestBuilder};
 use serde_json::{Value, json};
 
 use allomedia::adapters::http::{HttpServices, HttpSettings, app};
+use allomedia::app::http_services;
 use allomedia::core::model::{AccountStatus, Email, User, UserId};
 use allomedia::core::ports::UserStore;
 
 use super::{PASSWORD, World};
 
-/// The services of `world`, as the HTTP adapter takes them.
+/// The services of `world`, as the HTTP adapter takes them (as `serve` hands them over).
 pub fn services_of(world: &World) -> HttpServices {
-    HttpServices {
-        auth: world.auth.clone(),
-        profile: world.profile.clone(),
-        people: world.people.clone(),
-        catalogue: world.catalogue.clone(),
-        orders: world.orders.clone(),
-        health: Arc::new(world.store.clone()),
-        metrics: world.metrics.clone(),
-        clock: Arc::new(world.clock.clone()),
-        after_response: world.after_response.clone(),
-    }
+    http_services(
+        world.core.clone(),
+        Arc::new(world.store.clone()),
+        world.metrics.clone(),
+        Arc::new(world.clock.clone()),
+        world.after_response.clone(),
+    )
 }
 
 /// Sends `request` and reads the whole answer.
@@ -173,7 +170,7 @@ impl Api {
     /// A manager made the way the CLI makes one, signed in.
     pub async fn signed_in_manager(&self, email: &str) -> Tokens {
         self.world
-            .auth
+            .registration
             .create_manager("Salma", email, PASSWORD)
             .await
             .unwrap();

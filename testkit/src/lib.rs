@@ -8,25 +8,18 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 
-use allomedia::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, ManualClock, OsSecretGenerator,
-    SealedTotpEngine,
-};
+use allomedia::adapters::crypto::{Argon2Settings, ManualClock};
 use allomedia::adapters::http::AfterResponse;
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::adapters::metrics::Metrics;
+use allomedia::app::{CoreServices, CoreSettings, CryptoPorts, Stores, build_core};
 use allomedia::core::auth::{
-    AuthPorts, AuthService, LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest,
-    SessionTokens, VerifyCodeRequest,
+    LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest, SessionTokens,
+    VerifyCodeRequest,
 };
-use allomedia::core::catalogue::CatalogueService;
 use allomedia::core::model::{ClientInfo, Currency, Email, UserId};
 use allomedia::core::model::{Mail, MailMessage};
-use allomedia::core::orders::{OrderPorts, OrderService};
-use allomedia::core::people::UserAdministration;
-use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{AuditLog, Clock, MailError, Mailer, UserStore};
-use allomedia::core::profile::ProfileService;
 
 pub mod authenticator;
 pub mod http;
@@ -150,19 +143,29 @@ impl Mailer for CapturingMailer {
     }
 }
 
-/// The account use cases over in-memory state, with a clock the test moves.
+/// The master secret of every test world: fixed, so a test can build a second service over
+/// the same store and have it accept the first one's tokens.
+const TEST_MASTER_SECRET: &[u8] = b"the test master secret, at least 32 bytes long";
+
+/// The core's use cases over in-memory state, with a clock the test moves and a mailer that
+/// keeps what it is given — built by `app::build_core`, as `serve` builds them. Dereferences
+/// to the services (`world.sign_in.login(…)`).
 pub struct World {
-    pub auth: AuthService,
-    pub profile: ProfileService,
-    pub people: UserAdministration,
-    pub catalogue: CatalogueService,
-    pub orders: OrderService,
+    pub core: CoreServices,
     pub store: MemoryStore,
     pub clock: ManualClock,
     pub mailer: Arc<CapturingMailer>,
     pub metrics: Metrics,
     /// What the HTTP adapter runs after answering; tests wait for it before reading mails.
     pub after_response: AfterResponse,
+}
+
+impl std::ops::Deref for World {
+    type Target = CoreServices;
+
+    fn deref(&self) -> &CoreServices {
+        &self.core
+    }
 }
 
 impl Default for World {
@@ -180,87 +183,48 @@ impl World {
     /// A world whose mails go to `mailer` (a mock, say); `capture` stays empty unless it is
     /// the same mailer.
     pub fn with_mailer(mailer: Arc<dyn Mailer>, capture: Arc<CapturingMailer>) -> Self {
-        Self::assemble(mailer, capture, None)
+        Self::assemble(mailer, capture, |_| {}, |_| {})
     }
 
     /// A world whose security events go to `audit` (a mock, say) instead of the store.
     pub fn with_audit_log(audit: Arc<dyn AuditLog>) -> Self {
+        Self::with_stores(|stores| stores.audit = audit)
+    }
+
+    /// A world whose store ports the test replaced in part (one that fails, say); the others
+    /// stay the in-memory store.
+    pub fn with_stores(replace: impl FnOnce(&mut Stores)) -> Self {
         let mailer = Arc::new(CapturingMailer::default());
-        Self::assemble(mailer.clone(), mailer, Some(audit))
+        Self::assemble(mailer.clone(), mailer, replace, |_| {})
+    }
+
+    /// A world whose crypto ports the test replaced in part (hashing that counts, say).
+    pub fn with_crypto(replace: impl FnOnce(&mut CryptoPorts)) -> Self {
+        let mailer = Arc::new(CapturingMailer::default());
+        Self::assemble(mailer.clone(), mailer, |_| {}, replace)
     }
 
     fn assemble(
         mailer: Arc<dyn Mailer>,
         capture: Arc<CapturingMailer>,
-        audit: Option<Arc<dyn AuditLog>>,
+        replace_stores: impl FnOnce(&mut Stores),
+        replace_crypto: impl FnOnce(&mut CryptoPorts),
     ) -> Self {
         let store = MemoryStore::new();
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap());
         let metrics = Metrics::new();
-        let shared_clock = Arc::new(clock.clone());
-        let ports = AuthPorts {
-            users: Arc::new(store.clone()),
-            tokens: Arc::new(store.clone()),
-            challenges: Arc::new(store.clone()),
-            sessions: Arc::new(store.clone()),
-            throttles: Arc::new(store.clone()),
-            mailer,
-            clock: shared_clock.clone(),
-            secrets: Arc::new(OsSecretGenerator),
-            digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!").unwrap()),
-            passwords: Arc::new(
-                Argon2Hashing::new(
-                    Argon2Settings::FAST_FOR_TESTS,
-                    2,
-                    metrics.hashes_waiting.clone(),
-                    metrics.hashes_running.clone(),
-                )
-                .unwrap(),
-            ),
-            access_tokens: Arc::new(
-                JwtAccessTokens::new(
-                    b"test signing key, 32 bytes long!",
-                    "allomedia".into(),
-                    "allomedia-api".into(),
-                    chrono::Duration::minutes(15),
-                    shared_clock.clone(),
-                )
-                .unwrap(),
-            ),
-            second_factors: Arc::new(store.clone()),
-            totp: Arc::new(
-                SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
-            ),
-            devices: Arc::new(store.clone()),
-            audit: audit.unwrap_or_else(|| Arc::new(store.clone())),
-        };
-        let orders = OrderService::new(
-            OrderPorts {
-                orders: Arc::new(store.clone()),
-                products: Arc::new(store.clone()),
-                users: Arc::new(store.clone()),
-                mailer: ports.mailer.clone(),
-                clock: shared_clock.clone(),
-                secrets: Arc::new(OsSecretGenerator),
-            },
-            Currency::parse("MAD").unwrap(),
-        );
-        let auth = AuthService::new(ports, AuthPolicy::default());
+        let mut settings = CoreSettings::new(TEST_MASTER_SECRET, Currency::parse("MAD").unwrap());
+        // Production parameters would make every test hash take a quarter of a second.
+        settings.hashing = Argon2Settings::FAST_FOR_TESTS;
+        settings.hashing_slots = 2;
+        let mut stores = Stores::from_adapter(store.clone());
+        replace_stores(&mut stores);
+        let mut crypto = CryptoPorts::new(&settings, Arc::new(clock.clone()), &metrics)
+            .expect("the test crypto settings are valid");
+        replace_crypto(&mut crypto);
+        let core = build_core(&settings, &stores, crypto, mailer, Arc::new(clock.clone()));
         Self {
-            orders,
-            people: UserAdministration::new(
-                Arc::new(store.clone()),
-                Arc::new(store.clone()),
-                auth.clone(),
-                shared_clock.clone(),
-            ),
-            auth,
-            profile: ProfileService::new(Arc::new(store.clone()), shared_clock.clone()),
-            catalogue: CatalogueService::new(
-                Arc::new(store.clone()),
-                shared_clock,
-                Currency::parse("MAD").unwrap(),
-            ),
+            core,
             store,
             clock,
             mailer: capture,
@@ -300,31 +264,43 @@ impl World {
     pub async fn totp_client(&self, email: &str) -> (UserId, String, Vec<String>) {
         self.verified_client(email).await;
         let id = self.user_id(email).await;
-        let secret = self.auth.set_up_totp(id).await.unwrap().secret_base32;
+        let secret = self
+            .second_factor
+            .set_up_totp(id)
+            .await
+            .unwrap()
+            .secret_base32;
         let code = authenticator::code_at(&secret, self.clock.now());
-        let codes = self.auth.confirm_totp(id, &code, &client()).await.unwrap();
+        let codes = self
+            .second_factor
+            .confirm_totp(id, &code, &client())
+            .await
+            .unwrap();
         (id, secret, codes)
     }
 
     /// Registers `email` as a client and clicks the verification link.
     pub async fn verified_client(&self, email: &str) {
-        self.auth
+        self.registration
             .register(Self::registration("Amina", email))
             .await
             .unwrap();
         let token = self.mailer.verification_token(email);
-        self.auth.verify_email(&token, &client()).await.unwrap();
+        self.registration
+            .verify_email(&token, &client())
+            .await
+            .unwrap();
     }
 
     /// Logs `email` in with the mailed code and returns the session's tokens.
     pub async fn signed_in(&self, email: &str) -> SessionTokens {
         let challenge = self
-            .auth
+            .sign_in
             .login(Self::login_request(email, PASSWORD))
             .await
             .unwrap()
             .challenge();
-        self.auth
+        self.sign_in
             .verify_code(VerifyCodeRequest {
                 challenge_id: challenge.challenge_id.to_string(),
                 code: self.mailer.login_code(email),

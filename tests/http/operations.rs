@@ -10,14 +10,8 @@ use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
 
-use allomedia::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
-    SealedTotpEngine,
-};
 use allomedia::adapters::http::{HttpServices, HttpSettings, app, openapi_json, openapi_yaml};
-use allomedia::core::auth::{AuthPorts, AuthService};
 use allomedia::core::model::{Email, PageRequest, PasswordHash, ProfileChanges, User, UserId};
-use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{
     AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, StoreHealth,
     UserFilter, UserStore,
@@ -102,49 +96,10 @@ impl UserStore for BrokenStore {
     }
 }
 
-/// The account use cases over a store whose user table is unreachable.
-fn services_with_broken_users(world: &World) -> HttpServices {
-    let clock = Arc::new(world.clock.clone());
-    let ports = AuthPorts {
-        users: Arc::new(BrokenStore),
-        tokens: Arc::new(world.store.clone()),
-        challenges: Arc::new(world.store.clone()),
-        sessions: Arc::new(world.store.clone()),
-        throttles: Arc::new(world.store.clone()),
-        mailer: world.mailer.clone(),
-        clock: clock.clone(),
-        secrets: Arc::new(OsSecretGenerator),
-        digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!").unwrap()),
-        passwords: Arc::new(
-            Argon2Hashing::new(
-                Argon2Settings::FAST_FOR_TESTS,
-                1,
-                world.metrics.hashes_waiting.clone(),
-                world.metrics.hashes_running.clone(),
-            )
-            .unwrap(),
-        ),
-        access_tokens: Arc::new(
-            JwtAccessTokens::new(
-                b"test signing key, 32 bytes long!",
-                "allomedia".into(),
-                "allomedia-api".into(),
-                chrono::Duration::minutes(15),
-                clock.clone(),
-            )
-            .unwrap(),
-        ),
-        second_factors: Arc::new(world.store.clone()),
-        totp: Arc::new(
-            SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
-        ),
-        devices: Arc::new(world.store.clone()),
-        audit: Arc::new(world.store.clone()),
-    };
-    HttpServices {
-        auth: AuthService::new(ports, AuthPolicy::default()),
-        ..services_of(world)
-    }
+/// Every service over a store whose user table is unreachable.
+fn services_with_broken_users() -> HttpServices {
+    let world = World::with_stores(|stores| stores.users = Arc::new(BrokenStore));
+    services_of(&world)
 }
 
 // ---- probes ----
@@ -183,8 +138,7 @@ async fn the_readiness_probe_answers_503_without_the_cause_while_the_store_fails
 
 #[tokio::test]
 async fn a_fault_is_an_opaque_500_problem() {
-    let world = World::new();
-    let client = client_for(services_with_broken_users(&world), HttpSettings::default());
+    let client = client_for(services_with_broken_users(), HttpSettings::default());
 
     let reply = send(
         client

@@ -11,7 +11,7 @@ use testkit::http::{Api, Reply, Tokens, bearer, send};
 
 async fn a_manager(api: &Api, email: &str) -> Tokens {
     api.world
-        .auth
+        .registration
         .create_manager("Salma", email, PASSWORD)
         .await
         .unwrap();

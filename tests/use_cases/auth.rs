@@ -49,7 +49,7 @@ async fn registration_mails_one_verification_link() {
     let world = world_with(mailer);
 
     world
-        .auth
+        .registration
         .register(World::registration("Amina", " Amina@Example.com "))
         .await
         .unwrap();
@@ -62,7 +62,7 @@ async fn invalid_registration_reports_every_field_and_sends_no_mail() {
     let world = world_with(mailer);
 
     let error = world
-        .auth
+        .registration
         .register(RegisterRequest {
             name: " ".into(),
             email: "not-an-email".into(),
@@ -102,13 +102,13 @@ async fn registering_a_taken_email_mails_its_owner_instead_and_answers_the_same(
         .returning(|_| Ok(()));
     let world = world_with(mailer);
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
 
     let second = world
-        .auth
+        .registration
         .register(World::registration("Mallory", "AMINA@example.com"))
         .await;
 
@@ -136,7 +136,7 @@ async fn a_mail_that_cannot_be_sent_does_not_fail_the_registration() {
     let world = world_with(mailer);
 
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
@@ -154,9 +154,9 @@ async fn self_registered_couriers_wait_for_approval_and_clients_do_not() {
     let world = World::new();
     let mut courier = World::registration("Youssef", "youssef@example.com");
     courier.role = Some("courier".into());
-    world.auth.register(courier).await.unwrap();
+    world.registration.register(courier).await.unwrap();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
@@ -190,18 +190,21 @@ async fn self_registered_couriers_wait_for_approval_and_clients_do_not() {
 async fn a_verification_link_works_once() {
     let world = World::new();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
     let token = world.mailer.verification_token("amina@example.com");
 
     world
-        .auth
+        .registration
         .verify_email(&token, &testkit::client())
         .await
         .unwrap();
-    let again = world.auth.verify_email(&token, &testkit::client()).await;
+    let again = world
+        .registration
+        .verify_email(&token, &testkit::client())
+        .await;
 
     assert!(matches!(again, Err(VerifyEmailError::InvalidToken)));
     let user = world
@@ -217,7 +220,7 @@ async fn a_verification_link_works_once() {
 async fn a_verification_link_expires_after_24_hours() {
     let world = World::new();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
@@ -226,7 +229,10 @@ async fn a_verification_link_expires_after_24_hours() {
     world.clock.advance(Duration::hours(24));
 
     assert!(matches!(
-        world.auth.verify_email(&token, &testkit::client()).await,
+        world
+            .registration
+            .verify_email(&token, &testkit::client())
+            .await,
         Err(VerifyEmailError::InvalidToken)
     ));
 }
@@ -236,7 +242,10 @@ async fn unknown_verification_tokens_are_refused() {
     let world = World::new();
     for token in ["", "nope", &"x".repeat(300)] {
         assert!(matches!(
-            world.auth.verify_email(token, &testkit::client()).await,
+            world
+                .registration
+                .verify_email(token, &testkit::client())
+                .await,
             Err(VerifyEmailError::InvalidToken)
         ));
     }
@@ -246,29 +255,29 @@ async fn unknown_verification_tokens_are_refused() {
 async fn resending_verification_mails_only_unverified_accounts() {
     let world = World::new();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
     world.verified_client("karim@example.com").await;
 
     world
-        .auth
+        .registration
         .resend_verification("amina@example.com")
         .await
         .unwrap();
     world
-        .auth
+        .registration
         .resend_verification("karim@example.com")
         .await
         .unwrap();
     world
-        .auth
+        .registration
         .resend_verification("nobody@example.com")
         .await
         .unwrap();
     world
-        .auth
+        .registration
         .resend_verification("not an email")
         .await
         .unwrap();
@@ -286,7 +295,7 @@ async fn resending_verification_mails_only_unverified_accounts() {
     assert_eq!(world.mailer.sent().len(), 3);
     // The newest link works.
     world
-        .auth
+        .registration
         .verify_email(
             &world.mailer.verification_token("amina@example.com"),
             &testkit::client(),
@@ -303,19 +312,19 @@ async fn unknown_email_and_wrong_password_fail_alike() {
     world.verified_client("amina@example.com").await;
 
     let unknown = world
-        .auth
+        .sign_in
         .login(World::login_request("nobody@example.com", PASSWORD))
         .await;
     let wrong = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", "wrong password!"))
         .await;
     let malformed = world
-        .auth
+        .sign_in
         .login(World::login_request("not an email", PASSWORD))
         .await;
     let oversized = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", &"p".repeat(5000)))
         .await;
 
@@ -331,17 +340,17 @@ async fn unknown_email_and_wrong_password_fail_alike() {
 async fn account_state_is_told_only_after_a_correct_password() {
     let world = World::new();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
 
     let wrong = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", "wrong password!"))
         .await;
     let right = world
-        .auth
+        .sign_in
         .login(World::login_request("Amina@Example.com", PASSWORD))
         .await;
 
@@ -354,9 +363,9 @@ async fn a_courier_waiting_for_approval_cannot_sign_in() {
     let world = World::new();
     let mut courier = World::registration("Youssef", "youssef@example.com");
     courier.role = Some("courier".into());
-    world.auth.register(courier).await.unwrap();
+    world.registration.register(courier).await.unwrap();
     world
-        .auth
+        .registration
         .verify_email(
             &world.mailer.verification_token("youssef@example.com"),
             &testkit::client(),
@@ -365,7 +374,7 @@ async fn a_courier_waiting_for_approval_cannot_sign_in() {
         .unwrap();
 
     let outcome = world
-        .auth
+        .sign_in
         .login(World::login_request("youssef@example.com", PASSWORD))
         .await;
 
@@ -378,7 +387,7 @@ async fn a_correct_password_opens_an_email_challenge_and_mails_a_six_digit_code(
     world.verified_client("amina@example.com").await;
 
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -402,7 +411,7 @@ async fn the_right_code_opens_a_session_and_works_only_once() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -410,16 +419,20 @@ async fn the_right_code_opens_a_session_and_works_only_once() {
     let code = world.mailer.login_code("amina@example.com");
 
     let tokens = world
-        .auth
+        .sign_in
         .verify_code(code_request(challenge.challenge_id, &code))
         .await
         .unwrap();
     let replay = world
-        .auth
+        .sign_in
         .verify_code(code_request(challenge.challenge_id, &code))
         .await;
 
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
     assert_eq!(principal.session_id, tokens.session_id);
     assert!(matches!(replay, Err(VerifyCodeError::InvalidCode)));
 }
@@ -429,7 +442,7 @@ async fn a_code_expires_after_ten_minutes() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -439,7 +452,7 @@ async fn a_code_expires_after_ten_minutes() {
     world.clock.advance(Duration::minutes(10));
 
     let outcome = world
-        .auth
+        .sign_in
         .verify_code(code_request(challenge.challenge_id, &code))
         .await;
     assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
@@ -450,7 +463,7 @@ async fn five_wrong_codes_burn_the_challenge_even_for_the_right_code() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -459,13 +472,13 @@ async fn five_wrong_codes_burn_the_challenge_even_for_the_right_code() {
 
     for _ in 0..5 {
         let outcome = world
-            .auth
+            .sign_in
             .verify_code(code_request(challenge.challenge_id, &other_code(&code)))
             .await;
         assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
     }
     let sixth = world
-        .auth
+        .sign_in
         .verify_code(code_request(challenge.challenge_id, &code))
         .await;
 
@@ -477,7 +490,7 @@ async fn methods_the_challenge_does_not_offer_are_refused() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -488,7 +501,7 @@ async fn methods_the_challenge_does_not_offer_are_refused() {
     request.method = Some("totp".into());
 
     assert!(matches!(
-        world.auth.verify_code(request).await,
+        world.sign_in.verify_code(request).await,
         Err(VerifyCodeError::InvalidCode)
     ));
 }
@@ -497,7 +510,7 @@ async fn methods_the_challenge_does_not_offer_are_refused() {
 async fn unknown_or_malformed_challenges_are_invalid_codes() {
     let world = World::new();
     for id in ["", "not-a-uuid", "0190f5f0-0000-7000-8000-000000000000"] {
-        let outcome = world.auth.verify_code(code_request(id, "123456")).await;
+        let outcome = world.sign_in.verify_code(code_request(id, "123456")).await;
         assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)), "{id}");
     }
 }
@@ -507,7 +520,7 @@ async fn of_parallel_right_answers_exactly_one_opens_a_session() {
     let world = Arc::new(World::new());
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -518,7 +531,7 @@ async fn of_parallel_right_answers_exactly_one_opens_a_session() {
         .map(|_| {
             let world = world.clone();
             let request = code_request(challenge.challenge_id, &code);
-            tokio::spawn(async move { world.auth.verify_code(request).await.is_ok() })
+            tokio::spawn(async move { world.sign_in.verify_code(request).await.is_ok() })
         })
         .collect();
     let mut winners = 0;
@@ -534,7 +547,7 @@ async fn parallel_wrong_codes_never_get_more_than_five_judged() {
     let world = Arc::new(World::new());
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -545,7 +558,7 @@ async fn parallel_wrong_codes_never_get_more_than_five_judged() {
         .map(|_| {
             let world = world.clone();
             let request = code_request(challenge.challenge_id, &wrong);
-            tokio::spawn(async move { world.auth.verify_code(request).await })
+            tokio::spawn(async move { world.sign_in.verify_code(request).await })
         })
         .collect();
     let mut judged = 0;
@@ -565,7 +578,7 @@ async fn a_resent_code_replaces_the_old_one_after_the_cooldown() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
@@ -573,9 +586,9 @@ async fn a_resent_code_replaces_the_old_one_after_the_cooldown() {
     let first = world.mailer.login_code("amina@example.com");
     let id = challenge.challenge_id.to_string();
 
-    let too_soon = world.auth.resend_code(&id).await;
+    let too_soon = world.sign_in.resend_code(&id).await;
     world.clock.advance(Duration::seconds(30));
-    world.auth.resend_code(&id).await.unwrap();
+    world.sign_in.resend_code(&id).await.unwrap();
     let second = world.mailer.login_code("amina@example.com");
 
     assert!(matches!(
@@ -585,14 +598,14 @@ async fn a_resent_code_replaces_the_old_one_after_the_cooldown() {
         })
     ));
     if first != second {
-        let old = world.auth.verify_code(code_request(&id, &first)).await;
+        let old = world.sign_in.verify_code(code_request(&id, &first)).await;
         assert!(
             matches!(old, Err(VerifyCodeError::InvalidCode)),
             "the old code is dead"
         );
     }
     world
-        .auth
+        .sign_in
         .verify_code(code_request(&id, &second))
         .await
         .unwrap();
@@ -603,14 +616,14 @@ async fn resending_for_a_finished_challenge_is_refused() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request("amina@example.com", PASSWORD))
         .await
         .unwrap()
         .challenge();
     let id = challenge.challenge_id.to_string();
     world
-        .auth
+        .sign_in
         .verify_code(code_request(
             &id,
             &world.mailer.login_code("amina@example.com"),
@@ -620,11 +633,11 @@ async fn resending_for_a_finished_challenge_is_refused() {
     world.clock.advance(Duration::seconds(31));
 
     assert!(matches!(
-        world.auth.resend_code(&id).await,
+        world.sign_in.resend_code(&id).await,
         Err(ResendCodeError::InvalidChallenge)
     ));
     assert!(matches!(
-        world.auth.resend_code("garbage").await,
+        world.sign_in.resend_code("garbage").await,
         Err(ResendCodeError::InvalidChallenge)
     ));
 }
@@ -638,14 +651,18 @@ async fn refreshing_rotates_the_refresh_token_within_the_same_session() {
     let first = world.signed_in("amina@example.com").await;
 
     let second = world
-        .auth
+        .sessions
         .refresh(&first.refresh_token, &testkit::client())
         .await
         .unwrap();
 
     assert_eq!(second.session_id, first.session_id);
     assert_ne!(second.refresh_token, first.refresh_token);
-    world.auth.authenticate(&second.access_token).await.unwrap();
+    world
+        .sessions
+        .authenticate(&second.access_token)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -654,14 +671,14 @@ async fn a_concurrent_refresh_within_the_grace_window_gets_the_same_tokens() {
     world.verified_client("amina@example.com").await;
     let first = world.signed_in("amina@example.com").await;
     let winner = world
-        .auth
+        .sessions
         .refresh(&first.refresh_token, &testkit::client())
         .await
         .unwrap();
 
     world.clock.advance(Duration::seconds(5));
     let loser = world
-        .auth
+        .sessions
         .refresh(&first.refresh_token, &testkit::client())
         .await
         .unwrap();
@@ -669,7 +686,7 @@ async fn a_concurrent_refresh_within_the_grace_window_gets_the_same_tokens() {
     assert_eq!(loser.session_id, winner.session_id);
     assert_eq!(loser.refresh_token, winner.refresh_token);
     world
-        .auth
+        .sessions
         .refresh(&winner.refresh_token, &testkit::client())
         .await
         .unwrap();
@@ -681,27 +698,27 @@ async fn replaying_a_rotated_refresh_token_after_the_grace_window_ends_the_sessi
     world.verified_client("amina@example.com").await;
     let first = world.signed_in("amina@example.com").await;
     let second = world
-        .auth
+        .sessions
         .refresh(&first.refresh_token, &testkit::client())
         .await
         .unwrap();
 
     world.clock.advance(Duration::seconds(6));
     let replay = world
-        .auth
+        .sessions
         .refresh(&first.refresh_token, &testkit::client())
         .await;
 
     assert!(matches!(replay, Err(RefreshError::InvalidToken)));
     assert!(matches!(
         world
-            .auth
+            .sessions
             .refresh(&second.refresh_token, &testkit::client())
             .await,
         Err(RefreshError::InvalidToken)
     ));
     assert!(matches!(
-        world.auth.authenticate(&second.access_token).await,
+        world.sessions.authenticate(&second.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
 }
@@ -724,14 +741,14 @@ async fn forged_or_malformed_refresh_tokens_are_refused() {
     ] {
         assert!(
             matches!(
-                world.auth.refresh(raw, &testkit::client()).await,
+                world.sessions.refresh(raw, &testkit::client()).await,
                 Err(RefreshError::InvalidToken)
             ),
             "{raw}"
         );
     }
     world
-        .auth
+        .sessions
         .refresh(&tokens.refresh_token, &testkit::client())
         .await
         .unwrap();
@@ -742,21 +759,25 @@ async fn logging_out_refuses_the_same_access_token_at_once() {
     let world = World::new();
     world.verified_client("amina@example.com").await;
     let tokens = world.signed_in("amina@example.com").await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
 
     world
-        .auth
+        .sessions
         .logout(principal, &testkit::client())
         .await
         .unwrap();
 
     assert!(matches!(
-        world.auth.authenticate(&tokens.access_token).await,
+        world.sessions.authenticate(&tokens.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
     assert!(matches!(
         world
-            .auth
+            .sessions
             .refresh(&tokens.refresh_token, &testkit::client())
             .await,
         Err(RefreshError::InvalidToken)
@@ -772,20 +793,28 @@ async fn logging_out_everywhere_ends_every_session_of_the_user_only() {
     let laptop = world.signed_in("amina@example.com").await;
     let karim = world.signed_in("karim@example.com").await;
 
-    let principal = world.auth.authenticate(&phone.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&phone.access_token)
+        .await
+        .unwrap();
     world
-        .auth
+        .sessions
         .logout_all(principal, &testkit::client())
         .await
         .unwrap();
 
     for token in [&phone.access_token, &laptop.access_token] {
         assert!(matches!(
-            world.auth.authenticate(token).await,
+            world.sessions.authenticate(token).await,
             Err(AuthenticateError::Unauthenticated)
         ));
     }
-    world.auth.authenticate(&karim.access_token).await.unwrap();
+    world
+        .sessions
+        .authenticate(&karim.access_token)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -797,16 +826,16 @@ async fn access_tokens_expire_after_fifteen_minutes() {
     world.clock.advance(Duration::minutes(15));
 
     assert!(matches!(
-        world.auth.authenticate(&tokens.access_token).await,
+        world.sessions.authenticate(&tokens.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
     let refreshed = world
-        .auth
+        .sessions
         .refresh(&tokens.refresh_token, &testkit::client())
         .await
         .unwrap();
     world
-        .auth
+        .sessions
         .authenticate(&refreshed.access_token)
         .await
         .unwrap();
@@ -822,7 +851,7 @@ async fn sessions_end_after_thirty_days() {
 
     assert!(matches!(
         world
-            .auth
+            .sessions
             .refresh(&tokens.refresh_token, &testkit::client())
             .await,
         Err(RefreshError::InvalidToken)
@@ -837,7 +866,7 @@ async fn the_profile_can_be_edited_and_optional_fields_cleared() {
     world.verified_client("amina@example.com").await;
     let tokens = world.signed_in("amina@example.com").await;
     let me = world
-        .auth
+        .sessions
         .authenticate(&tokens.access_token)
         .await
         .unwrap()
@@ -881,7 +910,7 @@ async fn invalid_profile_edits_change_nothing() {
     world.verified_client("amina@example.com").await;
     let tokens = world.signed_in("amina@example.com").await;
     let me = world
-        .auth
+        .sessions
         .authenticate(&tokens.access_token)
         .await
         .unwrap()
@@ -913,16 +942,16 @@ async fn a_provisioned_manager_is_active_verified_and_unique() {
     let world = World::new();
 
     let manager = world
-        .auth
+        .registration
         .create_manager("Salma", "salma@example.com", PASSWORD)
         .await
         .unwrap();
     let duplicate = world
-        .auth
+        .registration
         .create_manager("Salma", "SALMA@example.com", PASSWORD)
         .await;
     let weak = world
-        .auth
+        .registration
         .create_manager("Salma", "other@example.com", "password")
         .await;
 
@@ -935,7 +964,7 @@ async fn a_provisioned_manager_is_active_verified_and_unique() {
     assert!(matches!(weak, Err(CreateManagerError::Invalid(_))));
     assert!(world.mailer.sent().is_empty());
     world
-        .auth
+        .sign_in
         .login(World::login_request("salma@example.com", PASSWORD))
         .await
         .unwrap()

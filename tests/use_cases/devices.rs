@@ -17,13 +17,13 @@ const YOUSSEF: &str = "youssef@example.com";
 /// Signs `email` in with the mailed code, asking to remember the device; its token.
 async fn remembered_device(world: &World, email: &str) -> String {
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request(email, PASSWORD))
         .await
         .unwrap()
         .challenge();
     let tokens = world
-        .auth
+        .sign_in
         .verify_code(VerifyCodeRequest {
             challenge_id: challenge.challenge_id.to_string(),
             code: world.mailer.login_code(email),
@@ -72,7 +72,7 @@ async fn a_device_token_carries_at_least_128_bits_and_is_stored_only_as_a_digest
     // base64url: 6 bits a character.
     assert!(token.len() * 6 >= 128, "{token}");
     let devices = world
-        .auth
+        .devices
         .remembered_devices(world.user_id(AMINA).await, PageRequest::first(20))
         .await
         .unwrap();
@@ -89,14 +89,18 @@ async fn a_remembered_device_skips_the_second_factor_and_is_marked_used() {
     let mails_before = world.mailer.sent_to(AMINA).len();
 
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(AMINA, PASSWORD, &token))
         .await;
 
     let Ok(LoginOutcome::SignedIn(tokens)) = outcome else {
         panic!("expected a session, got {outcome:?}");
     };
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
     assert_eq!(principal.user_id, world.user_id(AMINA).await);
     assert_eq!(tokens.device_token, None);
     assert_eq!(
@@ -105,7 +109,7 @@ async fn a_remembered_device_skips_the_second_factor_and_is_marked_used() {
         "no code mailed"
     );
     let devices = world
-        .auth
+        .devices
         .remembered_devices(principal.user_id, PageRequest::first(20))
         .await
         .unwrap();
@@ -124,7 +128,7 @@ async fn a_remembered_device_stops_skipping_the_second_factor_after_thirty_days(
     world.clock.advance(Duration::days(30));
 
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(AMINA, PASSWORD, &token))
         .await;
 
@@ -139,7 +143,7 @@ async fn another_users_device_token_leads_to_the_normal_challenge() {
     let aminas_token = remembered_device(&world, AMINA).await;
 
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(YOUSSEF, PASSWORD, &aminas_token))
         .await;
 
@@ -153,7 +157,7 @@ async fn an_unknown_or_garbage_device_token_leads_to_the_normal_challenge() {
 
     for token in ["", "not-a-token", &"x".repeat(10_000)] {
         let outcome = world
-            .auth
+            .sign_in
             .login(login_with_device(AMINA, PASSWORD, token))
             .await;
 
@@ -168,7 +172,7 @@ async fn a_forgotten_device_leads_to_the_normal_challenge() {
     let token = remembered_device(&world, AMINA).await;
     let id = world.user_id(AMINA).await;
     let device = world
-        .auth
+        .devices
         .remembered_devices(id, PageRequest::first(20))
         .await
         .unwrap()
@@ -176,12 +180,12 @@ async fn a_forgotten_device_leads_to_the_normal_challenge() {
         .id;
 
     world
-        .auth
+        .devices
         .forget_device(id, &device.to_string())
         .await
         .unwrap();
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(AMINA, PASSWORD, &token))
         .await;
 
@@ -195,7 +199,7 @@ async fn a_wrong_password_with_a_valid_device_token_is_refused_as_usual() {
     let token = remembered_device(&world, AMINA).await;
 
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(AMINA, "wrong password!", &token))
         .await;
 
@@ -210,7 +214,7 @@ async fn a_user_cannot_forget_another_users_device() {
     let token = remembered_device(&world, AMINA).await;
     let amina = world.user_id(AMINA).await;
     let device = world
-        .auth
+        .devices
         .remembered_devices(amina, PageRequest::first(20))
         .await
         .unwrap()
@@ -218,15 +222,15 @@ async fn a_user_cannot_forget_another_users_device() {
         .id;
 
     let by_youssef = world
-        .auth
+        .devices
         .forget_device(world.user_id(YOUSSEF).await, &device.to_string())
         .await;
-    let malformed = world.auth.forget_device(amina, "not-an-id").await;
+    let malformed = world.devices.forget_device(amina, "not-an-id").await;
 
     assert!(matches!(by_youssef, Err(ForgetDeviceError::NotFound)));
     assert!(matches!(malformed, Err(ForgetDeviceError::NotFound)));
     let outcome = world
-        .auth
+        .sign_in
         .login(login_with_device(AMINA, PASSWORD, &token))
         .await;
     assert!(matches!(outcome, Ok(LoginOutcome::SignedIn(_))));
@@ -240,7 +244,7 @@ async fn forgetting_all_devices_makes_every_one_ask_for_the_second_factor_again(
     let second = remembered_device(&world, AMINA).await;
 
     let forgotten = world
-        .auth
+        .devices
         .forget_all_devices(world.user_id(AMINA).await)
         .await
         .unwrap();
@@ -248,7 +252,7 @@ async fn forgetting_all_devices_makes_every_one_ask_for_the_second_factor_again(
     assert_eq!(forgotten, 2);
     for token in [first, second] {
         let outcome = world
-            .auth
+            .sign_in
             .login(login_with_device(AMINA, PASSWORD, &token))
             .await;
         assert!(is_challenge(&outcome), "{outcome:?}");

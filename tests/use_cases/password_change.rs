@@ -30,20 +30,24 @@ async fn a_changed_password_signs_in_and_the_old_one_no_longer_does() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let tokens = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
 
     world
-        .auth
+        .password_change
         .change_password(principal, change(PASSWORD, NEW_PASSWORD))
         .await
         .unwrap();
 
     let old = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await;
     let new = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, NEW_PASSWORD))
         .await;
     assert!(
@@ -59,17 +63,27 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     world.verified_client(EMAIL).await;
     let laptop = world.signed_in(EMAIL).await;
     let phone = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&phone.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&phone.access_token)
+        .await
+        .unwrap();
 
     world
-        .auth
+        .password_change
         .change_password(principal, change(PASSWORD, NEW_PASSWORD))
         .await
         .unwrap();
 
-    assert!(world.auth.authenticate(&phone.access_token).await.is_ok());
+    assert!(
+        world
+            .sessions
+            .authenticate(&phone.access_token)
+            .await
+            .is_ok()
+    );
     assert!(matches!(
-        world.auth.authenticate(&laptop.access_token).await,
+        world.sessions.authenticate(&laptop.access_token).await,
         Err(AuthenticateError::Unauthenticated)
     ));
 }
@@ -79,10 +93,14 @@ async fn a_wrong_current_password_changes_nothing() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let tokens = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
 
     let outcome = world
-        .auth
+        .password_change
         .change_password(principal, change("not my password", NEW_PASSWORD))
         .await;
 
@@ -92,7 +110,7 @@ async fn a_wrong_current_password_changes_nothing() {
     );
     assert!(
         world
-            .auth
+            .sign_in
             .login(World::login_request(EMAIL, PASSWORD))
             .await
             .is_ok()
@@ -104,10 +122,14 @@ async fn a_weak_new_password_is_refused_before_the_current_one_is_checked() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let tokens = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
 
     let outcome = world
-        .auth
+        .password_change
         .change_password(principal, change("not my password", "password"))
         .await;
 
@@ -122,16 +144,20 @@ async fn wrong_current_passwords_count_towards_the_account_throttle() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let tokens = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
     for _ in 0..10 {
         let _ = world
-            .auth
+            .password_change
             .change_password(principal, change("not my password", NEW_PASSWORD))
             .await;
     }
 
     let outcome = world
-        .auth
+        .password_change
         .change_password(principal, change(PASSWORD, NEW_PASSWORD))
         .await;
 
@@ -251,10 +277,14 @@ async fn the_owner_is_told_when_the_password_is_changed() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let tokens = world.signed_in(EMAIL).await;
-    let principal = world.auth.authenticate(&tokens.access_token).await.unwrap();
+    let principal = world
+        .sessions
+        .authenticate(&tokens.access_token)
+        .await
+        .unwrap();
 
     world
-        .auth
+        .password_change
         .change_password(principal, change(PASSWORD, NEW_PASSWORD))
         .await
         .unwrap();

@@ -32,7 +32,11 @@ fn reset(token: &str, new_password: &str) -> ResetPasswordRequest {
 /// A verified account that asked for a reset; the mailed token.
 async fn reset_requested(world: &World) -> String {
     world.verified_client(EMAIL).await;
-    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
+    world
+        .password_recovery
+        .forgot_password(EMAIL, &client())
+        .await
+        .unwrap();
     world.mailer.reset_token(EMAIL)
 }
 
@@ -43,7 +47,11 @@ async fn forgetting_mails_a_token_valid_sixty_minutes() {
     let world = World::new();
     world.verified_client(EMAIL).await;
 
-    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
+    world
+        .password_recovery
+        .forgot_password(EMAIL, &client())
+        .await
+        .unwrap();
 
     let mailed = world.mailer.sent_to(EMAIL).pop();
     assert!(
@@ -63,11 +71,11 @@ async fn forgetting_for_an_unknown_or_invalid_address_mails_nothing_and_succeeds
     let world = World::new();
 
     let unknown = world
-        .auth
+        .password_recovery
         .forgot_password("nobody@example.com", &client())
         .await;
     let invalid = world
-        .auth
+        .password_recovery
         .forgot_password("not an address", &client())
         .await;
 
@@ -81,17 +89,17 @@ async fn a_reset_password_signs_in_and_the_old_one_no_longer_does() {
     let token = reset_requested(&world).await;
 
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
 
     let old = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await;
     let new = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, NEW_PASSWORD))
         .await;
     assert!(
@@ -106,13 +114,13 @@ async fn the_next_login_after_a_reset_still_asks_for_the_second_factor() {
     let world = World::new();
     let token = reset_requested(&world).await;
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
 
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, NEW_PASSWORD))
         .await
         .unwrap()
@@ -131,13 +139,13 @@ async fn a_device_remembered_before_a_reset_no_longer_skips_the_second_factor() 
     let world = World::new();
     world.verified_client(EMAIL).await;
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
         .challenge();
     let remembered = world
-        .auth
+        .sign_in
         .verify_code(VerifyCodeRequest {
             challenge_id: challenge.challenge_id.to_string(),
             code: world.mailer.login_code(EMAIL),
@@ -147,17 +155,21 @@ async fn a_device_remembered_before_a_reset_no_longer_skips_the_second_factor() 
         .await
         .unwrap();
     let device_token = remembered.device_token.expect("a remembered device");
-    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
+    world
+        .password_recovery
+        .forgot_password(EMAIL, &client())
+        .await
+        .unwrap();
     let token = world.mailer.reset_token(EMAIL);
 
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
 
     let next = world
-        .auth
+        .sign_in
         .login(LoginRequest {
             device_token: Some(device_token),
             ..World::login_request(EMAIL, NEW_PASSWORD)
@@ -173,18 +185,22 @@ async fn a_reset_ends_every_session_of_the_account() {
     world.verified_client(EMAIL).await;
     let laptop = world.signed_in(EMAIL).await;
     let phone = world.signed_in(EMAIL).await;
-    world.auth.forgot_password(EMAIL, &client()).await.unwrap();
+    world
+        .password_recovery
+        .forgot_password(EMAIL, &client())
+        .await
+        .unwrap();
     let token = world.mailer.reset_token(EMAIL);
 
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
 
     for ended in [&laptop.access_token, &phone.access_token] {
         assert!(matches!(
-            world.auth.authenticate(ended).await,
+            world.sessions.authenticate(ended).await,
             Err(AuthenticateError::Unauthenticated)
         ));
     }
@@ -195,13 +211,13 @@ async fn a_reset_token_works_once() {
     let world = World::new();
     let token = reset_requested(&world).await;
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
 
     let again = world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, "autre-falaise-tambour"))
         .await;
 
@@ -217,18 +233,28 @@ async fn a_reset_token_works_until_one_hour_and_not_from_then_on() {
     let token = reset_requested(&world).await;
     world.clock.advance(Duration::hours(1));
 
-    let at_expiry = world.auth.reset_password(reset(&token, NEW_PASSWORD)).await;
+    let at_expiry = world
+        .password_recovery
+        .reset_password(reset(&token, NEW_PASSWORD))
+        .await;
 
     assert!(
         matches!(at_expiry, Err(ResetPasswordError::InvalidToken)),
         "{at_expiry:?}"
     );
     let fresh = {
-        world.auth.forgot_password(EMAIL, &client()).await.unwrap();
+        world
+            .password_recovery
+            .forgot_password(EMAIL, &client())
+            .await
+            .unwrap();
         world.mailer.reset_token(EMAIL)
     };
     world.clock.advance(Duration::minutes(59));
-    let just_before = world.auth.reset_password(reset(&fresh, NEW_PASSWORD)).await;
+    let just_before = world
+        .password_recovery
+        .reset_password(reset(&fresh, NEW_PASSWORD))
+        .await;
     assert!(just_before.is_ok(), "{just_before:?}");
 }
 
@@ -237,12 +263,18 @@ async fn a_weak_password_is_refused_and_the_token_stays_usable() {
     let world = World::new();
     let token = reset_requested(&world).await;
 
-    let weak = world.auth.reset_password(reset(&token, "password")).await;
+    let weak = world
+        .password_recovery
+        .reset_password(reset(&token, "password"))
+        .await;
     let like_the_address = world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, "amina@example.com"))
         .await;
-    let strong = world.auth.reset_password(reset(&token, NEW_PASSWORD)).await;
+    let strong = world
+        .password_recovery
+        .reset_password(reset(&token, NEW_PASSWORD))
+        .await;
 
     assert!(
         matches!(weak, Err(ResetPasswordError::Invalid(_))),
@@ -259,14 +291,14 @@ async fn a_weak_password_is_refused_and_the_token_stays_usable() {
 async fn a_verification_token_does_not_reset_a_password() {
     let world = World::new();
     world
-        .auth
+        .registration
         .register(World::registration("Amina", EMAIL))
         .await
         .unwrap();
     let verification = world.mailer.verification_token(EMAIL);
 
     let outcome = world
-        .auth
+        .password_recovery
         .reset_password(reset(&verification, NEW_PASSWORD))
         .await;
 
@@ -282,22 +314,22 @@ async fn a_reset_clears_the_password_throttle_of_the_account() {
     let token = reset_requested(&world).await;
     for _ in 0..10 {
         let _ = world
-            .auth
+            .sign_in
             .login(World::login_request(EMAIL, "not my password"))
             .await;
     }
     let locked = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await;
 
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();
     let after_reset = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, NEW_PASSWORD))
         .await;
 
@@ -314,7 +346,7 @@ async fn the_owner_is_told_when_the_password_is_reset() {
     let token = reset_requested(&world).await;
 
     world
-        .auth
+        .password_recovery
         .reset_password(reset(&token, NEW_PASSWORD))
         .await
         .unwrap();

@@ -31,7 +31,7 @@ async fn with_totp(world: &World) -> (UserId, String, Vec<String>) {
 async fn challenge(world: &World) -> String {
     let request = World::login_request(EMAIL, PASSWORD);
     world
-        .auth
+        .sign_in
         .login(request)
         .await
         .unwrap()
@@ -55,13 +55,13 @@ async fn setting_up_totp_gives_a_secret_its_uri_and_qr_code_and_leaves_totp_off(
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
 
-    let setup = world.auth.set_up_totp(id).await.unwrap();
+    let setup = world.second_factor.set_up_totp(id).await.unwrap();
 
     assert_eq!(setup.secret_base32.len(), 32, "160 bits in base32");
     assert!(setup.otpauth_uri.starts_with("otpauth://totp/"));
     assert!(setup.otpauth_uri.contains(&setup.secret_base32));
     assert!(!setup.qr_png_base64.is_empty());
-    assert!(!world.auth.totp_enabled(id).await.unwrap());
+    assert!(!world.second_factor.totp_enabled(id).await.unwrap());
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn confirming_with_a_current_code_turns_totp_on_and_gives_ten_distinct_rec
 
     let (id, _, codes) = with_totp(&world).await;
 
-    assert!(world.auth.totp_enabled(id).await.unwrap());
+    assert!(world.second_factor.totp_enabled(id).await.unwrap());
     let mut distinct = codes.clone();
     distinct.sort();
     distinct.dedup();
@@ -82,13 +82,21 @@ async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let secret = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
     let two_steps_old = code_at(&secret, world.clock.now() - Duration::seconds(60));
 
-    let outcome = world.auth.confirm_totp(id, &two_steps_old, &client()).await;
+    let outcome = world
+        .second_factor
+        .confirm_totp(id, &two_steps_old, &client())
+        .await;
 
     assert!(matches!(outcome, Err(ConfirmTotpError::InvalidCode)));
-    assert!(!world.auth.totp_enabled(id).await.unwrap());
+    assert!(!world.second_factor.totp_enabled(id).await.unwrap());
 }
 
 #[tokio::test]
@@ -96,15 +104,25 @@ async fn a_new_setup_replaces_the_pending_secret_so_the_old_one_cannot_confirm()
     let world = World::new();
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
-    let first = world.auth.set_up_totp(id).await.unwrap().secret_base32;
-    let second = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let first = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
+    let second = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
 
     let with_first = world
-        .auth
+        .second_factor
         .confirm_totp(id, &code_at(&first, world.clock.now()), &client())
         .await;
     let with_second = world
-        .auth
+        .second_factor
         .confirm_totp(id, &code_at(&second, world.clock.now()), &client())
         .await;
 
@@ -117,9 +135,9 @@ async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
     let world = World::new();
     let (id, secret, _) = with_totp(&world).await;
 
-    let setup = world.auth.set_up_totp(id).await;
+    let setup = world.second_factor.set_up_totp(id).await;
     let confirm = world
-        .auth
+        .second_factor
         .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
         .await;
 
@@ -132,27 +150,32 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let before = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
         .challenge();
 
     let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let secret = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
     let pending = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
         .challenge();
     world
-        .auth
+        .second_factor
         .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
         .await
         .unwrap();
     let after = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
@@ -180,7 +203,7 @@ async fn a_totp_code_passes_one_step_either_side_but_not_two() {
 
     let two_behind = challenge(&world).await;
     let refused = world
-        .auth
+        .sign_in
         .verify_code(verify(
             &two_behind,
             "totp",
@@ -189,7 +212,7 @@ async fn a_totp_code_passes_one_step_either_side_but_not_two() {
         .await;
     let one_behind = challenge(&world).await;
     let behind = world
-        .auth
+        .sign_in
         .verify_code(verify(
             &one_behind,
             "totp",
@@ -198,7 +221,7 @@ async fn a_totp_code_passes_one_step_either_side_but_not_two() {
         .await;
     let one_ahead = challenge(&world).await;
     let ahead = world
-        .auth
+        .sign_in
         .verify_code(verify(
             &one_ahead,
             "totp",
@@ -220,16 +243,16 @@ async fn a_totp_code_is_never_accepted_twice_nor_an_older_step_after_a_newer_one
 
     let first = challenge(&world).await;
     let accepted = world
-        .auth
+        .sign_in
         .verify_code(verify(&first, "totp", &current))
         .await;
     let second = challenge(&world).await;
     let replayed = world
-        .auth
+        .sign_in
         .verify_code(verify(&second, "totp", &current))
         .await;
     let older = world
-        .auth
+        .sign_in
         .verify_code(verify(
             &second,
             "totp",
@@ -247,12 +270,24 @@ async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let secret = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
     let code = code_at(&secret, world.clock.now());
-    world.auth.confirm_totp(id, &code, &client()).await.unwrap();
+    world
+        .second_factor
+        .confirm_totp(id, &code, &client())
+        .await
+        .unwrap();
 
     let login = challenge(&world).await;
-    let outcome = world.auth.verify_code(verify(&login, "totp", &code)).await;
+    let outcome = world
+        .sign_in
+        .verify_code(verify(&login, "totp", &code))
+        .await;
 
     assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
 }
@@ -286,11 +321,17 @@ async fn wrong_totp_codes_burn_the_challenge_like_wrong_email_codes() {
     let wrong = code_at(&secret, world.clock.now() + Duration::seconds(300));
 
     for _ in 0..5 {
-        let outcome = world.auth.verify_code(verify(&login, "totp", &wrong)).await;
+        let outcome = world
+            .sign_in
+            .verify_code(verify(&login, "totp", &wrong))
+            .await;
         assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)));
     }
     let right = code_at(&secret, world.clock.now());
-    let sixth = world.auth.verify_code(verify(&login, "totp", &right)).await;
+    let sixth = world
+        .sign_in
+        .verify_code(verify(&login, "totp", &right))
+        .await;
 
     assert!(matches!(sixth, Err(VerifyCodeError::TooManyAttempts)));
 }
@@ -302,15 +343,15 @@ async fn totp_and_recovery_codes_do_not_pass_for_an_account_without_totp() {
     let login = challenge(&world).await;
 
     let totp = world
-        .auth
+        .sign_in
         .verify_code(verify(&login, "totp", "123456"))
         .await;
     let recovery = world
-        .auth
+        .sign_in
         .verify_code(verify(&login, "recovery_code", "abcde-fghjk"))
         .await;
     let unknown = world
-        .auth
+        .sign_in
         .verify_code(verify(&login, "sms", "123456"))
         .await;
 
@@ -327,12 +368,12 @@ async fn a_recovery_code_signs_in_once_whatever_its_case_and_the_owner_is_told()
 
     let first = challenge(&world).await;
     let used = world
-        .auth
+        .sign_in
         .verify_code(verify(&first, "recovery_code", &typed))
         .await;
     let second = challenge(&world).await;
     let reused = world
-        .auth
+        .sign_in
         .verify_code(verify(&second, "recovery_code", &codes[3]))
         .await;
 
@@ -381,10 +422,10 @@ async fn verify_at_once(
     let start = Arc::new(Barrier::new(requests.len()));
     let mut tasks = JoinSet::new();
     for request in requests {
-        let (auth, start) = (world.auth.clone(), Arc::clone(&start));
+        let (sign_in, start) = (world.sign_in.clone(), Arc::clone(&start));
         tasks.spawn(async move {
             start.wait().await;
-            auth.verify_code(request).await
+            sign_in.verify_code(request).await
         });
     }
     tasks.join_all().await
@@ -407,22 +448,22 @@ async fn new_recovery_codes_need_the_password_and_kill_the_old_ones() {
     let (id, _, old) = with_totp(&world).await;
 
     let wrong = world
-        .auth
+        .second_factor
         .regenerate_recovery_codes(id, "not-the-password", &client())
         .await;
     let new = world
-        .auth
+        .second_factor
         .regenerate_recovery_codes(id, PASSWORD, &client())
         .await
         .unwrap();
     let with_old = challenge(&world).await;
     let old_outcome = world
-        .auth
+        .sign_in
         .verify_code(verify(&with_old, "recovery_code", &old[0]))
         .await;
     let with_new = challenge(&world).await;
     let new_outcome = world
-        .auth
+        .sign_in
         .verify_code(verify(&with_new, "recovery_code", &new[0]))
         .await;
 
@@ -441,7 +482,7 @@ async fn recovery_codes_cannot_be_made_without_totp() {
     let id = world.user_id(EMAIL).await;
 
     let outcome = world
-        .auth
+        .second_factor
         .regenerate_recovery_codes(id, PASSWORD, &client())
         .await;
 
@@ -458,19 +499,19 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
     let code = code_at(&secret, world.clock.now());
 
     let wrong_password = world
-        .auth
+        .second_factor
         .disable_totp(id, "not-the-password", &code, &client())
         .await;
     let wrong_code = world
-        .auth
+        .second_factor
         .disable_totp(id, PASSWORD, "000000", &client())
         .await;
     let done = world
-        .auth
+        .second_factor
         .disable_totp(id, PASSWORD, &code, &client())
         .await;
     let again = world
-        .auth
+        .second_factor
         .disable_totp(id, PASSWORD, &code, &client())
         .await;
 
@@ -482,14 +523,14 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
     assert!(done.is_ok());
     assert!(matches!(again, Err(DisableTotpError::NotEnabled)));
     let login = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
         .challenge();
     assert_eq!(login.methods, vec![SecondFactor::Email]);
     let outcome = world
-        .auth
+        .sign_in
         .verify_code(verify(
             &login.challenge_id.to_string(),
             "recovery_code",
@@ -520,7 +561,7 @@ async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_
 
     for _ in 0..10 {
         let outcome = world
-            .auth
+            .second_factor
             .disable_totp(id, PASSWORD, &wrong, &client())
             .await;
         assert!(
@@ -530,7 +571,7 @@ async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_
     }
     let right = code_at(&secret, world.clock.now());
     let eleventh = world
-        .auth
+        .second_factor
         .disable_totp(id, PASSWORD, &right, &client())
         .await;
 
@@ -538,7 +579,10 @@ async fn turning_totp_off_is_throttled_after_ten_wrong_codes_even_for_the_right_
         matches!(eleventh, Err(DisableTotpError::Throttled { retry_after_seconds }) if retry_after_seconds > 0),
         "{eleventh:?}"
     );
-    assert!(world.auth.totp_enabled(id).await.unwrap(), "TOTP stays on");
+    assert!(
+        world.second_factor.totp_enabled(id).await.unwrap(),
+        "TOTP stays on"
+    );
 }
 
 #[tokio::test]
@@ -546,22 +590,33 @@ async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
-    let secret = world.auth.set_up_totp(id).await.unwrap().secret_base32;
+    let secret = world
+        .second_factor
+        .set_up_totp(id)
+        .await
+        .unwrap()
+        .secret_base32;
     let wrong = wrong_code_for(&world, &secret);
 
     for _ in 0..10 {
-        let outcome = world.auth.confirm_totp(id, &wrong, &client()).await;
+        let outcome = world
+            .second_factor
+            .confirm_totp(id, &wrong, &client())
+            .await;
         assert!(
             matches!(outcome, Err(ConfirmTotpError::InvalidCode)),
             "{outcome:?}"
         );
     }
     let right = code_at(&secret, world.clock.now());
-    let eleventh = world.auth.confirm_totp(id, &right, &client()).await;
+    let eleventh = world
+        .second_factor
+        .confirm_totp(id, &right, &client())
+        .await;
 
     assert!(
         matches!(eleventh, Err(ConfirmTotpError::Throttled { .. })),
         "{eleventh:?}"
     );
-    assert!(!world.auth.totp_enabled(id).await.unwrap());
+    assert!(!world.second_factor.totp_enabled(id).await.unwrap());
 }

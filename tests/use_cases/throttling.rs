@@ -7,13 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use chrono::Duration;
 
-use allomedia::adapters::crypto::{
-    Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
-    SealedTotpEngine,
-};
-use allomedia::core::auth::{AuthPorts, AuthService, LoginError, VerifyCodeError};
+use allomedia::core::auth::{LoginError, VerifyCodeError};
 use allomedia::core::model::{Password, PasswordHash};
-use allomedia::core::policy::AuthPolicy;
 use allomedia::core::ports::{HashingError, PasswordHashing};
 use testkit::{ExpectChallenge, PASSWORD, World, code_request, other_code};
 
@@ -22,7 +17,7 @@ const WRONG: &str = "not the password at all";
 
 /// Password hashing that counts how many verifications were judged.
 struct CountingHashing {
-    inner: Argon2Hashing,
+    inner: Arc<dyn PasswordHashing>,
     verifications: AtomicUsize,
 }
 
@@ -42,53 +37,29 @@ impl PasswordHashing for CountingHashing {
     }
 }
 
-/// The account use cases over `world`'s store and clock, with hashing that counts.
-fn auth_counting_verifications(world: &World) -> (AuthService, Arc<CountingHashing>) {
-    let clock = Arc::new(world.clock.clone());
-    let hashing = Arc::new(CountingHashing {
-        inner: Argon2Hashing::new(
-            Argon2Settings::FAST_FOR_TESTS,
-            2,
-            world.metrics.hashes_waiting.clone(),
-            world.metrics.hashes_running.clone(),
-        )
-        .unwrap(),
-        verifications: AtomicUsize::new(0),
+/// A world whose password hashing counts the verifications it judges.
+fn world_counting_verifications() -> (World, Arc<CountingHashing>) {
+    let mut counting = None;
+    let world = World::with_crypto(|crypto| {
+        let hashing = Arc::new(CountingHashing {
+            inner: crypto.passwords.clone(),
+            verifications: AtomicUsize::new(0),
+        });
+        crypto.passwords = hashing.clone();
+        counting = Some(hashing);
     });
-    let ports = AuthPorts {
-        users: Arc::new(world.store.clone()),
-        tokens: Arc::new(world.store.clone()),
-        challenges: Arc::new(world.store.clone()),
-        sessions: Arc::new(world.store.clone()),
-        throttles: Arc::new(world.store.clone()),
-        second_factors: Arc::new(world.store.clone()),
-        devices: Arc::new(world.store.clone()),
-        audit: Arc::new(world.store.clone()),
-        totp: Arc::new(
-            SealedTotpEngine::new(b"test totp sealing key, 32 bytes!", "allomedia").unwrap(),
-        ),
-        mailer: world.mailer.clone(),
-        clock: clock.clone(),
-        secrets: Arc::new(OsSecretGenerator),
-        digester: Arc::new(HmacDigester::new(b"test digest key, 32 bytes long!!").unwrap()),
-        passwords: hashing.clone(),
-        access_tokens: Arc::new(
-            JwtAccessTokens::new(
-                b"test signing key, 32 bytes long!",
-                "allomedia".into(),
-                "allomedia-api".into(),
-                Duration::minutes(15),
-                clock,
-            )
-            .unwrap(),
-        ),
-    };
-    (AuthService::new(ports, AuthPolicy::default()), hashing)
+    (
+        world,
+        counting.expect("the world was built with counting hashing"),
+    )
 }
 
 async fn wrong_passwords(world: &World, email: &str, times: usize) {
     for attempt in 1..=times {
-        let outcome = world.auth.login(World::login_request(email, WRONG)).await;
+        let outcome = world
+            .sign_in
+            .login(World::login_request(email, WRONG))
+            .await;
         assert!(
             matches!(outcome, Err(LoginError::InvalidCredentials)),
             "attempt {attempt}: {outcome:?}"
@@ -98,7 +69,7 @@ async fn wrong_passwords(world: &World, email: &str, times: usize) {
 
 async fn login_wait(world: &World, email: &str, password: &str) -> Option<u64> {
     match world
-        .auth
+        .sign_in
         .login(World::login_request(email, password))
         .await
     {
@@ -214,14 +185,19 @@ async fn a_locked_account_does_not_lock_another() {
 
 #[tokio::test]
 async fn a_locked_login_verifies_no_password() {
-    let world = World::new();
+    let (world, hashing) = world_counting_verifications();
     world.verified_client(EMAIL).await;
-    let (auth, hashing) = auth_counting_verifications(&world);
     for _ in 0..10 {
-        let _ = auth.login(World::login_request(EMAIL, WRONG)).await;
+        let _ = world
+            .sign_in
+            .login(World::login_request(EMAIL, WRONG))
+            .await;
     }
 
-    let outcome = auth.login(World::login_request(EMAIL, PASSWORD)).await;
+    let outcome = world
+        .sign_in
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await;
 
     assert!(
         matches!(outcome, Err(LoginError::Throttled { .. })),
@@ -232,15 +208,13 @@ async fn a_locked_login_verifies_no_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_two_hundred_parallel_wrong_passwords_at_most_ten_are_judged() {
-    let world = World::new();
+    let (world, hashing) = world_counting_verifications();
     world.verified_client(EMAIL).await;
-    let (auth, hashing) = auth_counting_verifications(&world);
-    let auth = Arc::new(auth);
 
     let attempts: Vec<_> = (0..200)
         .map(|_| {
-            let auth = auth.clone();
-            tokio::spawn(async move { auth.login(World::login_request(EMAIL, WRONG)).await })
+            let sign_in = world.sign_in.clone();
+            tokio::spawn(async move { sign_in.login(World::login_request(EMAIL, WRONG)).await })
         })
         .collect();
     let (mut judged, mut throttled) = (0, 0);
@@ -261,7 +235,7 @@ async fn of_two_hundred_parallel_wrong_passwords_at_most_ten_are_judged() {
 /// Opens a challenge with the right password and spends `wrong` wrong codes on it.
 async fn challenge_with_wrong_codes(world: &World, wrong: usize) -> String {
     let challenge = world
-        .auth
+        .sign_in
         .login(World::login_request(EMAIL, PASSWORD))
         .await
         .unwrap()
@@ -269,7 +243,7 @@ async fn challenge_with_wrong_codes(world: &World, wrong: usize) -> String {
     let id = challenge.challenge_id.to_string();
     let bad = other_code(&world.mailer.login_code(EMAIL));
     for attempt in 1..=wrong {
-        let outcome = world.auth.verify_code(code_request(&id, &bad)).await;
+        let outcome = world.sign_in.verify_code(code_request(&id, &bad)).await;
         assert!(
             matches!(outcome, Err(VerifyCodeError::InvalidCode)),
             "attempt {attempt}: {outcome:?}"
@@ -287,7 +261,7 @@ async fn ten_wrong_codes_across_challenges_lock_the_second_factor() {
 
     let id = challenge_with_wrong_codes(&world, 0).await;
     let outcome = world
-        .auth
+        .sign_in
         .verify_code(code_request(&id, &world.mailer.login_code(EMAIL)))
         .await;
 
@@ -312,13 +286,13 @@ async fn the_right_code_after_the_second_factor_lock_signs_in_and_clears_it() {
 
     let id = challenge_with_wrong_codes(&world, 0).await;
     let signed_in = world
-        .auth
+        .sign_in
         .verify_code(code_request(&id, &world.mailer.login_code(EMAIL)))
         .await;
     challenge_with_wrong_codes(&world, 5).await;
     let id = challenge_with_wrong_codes(&world, 4).await;
     let after_nine_fresh_failures = world
-        .auth
+        .sign_in
         .verify_code(code_request(&id, &world.mailer.login_code(EMAIL)))
         .await;
 

@@ -6,7 +6,11 @@ use std::sync::Arc;
 
 use super::AfterResponse;
 use crate::adapters::metrics::Metrics;
-use crate::core::auth::AuthService;
+use crate::core::audit::AuditTrail;
+use crate::core::auth::{
+    PasswordChange, PasswordRecovery, Registration, RememberedDevices, SecondFactorSettings,
+    Sessions, SignIn,
+};
 use crate::core::catalogue::CatalogueService;
 use crate::core::orders::OrderService;
 use crate::core::people::UserAdministration;
@@ -16,7 +20,15 @@ use crate::core::profile::ProfileService;
 /// What the HTTP adapter calls. Handlers reach it through request data, so the API
 /// definitions themselves hold nothing and the spec can be built without it.
 pub struct HttpServices {
-    pub auth: AuthService,
+    pub registration: Registration,
+    pub sign_in: SignIn,
+    pub sessions: Sessions,
+    pub password_recovery: PasswordRecovery,
+    pub password_change: PasswordChange,
+    pub second_factor: SecondFactorSettings,
+    pub devices: RememberedDevices,
+    /// The security-event log managers list.
+    pub audit: AuditTrail,
     pub profile: ProfileService,
     /// Managers' administration of accounts, and `DELETE /me`.
     pub people: UserAdministration,

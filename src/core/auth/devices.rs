@@ -1,10 +1,13 @@
 //! Core layer: the signed-in user's remembered devices — listing them, forgetting one, and
 //! forgetting them all (which a password reset does).
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
-use super::AuthService;
 use crate::core::model::{DeviceId, Page, PageRequest, RememberedDevice, UserId};
+use crate::core::ports::{Clock, DeviceStore};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Error)]
 pub enum ForgetDeviceError {
@@ -15,15 +18,28 @@ pub enum ForgetDeviceError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl AuthService {
+port_failures_are_unexpected!(ForgetDeviceError);
+
+/// The devices a user asked to be remembered (remembering one is sign-in's job).
+#[derive(Clone)]
+pub struct RememberedDevices {
+    devices: Arc<dyn DeviceStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RememberedDevices {
+    pub fn new(devices: Arc<dyn DeviceStore>, clock: Arc<dyn Clock>) -> Self {
+        Self { devices, clock }
+    }
+
     /// The user's live remembered devices, newest first.
     pub async fn remembered_devices(
         &self,
         user_id: UserId,
         page: PageRequest,
     ) -> Result<Page<RememberedDevice>, anyhow::Error> {
-        let now = self.ports.clock.now();
-        let fetched = self.ports.devices.devices_of(user_id, page, now).await?;
+        let now = self.clock.now();
+        let fetched = self.devices.devices_of(user_id, page, now).await?;
         Ok(Page::from_fetched(fetched, page, |device| {
             device.id.as_uuid()
         }))
@@ -40,12 +56,7 @@ impl AuthService {
         let Ok(device_id) = device_id.trim().parse::<DeviceId>() else {
             return Err(ForgetDeviceError::NotFound);
         };
-        let deleted = self
-            .ports
-            .devices
-            .delete_device(user_id, device_id)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let deleted = self.devices.delete_device(user_id, device_id).await?;
         if deleted {
             Ok(())
         } else {
@@ -56,7 +67,7 @@ impl AuthService {
     /// Forgets every device of the user, so each of their next logins asks for the second
     /// factor again; how many were forgotten. A password reset calls it.
     pub async fn forget_all_devices(&self, user_id: UserId) -> Result<u64, anyhow::Error> {
-        let forgotten = self.ports.devices.forget_devices(user_id).await?;
+        let forgotten = self.devices.forget_devices(user_id).await?;
         if forgotten > 0 {
             tracing::info!(user_id = %user_id, forgotten, "remembered devices forgotten");
         }

@@ -1,20 +1,28 @@
 //! Core layer: the two-step login — password, then a second factor (an emailed code, an
-//! authenticator-app code or a recovery code).
+//! authenticator-app code or a recovery code). This is where signing in decides; it talks to
+//! the world only through the ports it holds.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::AuthService;
-use super::sessions::SessionTokens;
+use super::password_check::MAX_CANDIDATE_PASSWORD_BYTES;
+use super::second_factor_codes::SecondFactorCodes;
+use super::session_tokens::{SessionIssuer, SessionTokens};
+use super::throttle::Throttle;
+use crate::core::audit::AuditTrail;
 use crate::core::model::{
     AccountStatus, AuditKind, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Mail,
     MailMessage, RememberedDevice, SecondFactor, User, UserId,
 };
-use crate::core::ports::{AttemptOutcome, ReplaceCodeOutcome};
-
-/// Login attempts longer than this are refused before hashing: no real password is, and
-/// hashing megabytes would be a cheap way to burn our CPU.
-pub(super) const MAX_CANDIDATE_PASSWORD_BYTES: usize = 1024;
+use crate::core::notifier::Notifier;
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{
+    AttemptOutcome, ChallengeStore, Clock, DeviceStore, PasswordHashing, ReplaceCodeOutcome,
+    SecretDigester, SecretGenerator, UserStore,
+};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 /// Device tokens are 43 characters; anything much longer is not one of ours.
 const MAX_DEVICE_TOKEN_BYTES: usize = 256;
@@ -101,7 +109,75 @@ pub enum ResendCodeError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl AuthService {
+port_failures_are_unexpected!(LoginError, VerifyCodeError, ResendCodeError);
+
+/// Signing in: the password step, the second-factor step, and mailing a new code.
+#[derive(Clone)]
+pub struct SignIn {
+    users: Arc<dyn UserStore>,
+    challenges: Arc<dyn ChallengeStore>,
+    devices: Arc<dyn DeviceStore>,
+    passwords: Arc<dyn PasswordHashing>,
+    secrets: Arc<dyn SecretGenerator>,
+    digester: Arc<dyn SecretDigester>,
+    clock: Arc<dyn Clock>,
+    codes: SecondFactorCodes,
+    throttle: Throttle,
+    issuer: SessionIssuer,
+    notifier: Notifier,
+    audit: AuditTrail,
+    policy: AuthPolicy,
+}
+
+/// The ports signing in uses, besides the shared collaborators.
+#[derive(Clone)]
+pub struct SignInPorts {
+    pub users: Arc<dyn UserStore>,
+    pub challenges: Arc<dyn ChallengeStore>,
+    pub devices: Arc<dyn DeviceStore>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl SignIn {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ports: SignInPorts,
+        codes: SecondFactorCodes,
+        throttle: Throttle,
+        issuer: SessionIssuer,
+        notifier: Notifier,
+        audit: AuditTrail,
+        policy: AuthPolicy,
+    ) -> Self {
+        let SignInPorts {
+            users,
+            challenges,
+            devices,
+            passwords,
+            secrets,
+            digester,
+            clock,
+        } = ports;
+        Self {
+            users,
+            challenges,
+            devices,
+            passwords,
+            secrets,
+            digester,
+            clock,
+            codes,
+            throttle,
+            issuer,
+            notifier,
+            audit,
+            policy,
+        }
+    }
+
     /// Checks the password and, when it is right and the account may sign in, opens a
     /// challenge and mails its code. Unknown emails cost a full hash verification too, so
     /// neither the answer nor its timing says whether an account exists; account-state
@@ -113,15 +189,13 @@ impl AuthService {
     /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
     /// the right password — without verifying anything. A right password clears the count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
-        let throttle_key = self.password_throttle_key(&request.email);
-        let reserved = self.reserve_password_attempt(&throttle_key).await?;
+        let throttle_key = self.throttle.password_key(&request.email);
+        let reserved = self
+            .throttle
+            .reserve_password_attempt(&throttle_key)
+            .await?;
         let user = match Email::parse(&request.email) {
-            Ok(email) => self
-                .ports
-                .users
-                .user_by_email(&email)
-                .await
-                .map_err(anyhow::Error::from)?,
+            Ok(email) => self.users.user_by_email(&email).await?,
             Err(_) => None,
         };
         let user_id = user.as_ref().map(|user| user.id);
@@ -139,13 +213,8 @@ impl AuthService {
         };
         let hash = user
             .as_ref()
-            .map_or(self.ports.passwords.dummy_hash(), |u| &u.password_hash);
-        let matches = self
-            .ports
-            .passwords
-            .verify(candidate, hash)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .map_or(self.passwords.dummy_hash(), |u| &u.password_hash);
+        let matches = self.passwords.verify(candidate, hash).await?;
         let user = match user {
             Some(user) if matches && !candidate.is_empty() => user,
             _ => {
@@ -154,7 +223,7 @@ impl AuthService {
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        self.clear_throttle(&throttle_key).await?;
+        self.throttle.clear(&throttle_key).await?;
         if let Err(refusal) = ensure_may_sign_in(&user) {
             let refused = AuditKind::LoginRefused
                 .about(user.id)
@@ -169,7 +238,7 @@ impl AuthService {
                 .about(user.id)
                 .detail("remembered_device");
             self.audit.record(signed_in, &request.client).await;
-            let tokens = self.open_session(&user, request.client).await?;
+            let tokens = self.issuer.open(&user, request.client).await?;
             return Ok(LoginOutcome::SignedIn(tokens));
         }
         let challenge = self.open_challenge(&user).await?;
@@ -184,17 +253,9 @@ impl AuthService {
         if token.is_empty() || token.len() > MAX_DEVICE_TOKEN_BYTES {
             return Ok(false);
         }
-        let digest = self
-            .ports
-            .digester
-            .digest(&RememberedDevice::token_text(token));
-        let now = self.ports.clock.now();
-        Ok(self
-            .ports
-            .devices
-            .use_device(user.id, &digest, now)
-            .await
-            .map_err(anyhow::Error::from)?)
+        let digest = self.digester.digest(&RememberedDevice::token_text(token));
+        let now = self.clock.now();
+        Ok(self.devices.use_device(user.id, &digest, now).await?)
     }
 
     /// Remembers the device that just passed the second factor; returns its token, which
@@ -204,45 +265,35 @@ impl AuthService {
         user: &User,
         client: ClientInfo,
     ) -> Result<String, anyhow::Error> {
-        let now = self.ports.clock.now();
-        let token = self.ports.secrets.url_token();
+        let now = self.clock.now();
+        let token = self.secrets.url_token();
         let device = RememberedDevice {
             id: DeviceId::new(),
             user_id: user.id,
-            token_digest: self
-                .ports
-                .digester
-                .digest(&RememberedDevice::token_text(&token)),
+            token_digest: self.digester.digest(&RememberedDevice::token_text(&token)),
             created_at: now,
             last_used_at: None,
             expires_at: now + self.policy.remembered_device_ttl,
             client,
         };
-        self.ports.devices.insert_device(&device).await?;
+        self.devices.insert_device(&device).await?;
         Ok(token)
     }
 
     async fn open_challenge(&self, user: &User) -> Result<LoginChallengeView, LoginError> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let id = ChallengeId::new();
-        let code = self
-            .ports
-            .secrets
-            .numeric_code(self.policy.login_code_digits);
+        let code = self.secrets.numeric_code(self.policy.login_code_digits);
         let challenge = LoginChallenge {
             id,
             user_id: user.id,
-            code_digest: self.ports.digester.digest(&login_code_text(id, &code)),
+            code_digest: self.digester.digest(&login_code_text(id, &code)),
             code_sent_at: now,
             attempts: 0,
             expires_at: now + self.policy.login_code_ttl,
             completed_at: None,
         };
-        self.ports
-            .challenges
-            .insert_challenge(&challenge)
-            .await
-            .map_err(anyhow::Error::from)?;
+        self.challenges.insert_challenge(&challenge).await?;
         self.mail_code(user, code).await;
         Ok(LoginChallengeView {
             challenge_id: id,
@@ -255,15 +306,9 @@ impl AuthService {
     /// app once turned on, recovery codes while TOTP is on and some are left.
     async fn second_factors_of(&self, user: &User) -> Result<Vec<SecondFactor>, anyhow::Error> {
         let mut methods = vec![SecondFactor::Email];
-        if self.totp_enabled(user.id).await? {
+        if self.codes.totp_enabled(user.id).await? {
             methods.push(SecondFactor::Totp);
-            if self
-                .ports
-                .second_factors
-                .unused_recovery_codes(user.id)
-                .await?
-                > 0
-            {
+            if self.codes.unused_recovery_codes(user.id).await? > 0 {
                 methods.push(SecondFactor::RecoveryCode);
             }
         }
@@ -280,22 +325,15 @@ impl AuthService {
         let Ok(challenge_id) = request.challenge_id.trim().parse::<ChallengeId>() else {
             return Err(VerifyCodeError::InvalidCode);
         };
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let outcome = self
-            .ports
             .challenges
             .count_attempt(challenge_id, self.policy.login_code_max_attempts, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         let challenge = match outcome {
             AttemptOutcome::Counted(challenge) => challenge,
             AttemptOutcome::Exhausted => {
-                let burned = self
-                    .ports
-                    .challenges
-                    .challenge(challenge_id)
-                    .await
-                    .map_err(anyhow::Error::from)?;
+                let burned = self.challenges.challenge(challenge_id).await?;
                 let exhausted = AuditKind::Throttled
                     .concerning(burned.map(|challenge| challenge.user_id))
                     .detail("challenge_attempts");
@@ -305,7 +343,7 @@ impl AuthService {
             AttemptOutcome::Closed => return Err(VerifyCodeError::InvalidCode),
         };
         let user_id = challenge.user_id;
-        if let Err(throttled) = self.reserve_second_factor_attempt(user_id).await? {
+        if let Err(throttled) = self.throttle.reserve_second_factor_attempt(user_id).await? {
             let throttled_code = AuditKind::Throttled.about(user_id).detail("second_factor");
             self.audit.record(throttled_code, &request.client).await;
             return Err(VerifyCodeError::Throttled {
@@ -331,29 +369,24 @@ impl AuthService {
             self.audit.record(failed, &request.client).await;
             return Err(VerifyCodeError::InvalidCode);
         }
-        self.clear_throttle(&self.second_factor_throttle_key(user_id))
-            .await?;
+        self.throttle.clear_second_factor(user_id).await?;
         if method == SecondFactor::RecoveryCode {
             let used = AuditKind::RecoveryCodeUsed.about(user_id);
             self.audit.record(used, &request.client).await;
             self.mail_recovery_code_used(user_id).await?;
         }
         let won = self
-            .ports
             .challenges
             .complete_challenge(challenge_id, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         if !won {
             return Err(VerifyCodeError::InvalidCode);
         }
         // The account may have been suspended while the code was in the mail.
         let user = self
-            .ports
             .users
             .user_by_id(user_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(VerifyCodeError::InvalidCode)?;
         if let Err(refusal) = ensure_may_sign_in(&user) {
             let refused = AuditKind::LoginRefused
@@ -362,7 +395,7 @@ impl AuthService {
             self.audit.record(refused, &request.client).await;
             return Err(VerifyCodeError::InvalidCode);
         }
-        let mut tokens = self.open_session(&user, request.client.clone()).await?;
+        let mut tokens = self.issuer.open(&user, request.client.clone()).await?;
         let passed = if request.remember_device {
             tokens.device_token = Some(self.remember_device(&user, request.client.clone()).await?);
             format!("{method_detail} remembered_device")
@@ -386,46 +419,40 @@ impl AuthService {
         match method {
             SecondFactor::Email => {
                 let submitted = self
-                    .ports
                     .digester
                     .digest(&login_code_text(challenge.id, code.trim()));
                 Ok(submitted == challenge.code_digest)
             }
-            SecondFactor::Totp => {
-                let enrolment = self.ports.second_factors.totp_enrolment(user_id).await?;
-                match enrolment.filter(|enrolment| enrolment.is_enabled()) {
-                    Some(enrolment) => {
-                        self.accept_totp_code(user_id, &enrolment.secret, code)
-                            .await
-                    }
-                    None => Ok(false),
+            SecondFactor::Totp => match self.codes.enabled_totp(user_id).await? {
+                Some(enrolment) => {
+                    self.codes
+                        .accept_totp_code(user_id, &enrolment.secret, code)
+                        .await
                 }
-            }
+                None => Ok(false),
+            },
             SecondFactor::RecoveryCode => {
-                if !self.totp_enabled(user_id).await? {
+                if !self.codes.totp_enabled(user_id).await? {
                     return Ok(false);
                 }
-                self.accept_recovery_code(user_id, code).await
+                self.codes.accept_recovery_code(user_id, code).await
             }
         }
     }
 
     /// Tells the owner a recovery code was used: if it was not them, they learn it at once.
     async fn mail_recovery_code_used(&self, user_id: UserId) -> Result<(), anyhow::Error> {
-        let Some(user) = self.ports.users.user_by_id(user_id).await? else {
+        let Some(user) = self.users.user_by_id(user_id).await? else {
             return Ok(());
         };
-        let remaining = self
-            .ports
-            .second_factors
-            .unused_recovery_codes(user_id)
-            .await?;
-        self.send_mail(Mail {
-            to: user.email.clone(),
-            to_name: user.name.to_string(),
-            message: MailMessage::RecoveryCodeUsed { remaining },
-        })
-        .await;
+        let remaining = self.codes.unused_recovery_codes(user_id).await?;
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message: MailMessage::RecoveryCodeUsed { remaining },
+            })
+            .await;
         Ok(())
     }
 
@@ -434,17 +461,10 @@ impl AuthService {
         let Ok(challenge_id) = challenge_id.trim().parse::<ChallengeId>() else {
             return Err(ResendCodeError::InvalidChallenge);
         };
-        let now = self.ports.clock.now();
-        let code = self
-            .ports
-            .secrets
-            .numeric_code(self.policy.login_code_digits);
-        let digest = self
-            .ports
-            .digester
-            .digest(&login_code_text(challenge_id, &code));
+        let now = self.clock.now();
+        let code = self.secrets.numeric_code(self.policy.login_code_digits);
+        let digest = self.digester.digest(&login_code_text(challenge_id, &code));
         let outcome = self
-            .ports
             .challenges
             .replace_code(
                 challenge_id,
@@ -453,8 +473,7 @@ impl AuthService {
                 self.policy.login_code_resend_cooldown,
                 now,
             )
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         match outcome {
             ReplaceCodeOutcome::Replaced => {}
             ReplaceCodeOutcome::TooSoon { sent_at } => {
@@ -466,11 +485,7 @@ impl AuthService {
             ReplaceCodeOutcome::Closed => return Err(ResendCodeError::InvalidChallenge),
         }
         // The challenge exists, so its user does; a user deleted meanwhile just gets no mail.
-        let challenge_user = self
-            .user_of_challenge(challenge_id)
-            .await
-            .map_err(ResendCodeError::Unexpected)?;
-        if let Some(user) = challenge_user {
+        if let Some(user) = self.user_of_challenge(challenge_id).await? {
             self.mail_code(&user, code).await;
         }
         Ok(())
@@ -480,22 +495,23 @@ impl AuthService {
         &self,
         challenge_id: ChallengeId,
     ) -> Result<Option<User>, anyhow::Error> {
-        let Some(challenge) = self.ports.challenges.challenge(challenge_id).await? else {
+        let Some(challenge) = self.challenges.challenge(challenge_id).await? else {
             return Ok(None);
         };
-        Ok(self.ports.users.user_by_id(challenge.user_id).await?)
+        Ok(self.users.user_by_id(challenge.user_id).await?)
     }
 
     async fn mail_code(&self, user: &User, code: String) {
-        self.send_mail(Mail {
-            to: user.email.clone(),
-            to_name: user.name.to_string(),
-            message: MailMessage::LoginCode {
-                code,
-                valid_minutes: self.policy.login_code_ttl.num_minutes(),
-            },
-        })
-        .await;
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message: MailMessage::LoginCode {
+                    code,
+                    valid_minutes: self.policy.login_code_ttl.num_minutes(),
+                },
+            })
+            .await;
     }
 }
 

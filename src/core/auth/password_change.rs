@@ -2,10 +2,17 @@
 //! under the same per-account throttle as a login, so a stolen access token is no oracle for
 //! guessing it; a change ends every other session of the account.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
-use super::{AuthService, PasswordCheck, Principal};
-use crate::core::model::{AuditKind, ClientInfo, Password, ValidationErrors};
+use super::password_check::{PasswordCheck, PasswordChecker};
+use super::password_reset::{password_changed, validate_new_password};
+use crate::core::audit::AuditTrail;
+use crate::core::model::{AuditKind, ClientInfo, Principal, ValidationErrors};
+use crate::core::notifier::Notifier;
+use crate::core::ports::{Clock, PasswordHashing, SessionStore, UserStore};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Clone, Default)]
 pub struct ChangePasswordRequest {
@@ -29,7 +36,41 @@ pub enum ChangePasswordError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl AuthService {
+port_failures_are_unexpected!(ChangePasswordError);
+
+/// A signed-in user replacing their password.
+#[derive(Clone)]
+pub struct PasswordChange {
+    users: Arc<dyn UserStore>,
+    sessions: Arc<dyn SessionStore>,
+    passwords: Arc<dyn PasswordHashing>,
+    clock: Arc<dyn Clock>,
+    checker: PasswordChecker,
+    notifier: Notifier,
+    audit: AuditTrail,
+}
+
+impl PasswordChange {
+    pub fn new(
+        users: Arc<dyn UserStore>,
+        sessions: Arc<dyn SessionStore>,
+        passwords: Arc<dyn PasswordHashing>,
+        clock: Arc<dyn Clock>,
+        checker: PasswordChecker,
+        notifier: Notifier,
+        audit: AuditTrail,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            passwords,
+            clock,
+            checker,
+            notifier,
+            audit,
+        }
+    }
+
     /// Replaces the caller's password and ends their other sessions, keeping this one.
     pub async fn change_password(
         &self,
@@ -37,26 +78,18 @@ impl AuthService {
         request: ChangePasswordRequest,
     ) -> Result<(), ChangePasswordError> {
         let user = self
-            .ports
             .users
             .user_by_id(principal.user_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or_else(|| {
                 anyhow::anyhow!("the signed-in account {} vanished", principal.user_id)
             })?;
         // Validated first: a typo in the new password costs no throttled attempt.
-        let mut errors = ValidationErrors::new();
-        let context = [user.name.to_string(), user.email.to_string()];
-        let context: Vec<&str> = context.iter().map(String::as_str).collect();
-        let Some(new_password) = errors.check(
-            "new_password",
-            Password::parse(&request.new_password, &context),
-        ) else {
-            return Err(ChangePasswordError::Invalid(errors));
-        };
+        let new_password = validate_new_password(&user, &request.new_password)
+            .map_err(ChangePasswordError::Invalid)?;
         match self
-            .check_password(&user, &request.current_password, &request.client)
+            .checker
+            .check(&user, &request.current_password, &request.client)
             .await?
         {
             PasswordCheck::Right => {}
@@ -67,26 +100,15 @@ impl AuthService {
                 });
             }
         }
-        let hash = self
-            .ports
-            .passwords
-            .hash(&new_password)
-            .await
-            .map_err(anyhow::Error::from)?;
-        let now = self.ports.clock.now();
-        self.ports
-            .users
-            .set_password_hash(user.id, &hash, now)
-            .await
-            .map_err(anyhow::Error::from)?;
-        self.ports
-            .sessions
+        let hash = self.passwords.hash(&new_password).await?;
+        let now = self.clock.now();
+        self.users.set_password_hash(user.id, &hash, now).await?;
+        self.sessions
             .revoke_other_user_sessions(user.id, principal.session_id, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         let changed = AuditKind::PasswordChanged.about(user.id);
         self.audit.record(changed, &request.client).await;
-        self.notify_password_changed(&user).await;
+        self.notifier.send(password_changed(&user)).await;
         Ok(())
     }
 }

@@ -2,13 +2,24 @@
 //! every session of the account but never stands in for its second factor: the next sign-in
 //! still asks for it.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
-use super::AuthService;
+use super::devices::RememberedDevices;
+use super::throttle::Throttle;
+use crate::core::audit::AuditTrail;
 use crate::core::model::{
     AuditKind, ClientInfo, Email, Mail, MailMessage, OneTimeToken, Password, TokenPurpose, User,
     ValidationErrors,
 };
+use crate::core::notifier::Notifier;
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{
+    Clock, OneTimeTokenStore, PasswordHashing, SecretDigester, SecretGenerator, SessionStore,
+    UserStore,
+};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 /// Tokens longer than this were never issued by `url_token`: refused before any digesting.
 const MAX_TOKEN_BYTES: usize = 256;
@@ -32,7 +43,50 @@ pub enum ResetPasswordError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl AuthService {
+port_failures_are_unexpected!(ResetPasswordError);
+
+/// The ports password recovery uses.
+#[derive(Clone)]
+pub struct PasswordRecoveryPorts {
+    pub users: Arc<dyn UserStore>,
+    pub tokens: Arc<dyn OneTimeTokenStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A forgotten password: a mailed token, then a new password with it.
+#[derive(Clone)]
+pub struct PasswordRecovery {
+    ports: PasswordRecoveryPorts,
+    devices: RememberedDevices,
+    throttle: Throttle,
+    notifier: Notifier,
+    audit: AuditTrail,
+    policy: AuthPolicy,
+}
+
+impl PasswordRecovery {
+    pub fn new(
+        ports: PasswordRecoveryPorts,
+        devices: RememberedDevices,
+        throttle: Throttle,
+        notifier: Notifier,
+        audit: AuditTrail,
+        policy: AuthPolicy,
+    ) -> Self {
+        Self {
+            ports,
+            devices,
+            throttle,
+            notifier,
+            audit,
+            policy,
+        }
+    }
+
     /// Mails a password-reset token if the address has an account. Says nothing about whether
     /// it does, and does the same work either way (a fresh secret and its digest) so that the
     /// answer's timing tells little; only the store write and the mail itself differ, as for
@@ -62,15 +116,16 @@ impl AuthService {
         self.audit
             .record(AuditKind::PasswordResetRequested.about(user.id), client)
             .await;
-        self.send_mail(Mail {
-            to: user.email.clone(),
-            to_name: user.name.to_string(),
-            message: MailMessage::PasswordReset {
-                token: secret,
-                valid_minutes: self.policy.password_reset_ttl.num_minutes(),
-            },
-        })
-        .await;
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message: MailMessage::PasswordReset {
+                    token: secret,
+                    valid_minutes: self.policy.password_reset_ttl.num_minutes(),
+                },
+            })
+            .await;
         Ok(())
     }
 
@@ -95,32 +150,24 @@ impl AuthService {
             .ports
             .tokens
             .peek_token(&digest, purpose, now)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ResetPasswordError::InvalidToken)?;
         let user = self
             .ports
             .users
             .user_by_id(user_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(ResetPasswordError::InvalidToken)?;
         let new_password = validate_new_password(&user, &request.new_password)
             .map_err(ResetPasswordError::Invalid)?;
         // Hashed before the token is spent: a hashing fault leaves the token usable.
-        let hash = self
-            .ports
-            .passwords
-            .hash(&new_password)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let hash = self.ports.passwords.hash(&new_password).await?;
         let now = self.ports.clock.now();
         let consumed = self
             .ports
             .tokens
             .consume_token(&digest, purpose, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         if consumed != Some(user.id) {
             // Used by a concurrent reset (or expired) between the peek and now.
             return Err(ResetPasswordError::InvalidToken);
@@ -129,8 +176,7 @@ impl AuthService {
             .ports
             .users
             .set_password_hash(user.id, &hash, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         if !replaced {
             // The account was deleted meanwhile: nothing left to reset.
             return Err(ResetPasswordError::InvalidToken);
@@ -138,31 +184,32 @@ impl AuthService {
         self.ports
             .sessions
             .revoke_user_sessions(user.id, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+            .await?;
         // A device remembered with the old password must not skip the second factor now.
-        self.forget_all_devices(user.id).await?;
-        self.clear_throttle(&self.password_throttle_key(user.email.as_str()))
+        self.devices.forget_all_devices(user.id).await?;
+        self.throttle
+            .clear(&self.throttle.password_key(user.email.as_str()))
             .await?;
         self.audit
             .record(AuditKind::PasswordReset.about(user.id), &request.client)
             .await;
-        self.notify_password_changed(&user).await;
+        self.notifier.send(password_changed(&user)).await;
         Ok(())
-    }
-
-    /// Tells the owner their password changed, so a change they did not make is noticed.
-    pub(super) async fn notify_password_changed(&self, user: &User) {
-        self.send_mail(Mail {
-            to: user.email.clone(),
-            to_name: user.name.to_string(),
-            message: MailMessage::PasswordChanged,
-        })
-        .await;
     }
 }
 
-fn validate_new_password(user: &User, raw: &str) -> Result<Password, ValidationErrors> {
+/// The notice telling an owner their password changed, so a change they did not make is
+/// noticed.
+pub(super) fn password_changed(user: &User) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        to_name: user.name.to_string(),
+        message: MailMessage::PasswordChanged,
+    }
+}
+
+/// A new password judged against its owner's name and email (field `new_password`).
+pub(super) fn validate_new_password(user: &User, raw: &str) -> Result<Password, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let context = [user.name.to_string(), user.email.to_string()];
     let context: Vec<&str> = context.iter().map(String::as_str).collect();

@@ -1,13 +1,22 @@
-//! Core layer: registration and email verification.
+//! Core layer: registration, email verification, and the operator's provisioning of a
+//! manager. Talks to the world only through the ports it holds.
+
+use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::AuthService;
+use crate::core::audit::AuditTrail;
 use crate::core::model::{
     AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, OneTimeToken, Password,
     Phone, Role, TokenPurpose, User, UserId, ValidationErrors,
 };
-use crate::core::ports::InsertUserError;
+use crate::core::notifier::Notifier;
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{
+    Clock, InsertUserError, OneTimeTokenStore, PasswordHashing, SecretDigester, SecretGenerator,
+    UserStore,
+};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 /// A registration as submitted, before validation.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +56,8 @@ pub enum CreateManagerError {
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+port_failures_are_unexpected!(RegisterError, VerifyEmailError, CreateManagerError);
 
 struct ValidRegistration {
     name: Name,
@@ -106,7 +117,42 @@ enum RegistrationOutcome {
     Taken(Email),
 }
 
-impl AuthService {
+/// The ports registration uses.
+#[derive(Clone)]
+pub struct RegistrationPorts {
+    pub users: Arc<dyn UserStore>,
+    pub tokens: Arc<dyn OneTimeTokenStore>,
+    pub passwords: Arc<dyn PasswordHashing>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// New accounts: self-registration with email verification, and managers provisioned by the
+/// operator.
+#[derive(Clone)]
+pub struct Registration {
+    ports: RegistrationPorts,
+    notifier: Notifier,
+    audit: AuditTrail,
+    policy: AuthPolicy,
+}
+
+impl Registration {
+    pub fn new(
+        ports: RegistrationPorts,
+        notifier: Notifier,
+        audit: AuditTrail,
+        policy: AuthPolicy,
+    ) -> Self {
+        Self {
+            ports,
+            notifier,
+            audit,
+            policy,
+        }
+    }
+
     /// Registers an account and mails a verification link: `start_registration` then
     /// `finish_registration`, one after the other.
     pub async fn register(&self, request: RegisterRequest) -> Result<(), RegisterError> {
@@ -127,7 +173,7 @@ impl AuthService {
         let outcome = match self.ports.users.insert_user(&user).await {
             Ok(()) => RegistrationOutcome::Created(user),
             Err(InsertUserError::EmailTaken) => RegistrationOutcome::Taken(user.email),
-            Err(InsertUserError::Store(error)) => return Err(anyhow::Error::from(error).into()),
+            Err(InsertUserError::Store(error)) => return Err(error.into()),
         };
         Ok(RegistrationFollowUp {
             outcome,
@@ -185,7 +231,7 @@ impl AuthService {
                 Ok(manager)
             }
             Err(InsertUserError::EmailTaken) => Err(CreateManagerError::EmailTaken),
-            Err(InsertUserError::Store(error)) => Err(anyhow::Error::from(error).into()),
+            Err(InsertUserError::Store(error)) => Err(error.into()),
         }
     }
 
@@ -205,14 +251,9 @@ impl AuthService {
             .ports
             .tokens
             .consume_token(&digest, TokenPurpose::VerifyEmail, now)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .ok_or(VerifyEmailError::InvalidToken)?;
-        self.ports
-            .users
-            .mark_email_verified(user_id, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+        self.ports.users.mark_email_verified(user_id, now).await?;
         self.audit
             .record(AuditKind::EmailVerified.about(user_id), client)
             .await;
@@ -267,26 +308,28 @@ impl AuthService {
             expires_at: now + self.policy.verification_ttl,
         };
         self.ports.tokens.insert_token(&token).await?;
-        self.send_mail(Mail {
-            to: user.email.clone(),
-            to_name: user.name.to_string(),
-            message: MailMessage::VerifyEmail {
-                token: secret,
-                valid_hours: self.policy.verification_ttl.num_hours(),
-            },
-        })
-        .await;
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message: MailMessage::VerifyEmail {
+                    token: secret,
+                    valid_hours: self.policy.verification_ttl.num_hours(),
+                },
+            })
+            .await;
         Ok(())
     }
 
     async fn warn_owner_of(&self, email: &Email) -> Result<(), anyhow::Error> {
         if let Some(owner) = self.ports.users.user_by_email(email).await? {
-            self.send_mail(Mail {
-                to: owner.email.clone(),
-                to_name: owner.name.to_string(),
-                message: MailMessage::RegistrationAttempt,
-            })
-            .await;
+            self.notifier
+                .send(Mail {
+                    to: owner.email.clone(),
+                    to_name: owner.name.to_string(),
+                    message: MailMessage::RegistrationAttempt,
+                })
+                .await;
         }
         Ok(())
     }

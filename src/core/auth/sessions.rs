@@ -1,24 +1,21 @@
-//! Core layer: sessions — opening one, refreshing its tokens, checking and ending it.
+//! Core layer: sessions — refreshing their tokens, checking an access token, signing out, and
+//! the signed-in user's view of their own live sessions. Opening one is sign-in's job
+//! (`login.rs`), through the shared `SessionIssuer`.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use super::{AuthService, Principal};
+use super::session_tokens::{SessionIssuer, SessionTokens};
+use crate::core::audit::AuditTrail;
 use crate::core::model::{
-    AuditKind, ClientInfo, RefreshToken, Session, SessionId, User, UserId, secrets_match,
+    AccountStatus, AuditKind, ClientInfo, Page, PageRequest, Principal, RefreshToken, Session,
+    SessionId, User, secrets_match,
 };
-use crate::core::ports::AccessTokenError;
-
-/// The tokens of a session, as handed to the client.
-#[derive(Debug, Clone)]
-pub struct SessionTokens {
-    pub access_token: String,
-    pub access_expires_at: DateTime<Utc>,
-    pub refresh_token: String,
-    pub session_id: SessionId,
-    /// Only when the client asked to remember this device at the second factor.
-    pub device_token: Option<String>,
-}
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{AccessTokenError, AccessTokens, Clock, SessionStore, UserStore};
+use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Error)]
 pub enum RefreshError {
@@ -39,57 +36,58 @@ pub enum AuthenticateError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl AuthService {
-    pub(super) async fn open_session(
-        &self,
-        user: &User,
-        client: ClientInfo,
-    ) -> Result<SessionTokens, anyhow::Error> {
-        let now = self.ports.clock.now();
-        let session = Session {
-            id: SessionId::new(),
-            user_id: user.id,
-            refresh_generation: 0,
-            rotated_at: None,
-            created_at: now,
-            last_used_at: now,
-            expires_at: now + self.policy.session_ttl,
-            revoked_at: None,
-            client,
-        };
-        self.ports.sessions.insert_session(&session).await?;
-        self.tokens_for(user.id, session.id, 0)
-    }
+/// One live session as its owner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub client: ClientInfo,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
 
-    fn tokens_for(
-        &self,
-        user_id: UserId,
-        session_id: SessionId,
-        generation: u32,
-    ) -> Result<SessionTokens, anyhow::Error> {
-        let access = self
-            .ports
-            .access_tokens
-            .issue(user_id, session_id)
-            .map_err(anyhow::Error::from)?;
-        Ok(SessionTokens {
-            access_token: access.token,
-            access_expires_at: access.expires_at,
-            refresh_token: self.refresh_token(session_id, generation).encode(),
-            session_id,
-            device_token: None,
-        })
-    }
+#[derive(Debug, Error)]
+pub enum EndSessionError {
+    /// Unknown, already ended, or another user's — not told apart.
+    #[error("session not found")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
 
-    fn refresh_token(&self, session_id: SessionId, generation: u32) -> RefreshToken {
-        let digest = self
-            .ports
-            .digester
-            .digest(&RefreshToken::signed_text(session_id, generation));
-        RefreshToken {
-            session_id,
-            generation,
-            mac: hex(digest.as_bytes()),
+port_failures_are_unexpected!(RefreshError, AuthenticateError, EndSessionError);
+
+/// The life of a session once it is open.
+#[derive(Clone)]
+pub struct Sessions {
+    sessions: Arc<dyn SessionStore>,
+    users: Arc<dyn UserStore>,
+    access_tokens: Arc<dyn AccessTokens>,
+    clock: Arc<dyn Clock>,
+    issuer: SessionIssuer,
+    audit: AuditTrail,
+    policy: AuthPolicy,
+}
+
+impl Sessions {
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        users: Arc<dyn UserStore>,
+        access_tokens: Arc<dyn AccessTokens>,
+        clock: Arc<dyn Clock>,
+        issuer: SessionIssuer,
+        audit: AuditTrail,
+        policy: AuthPolicy,
+    ) -> Self {
+        Self {
+            sessions,
+            users,
+            access_tokens,
+            clock,
+            issuer,
+            audit,
+            policy,
         }
     }
 
@@ -103,29 +101,27 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SessionTokens, RefreshError> {
         let presented = RefreshToken::parse(raw_token).ok_or(RefreshError::InvalidToken)?;
-        let genuine = self.refresh_token(presented.session_id, presented.generation);
+        let genuine = self
+            .issuer
+            .refresh_token(presented.session_id, presented.generation);
         if !secrets_match(&genuine.mac, &presented.mac) {
             return Err(RefreshError::InvalidToken);
         }
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let session = self
-            .ports
             .sessions
             .session(presented.session_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .filter(|s| s.is_live(now))
             .ok_or(RefreshError::InvalidToken)?;
 
         if presented.generation == session.refresh_generation {
             let advanced = self
-                .ports
                 .sessions
                 .advance_refresh_generation(session.id, presented.generation, now)
-                .await
-                .map_err(anyhow::Error::from)?;
+                .await?;
             if advanced {
-                return Ok(self.tokens_for(
+                return Ok(self.issuer.tokens_for(
                     session.user_id,
                     session.id,
                     presented.generation + 1,
@@ -145,11 +141,9 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<SessionTokens, RefreshError> {
         let session = self
-            .ports
             .sessions
             .session(presented.session_id)
-            .await
-            .map_err(anyhow::Error::from)?
+            .await?
             .filter(|s| s.is_live(now))
             .ok_or(RefreshError::InvalidToken)?;
         self.judge_rotated_token(&session, presented.generation, now, client)
@@ -167,14 +161,13 @@ impl AuthService {
             .rotated_at
             .is_some_and(|rotated| now - rotated <= self.policy.refresh_grace);
         if generation + 1 == session.refresh_generation && within_grace {
-            return Ok(self.tokens_for(session.user_id, session.id, session.refresh_generation)?);
+            return Ok(self.issuer.tokens_for(
+                session.user_id,
+                session.id,
+                session.refresh_generation,
+            )?);
         }
-        let revoked = self
-            .ports
-            .sessions
-            .revoke_session(session.id, now)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let revoked = self.sessions.revoke_session(session.id, now).await?;
         if revoked {
             let reused = AuditKind::RefreshTokenReused
                 .about(session.user_id)
@@ -187,31 +180,23 @@ impl AuthService {
     /// Checks an access token and that its session is still live: an ended session's tokens
     /// are refused at once, not at expiry.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthenticateError> {
-        let claims =
-            self.ports
-                .access_tokens
-                .verify(access_token)
-                .map_err(|error| match error {
-                    AccessTokenError::Invalid => AuthenticateError::Unauthenticated,
-                    AccessTokenError::Issue(error) => AuthenticateError::Unexpected(error),
-                })?;
-        let now = self.ports.clock.now();
-        let session = self
-            .ports
-            .sessions
-            .session(claims.session_id)
-            .await
-            .map_err(anyhow::Error::from)?;
+        let claims = self
+            .access_tokens
+            .verify(access_token)
+            .map_err(|error| match error {
+                AccessTokenError::Invalid => AuthenticateError::Unauthenticated,
+                AccessTokenError::Issue(error) => AuthenticateError::Unexpected(error),
+            })?;
+        let now = self.clock.now();
+        let session = self.sessions.session(claims.session_id).await?;
         if !session.is_some_and(|s| s.is_live(now) && s.user_id == claims.user_id) {
             return Err(AuthenticateError::Unauthenticated);
         }
         let user = self
-            .ports
             .users
             .user_by_id(claims.user_id)
-            .await
-            .map_err(anyhow::Error::from)?
-            .filter(Self::may_act)
+            .await?
+            .filter(may_act)
             .ok_or(AuthenticateError::Unauthenticated)?;
         Ok(Principal {
             user_id: user.id,
@@ -226,9 +211,8 @@ impl AuthService {
         principal: Principal,
         client: &ClientInfo,
     ) -> Result<(), anyhow::Error> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         if self
-            .ports
             .sessions
             .revoke_session(principal.session_id, now)
             .await?
@@ -245,9 +229,8 @@ impl AuthService {
         principal: Principal,
         client: &ClientInfo,
     ) -> Result<(), anyhow::Error> {
-        let now = self.ports.clock.now();
+        let now = self.clock.now();
         let ended = self
-            .ports
             .sessions
             .revoke_user_sessions(principal.user_id, now)
             .await?;
@@ -258,8 +241,47 @@ impl AuthService {
         Ok(())
     }
 
+    /// The caller's live sessions, newest first.
+    pub async fn list_sessions(
+        &self,
+        principal: Principal,
+        page: PageRequest,
+    ) -> Result<Page<SessionView>, anyhow::Error> {
+        let now = self.clock.now();
+        let sessions = self
+            .sessions
+            .live_user_sessions(principal.user_id, now, page)
+            .await?;
+        let page = Page::from_fetched(sessions, page, |session| session.id.as_uuid());
+        Ok(page.map(|session| view(session, principal.session_id)))
+    }
+
+    /// Ends one of the caller's live sessions (the current one included, like a logout).
+    /// Another user's session is answered like an unknown one, so ids reveal nothing.
+    pub async fn end_session(
+        &self,
+        principal: Principal,
+        session_id: SessionId,
+        client: &ClientInfo,
+    ) -> Result<(), EndSessionError> {
+        let now = self.clock.now();
+        let session = self.sessions.session(session_id).await?;
+        if !session.is_some_and(|s| s.user_id == principal.user_id && s.is_live(now)) {
+            return Err(EndSessionError::NotFound);
+        }
+        let revoked = self.sessions.revoke_session(session_id, now).await?;
+        // Lost to a concurrent revocation: the session is ended either way, but this call
+        // did not end it, which is what "not found" means for a second DELETE.
+        if !revoked {
+            return Err(EndSessionError::NotFound);
+        }
+        self.record_session_ended(principal, session_id, client)
+            .await;
+        Ok(())
+    }
+
     /// Records that the caller ended one of their sessions.
-    pub(super) async fn record_session_ended(
+    async fn record_session_ended(
         &self,
         principal: Principal,
         ended: SessionId,
@@ -272,6 +294,18 @@ impl AuthService {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Whether `user` may act with a session right now. Suspension revokes sessions at once;
+/// this also covers a session opened just before its account was suspended.
+fn may_act(user: &User) -> bool {
+    user.status == AccountStatus::Active
+}
+
+fn view(session: Session, current: SessionId) -> SessionView {
+    SessionView {
+        id: session.id,
+        created_at: session.created_at,
+        last_used_at: session.last_used_at,
+        current: session.id == current,
+        client: session.client,
+    }
 }

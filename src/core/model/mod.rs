@@ -11,6 +11,7 @@ mod one_time_token;
 mod order;
 mod page;
 mod password;
+mod principal;
 mod product;
 mod profile;
 mod second_factor;
@@ -35,6 +36,7 @@ pub use order::{
 };
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
+pub use principal::{Manager, NotAManager, Principal};
 pub use product::{
     Currency, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductName,
     ProductSearch,

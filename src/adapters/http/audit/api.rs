@@ -51,7 +51,11 @@ impl AuditApi {
             limit: limit.0,
             cursor: cursor.0,
         };
-        match services.auth.audit_trail().list(principal, request).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match services.audit.list(manager, request).await {
             Ok(page) => ListAuditEventsResponse::Page(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }

@@ -1,6 +1,6 @@
 //! Adapters layer (HTTP): the `Auth` operations — registration, email verification, the
-//! two-step login and sessions. Translates HTTP to `AuthService` calls and their outcomes to
-//! responses; decides nothing itself.
+//! two-step login and sessions. Translates HTTP to calls of `Registration`, `SignIn` and
+//! `Sessions` and their outcomes to responses; decides nothing itself.
 
 use std::sync::Arc;
 
@@ -40,7 +40,7 @@ impl AuthApi {
         body: Json<RegisterBody>,
     ) -> RegisterResponse {
         let follow_up = match services
-            .auth
+            .registration
             .start_registration(body.0.into_request(client))
             .await
         {
@@ -49,11 +49,11 @@ impl AuthApi {
         };
         // The account is stored; its mail (a link for a new address, a warning to the owner
         // of a taken one) goes out after the answer, whose timing must not tell them apart.
-        let auth = services.auth.clone();
+        let registration = services.registration.clone();
         services
             .after_response
             .run("mailing after a registration", async move {
-                auth.finish_registration(follow_up).await
+                registration.finish_registration(follow_up).await
             })
             .await;
         RegisterResponse::Accepted(Json(MessageBody::new(
@@ -77,7 +77,7 @@ impl AuthApi {
         /// The token from the mailed link.
         token: Query<String>,
     ) -> VerifyEmailLinkResponse {
-        match services.auth.verify_email(&token.0, &client).await {
+        match services.registration.verify_email(&token.0, &client).await {
             Ok(()) => VerifyEmailLinkResponse::Verified(Json(MessageBody::new(
                 "Your email address is confirmed. You can now sign in.",
             ))),
@@ -95,7 +95,11 @@ impl AuthApi {
         RequestClient(client): RequestClient,
         body: Json<VerifyEmailBody>,
     ) -> VerifyEmailResponse {
-        match services.auth.verify_email(&body.0.token.0, &client).await {
+        match services
+            .registration
+            .verify_email(&body.0.token.0, &client)
+            .await
+        {
             Ok(()) => VerifyEmailResponse::Verified,
             Err(error) => ApiError::from(error).into(),
         }
@@ -117,12 +121,12 @@ impl AuthApi {
     ) -> ResendVerificationResponse {
         // Answered before the work is done: only an unconfirmed account costs a store write
         // and a mail, and the answer's timing must not tell which addresses have one.
-        let auth = services.auth.clone();
+        let registration = services.registration.clone();
         let email = body.0.email.0;
         services
             .after_response
             .run("resending a verification link", async move {
-                auth.resend_verification(&email).await
+                registration.resend_verification(&email).await
             })
             .await;
         ResendVerificationResponse::Accepted(Json(MessageBody::new(
@@ -147,7 +151,7 @@ impl AuthApi {
         RequestClient(client): RequestClient,
         body: Json<LoginBody>,
     ) -> LoginResponse {
-        let outcome = services.auth.login(body.0.into_request(client)).await;
+        let outcome = services.sign_in.login(body.0.into_request(client)).await;
         services
             .metrics
             .login_outcomes
@@ -182,7 +186,11 @@ impl AuthApi {
         RequestClient(client): RequestClient,
         body: Json<VerifyCodeBody>,
     ) -> VerifyLoginCodeResponse {
-        match services.auth.verify_code(body.0.into_request(client)).await {
+        match services
+            .sign_in
+            .verify_code(body.0.into_request(client))
+            .await
+        {
             Ok(tokens) => VerifyLoginCodeResponse::SignedIn(Json(TokensBody::new(
                 tokens,
                 services.clock.now(),
@@ -206,7 +214,7 @@ impl AuthApi {
         body: Json<ResendCodeBody>,
     ) -> ResendLoginCodeResponse {
         match services
-            .auth
+            .sign_in
             .resend_code(&body.0.challenge_id.to_string())
             .await
         {
@@ -231,7 +239,7 @@ impl AuthApi {
         body: Json<RefreshBody>,
     ) -> RefreshTokensResponse {
         match services
-            .auth
+            .sessions
             .refresh(&body.0.refresh_token.0, &client)
             .await
         {
@@ -253,7 +261,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutResponse {
-        match services.auth.logout(principal, &client).await {
+        match services.sessions.logout(principal, &client).await {
             Ok(()) => LogoutResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }
@@ -269,7 +277,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutAllResponse {
-        match services.auth.logout_all(principal, &client).await {
+        match services.sessions.logout_all(principal, &client).await {
             Ok(()) => LogoutAllResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }

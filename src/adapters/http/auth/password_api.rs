@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): changing a password, and resetting a forgotten one with a mailed
-//! token, through `AuthService`.
+//! token, through `PasswordChange` and `PasswordRecovery`.
 
 use std::sync::Arc;
 
@@ -84,12 +84,12 @@ impl PasswordApi {
     ) -> ForgotPasswordResponse {
         // Answered before the work is done: only a known address costs a store write and a
         // mail, and the answer's timing must not tell which addresses are known.
-        let auth = services.auth.clone();
+        let recovery = services.password_recovery.clone();
         let email = body.0.email.0;
         services
             .after_response
             .run("mailing a password reset", async move {
-                auth.forgot_password(&email, &client).await
+                recovery.forgot_password(&email, &client).await
             })
             .await;
         ForgotPasswordResponse::Accepted(Json(MessageBody::new(
@@ -114,7 +114,7 @@ impl PasswordApi {
         body: Json<ResetPasswordBody>,
     ) -> ResetPasswordResponse {
         match services
-            .auth
+            .password_recovery
             .reset_password(body.0.into_request(client))
             .await
         {
@@ -141,7 +141,7 @@ impl PasswordApi {
         body: Json<ChangePasswordBody>,
     ) -> ChangePasswordResponse {
         match services
-            .auth
+            .password_change
             .change_password(principal, body.0.into_request(client))
             .await
         {

@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the bearer security scheme. The token is checked by the core
-//! (`AuthService::authenticate`): signature, expiry, and that its session is still live.
+//! (`Sessions::authenticate`): signature, expiry, and that its session is still live.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use poem_openapi::auth::Bearer;
 
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::problems::ApiError;
-use crate::core::auth::Principal;
+use crate::core::model::Principal;
 
 /// An access token from `/auth/2fa/verify` or `/auth/refresh`, sent as
 /// `Authorization: Bearer <token>`. A token of a logged-out or revoked session is refused at
@@ -30,7 +30,7 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Princip
         ))
     })?;
     let principal = services
-        .auth
+        .sessions
         .authenticate(&bearer.token)
         .await
         .map_err(ApiError::from)?;

@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the signed-in user's remembered devices — listing and forgetting
-//! them — through `AuthService`.
+//! them — through `RememberedDevices`.
 
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ impl DevicesApi {
             Err(errors) => return ApiError::ValidationFailed(errors).into(),
         };
         match services
-            .auth
+            .devices
             .remembered_devices(principal.user_id, page)
             .await
         {
@@ -67,7 +67,11 @@ impl DevicesApi {
         /// The device's `id` from the list.
         id: Path<String>,
     ) -> ForgetMyDeviceResponse {
-        match services.auth.forget_device(principal.user_id, &id.0).await {
+        match services
+            .devices
+            .forget_device(principal.user_id, &id.0)
+            .await
+        {
             Ok(()) => ForgetMyDeviceResponse::Forgotten,
             Err(error) => ApiError::from(error).into(),
         }

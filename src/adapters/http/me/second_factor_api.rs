@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the signed-in user's second factors — authenticator app (TOTP) and
-//! recovery codes — through `AuthService`.
+//! recovery codes — through `SecondFactorSettings`.
 
 use std::sync::Arc;
 
@@ -36,7 +36,7 @@ impl SecondFactorApi {
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
     ) -> SetUpTotpResponse {
-        match services.auth.set_up_totp(principal.user_id).await {
+        match services.second_factor.set_up_totp(principal.user_id).await {
             Ok(provisioning) => SetUpTotpResponse::Pending(Json(provisioning.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -60,7 +60,7 @@ impl SecondFactorApi {
     ) -> ConfirmTotpResponse {
         let code = String::from(body.0.code);
         match services
-            .auth
+            .second_factor
             .confirm_totp(principal.user_id, &code, &client)
             .await
         {
@@ -90,7 +90,7 @@ impl SecondFactorApi {
         let DisableTotpBody { password, code } = body.0;
         let (password, code) = (String::from(password), String::from(code));
         match services
-            .auth
+            .second_factor
             .disable_totp(principal.user_id, &password, &code, &client)
             .await
         {
@@ -117,7 +117,7 @@ impl SecondFactorApi {
     ) -> RegenerateRecoveryCodesResponse {
         let password = String::from(body.0.password);
         match services
-            .auth
+            .second_factor
             .regenerate_recovery_codes(principal.user_id, &password, &client)
             .await
         {

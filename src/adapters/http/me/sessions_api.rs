@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the signed-in user's sessions — list the live ones, end one —
-//! through `AuthService`.
+//! through `Sessions`.
 
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ impl SessionsApi {
             Ok(page) => page,
             Err(errors) => return ApiError::ValidationFailed(errors).into(),
         };
-        match services.auth.list_sessions(principal, page).await {
+        match services.sessions.list_sessions(principal, page).await {
             Ok(page) => ListMySessionsResponse::Sessions(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -71,7 +71,7 @@ impl SessionsApi {
             return ApiError::NotFound.into();
         };
         match services
-            .auth
+            .sessions
             .end_session(principal, session_id, &client)
             .await
         {

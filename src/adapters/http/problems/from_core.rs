@@ -10,7 +10,7 @@ use crate::core::auth::{
     ResendCodeError, ResetPasswordError, SetUpTotpError, VerifyCodeError, VerifyEmailError,
 };
 use crate::core::catalogue::ProductError;
-use crate::core::model::ValidationErrors;
+use crate::core::model::{NotAManager, ValidationErrors};
 use crate::core::orders::OrderError;
 use crate::core::people::{AdministrationError, DeleteOwnAccountError};
 use crate::core::profile::ProfileError;
@@ -28,6 +28,13 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
+/// A managers-only operation called by somebody else.
+impl From<NotAManager> for ApiError {
+    fn from(_: NotAManager) -> Self {
+        ApiError::Forbidden
+    }
+}
+
 impl From<RegisterError> for ApiError {
     fn from(error: RegisterError) -> Self {
         match error {
@@ -40,7 +47,6 @@ impl From<RegisterError> for ApiError {
 impl From<ListAuditEventsError> for ApiError {
     fn from(error: ListAuditEventsError) -> Self {
         match error {
-            ListAuditEventsError::Forbidden => ApiError::Forbidden,
             ListAuditEventsError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ListAuditEventsError::Unexpected(error) => fault(error),
         }
@@ -169,7 +175,6 @@ impl From<ProfileError> for ApiError {
 impl From<AdministrationError> for ApiError {
     fn from(error: AdministrationError) -> Self {
         match error {
-            AdministrationError::Forbidden => ApiError::Forbidden,
             AdministrationError::NotFound => ApiError::NotFound,
             AdministrationError::Invalid(errors) => ApiError::ValidationFailed(errors),
             AdministrationError::LastActiveManager => ApiError::LastActiveManager,
@@ -182,7 +187,6 @@ impl From<ProductError> for ApiError {
     fn from(error: ProductError) -> Self {
         match error {
             ProductError::NotFound => ApiError::NotFound,
-            ProductError::Forbidden => ApiError::Forbidden,
             ProductError::Invalid(errors) => ApiError::ValidationFailed(errors),
             ProductError::Unexpected(error) => fault(error),
         }

@@ -83,7 +83,11 @@ impl ProductsApi {
         body: Json<CreateProductBody>,
     ) -> CreateProductResponse {
         let catalogue = &services.catalogue;
-        match catalogue.create(principal.role, body.0.into()).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match catalogue.create(manager, body.0.into()).await {
             Ok(product) => CreateProductResponse::Created(Json(ProductView::new(
                 product,
                 catalogue.currency(),
@@ -110,7 +114,11 @@ impl ProductsApi {
     ) -> UpdateProductResponse {
         let catalogue = &services.catalogue;
         let id = ProductId::from_uuid(id.0);
-        match catalogue.update(principal.role, id, body.0.into()).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match catalogue.update(manager, id, body.0.into()).await {
             Ok(product) => UpdateProductResponse::Updated(Json(ProductView::new(
                 product,
                 catalogue.currency(),
@@ -134,7 +142,11 @@ impl ProductsApi {
         id: Path<Uuid>,
     ) -> DeleteProductResponse {
         let id = ProductId::from_uuid(id.0);
-        match services.catalogue.delete(principal.role, id).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match services.catalogue.delete(manager, id).await {
             Ok(()) => DeleteProductResponse::Deleted,
             Err(error) => ApiError::from(error).into(),
         }

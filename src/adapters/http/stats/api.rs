@@ -39,7 +39,11 @@ impl StatsApi {
             from: from.0,
             to: to.0,
         };
-        match services.orders.stats(principal, period).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match services.orders.stats(manager, period).await {
             Ok(stats) => GetStatsResponse::Stats(Json(stats.into())),
             Err(error) => ApiError::from(error).into(),
         }

@@ -51,7 +51,11 @@ impl UsersApi {
             limit: limit.0,
             cursor: cursor.0,
         };
-        match services.people.list(principal, request).await {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match services.people.list(manager, request).await {
             Ok(page) => ListUsersResponse::Page(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -66,11 +70,11 @@ impl UsersApi {
         /// The user's id.
         id: Path<Uuid>,
     ) -> GetUserResponse {
-        match services
-            .people
-            .user(principal, UserId::from_uuid(id.0))
-            .await
-        {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
+        match services.people.user(manager, UserId::from_uuid(id.0)).await {
             Ok(user) => GetUserResponse::User(Json(user.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -91,9 +95,13 @@ impl UsersApi {
         id: Path<Uuid>,
         body: Json<ChangeUserBody>,
     ) -> UpdateUserResponse {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
         match services
             .people
-            .change_access(principal, UserId::from_uuid(id.0), body.0.into(), &client)
+            .change_access(manager, UserId::from_uuid(id.0), body.0.into(), &client)
             .await
         {
             Ok(user) => UpdateUserResponse::Updated(Json(user.into())),
@@ -114,9 +122,13 @@ impl UsersApi {
         /// The user's id.
         id: Path<Uuid>,
     ) -> DeleteUserResponse {
+        let manager = match principal.as_manager() {
+            Ok(manager) => manager,
+            Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
+        };
         match services
             .people
-            .delete(principal, UserId::from_uuid(id.0), &client)
+            .delete(manager, UserId::from_uuid(id.0), &client)
             .await
         {
             Ok(()) => DeleteUserResponse::Deleted,
