@@ -25,6 +25,7 @@ pub mod authenticator;
 pub mod http;
 pub mod process;
 pub mod smtp_sink;
+pub mod yielding;
 
 pub const PASSWORD: &str = "tulipe-marteau-orage";
 

@@ -47,7 +47,7 @@ impl Pair {
                     .filter(|uri| !uri.trim().is_empty())
                 else {
                     // Where a MongoDB must be found (a CI job with one), a missing server is a
-                    // failure, not a skip — the same switch as tests/store_contract.rs's.
+                    // failure, not a skip — the same switch as tests/store_contract/'s.
                     assert!(
                         std::env::var_os("MONGODB_TEST_REQUIRED").is_none(),
                         "MONGODB_TEST_REQUIRED is set, but MONGODB_TEST_URI names no MongoDB"

@@ -277,11 +277,6 @@ async fn a_reset_requested_a_reset_and_a_change_of_password_are_recorded() {
         .unwrap();
     world
         .password_recovery
-        .forgot_password(EMAIL, &client())
-        .await
-        .unwrap();
-    world
-        .password_recovery
         .reset_password(ResetPasswordRequest {
             token: world.mailer.reset_token(EMAIL),
             new_password: "citron-falaise-orage".into(),

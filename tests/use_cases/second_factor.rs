@@ -16,6 +16,7 @@ use allomedia::core::auth::{
 use allomedia::core::model::{MailMessage, SecondFactor, UserId};
 use allomedia::core::ports::Clock;
 use testkit::authenticator::code_at;
+use testkit::yielding::YieldingSecondFactors;
 use testkit::{ExpectChallenge, PASSWORD, World};
 
 const EMAIL: &str = "amina@example.com";
@@ -295,7 +296,7 @@ async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_two_parallel_verifies_of_one_totp_code_exactly_one_wins() {
     for _ in 0..RACE_ROUNDS {
-        let world = World::new();
+        let world = racing_world();
         let (_, secret, _) = with_totp(&world).await;
         let code = code_at(&secret, world.clock.now());
         let (first, second) = (challenge(&world).await, challenge(&world).await);
@@ -391,7 +392,7 @@ async fn a_recovery_code_signs_in_once_whatever_its_case_and_the_owner_is_told()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_two_parallel_uses_of_one_recovery_code_exactly_one_wins() {
     for _ in 0..RACE_ROUNDS {
-        let world = World::new();
+        let world = racing_world();
         let (_, _, codes) = with_totp(&world).await;
         let (first, second) = (challenge(&world).await, challenge(&world).await);
 
@@ -412,9 +413,19 @@ async fn of_two_parallel_uses_of_one_recovery_code_exactly_one_wins() {
 /// steps interleave differs from run to run.
 const RACE_ROUNDS: usize = 20;
 
+/// A world whose second-factor store yields around every call, so that the two verifies'
+/// store calls interleave instead of each running to its end (the in-memory store never
+/// awaits).
+fn racing_world() -> World {
+    World::with_stores(|stores| {
+        stores.second_factors = Arc::new(YieldingSecondFactors(stores.second_factors.clone()));
+    })
+}
+
 /// Runs the verifies at the same moment, each on its own task of the multi-threaded runtime,
-/// released together by a barrier: they run in parallel on two worker threads. (`tokio::join!`
-/// in one task ran them one after the other: the in-memory store never yields in between.)
+/// released together by a barrier: they run in parallel on two worker threads, and their store
+/// calls interleave (see `racing_world`). `tokio::join!` in one task ran them one after the
+/// other.
 async fn verify_at_once(
     world: &World,
     requests: [VerifyCodeRequest; 2],

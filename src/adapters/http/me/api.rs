@@ -7,14 +7,13 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::payload::Json;
 
-use super::dto::{UpdateMeBody, UserView};
+use super::dto::{DeleteMeBody, UpdateMeBody, UserView};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::BearerAuth;
 use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
 use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
-use crate::adapters::http::users::dto::DeleteMeBody;
 
 pub struct MeApi;
 

@@ -111,3 +111,10 @@ impl From<UpdateMeBody> for UpdateProfileRequest {
 fn text_change(field: Nullable<Text>) -> Option<Option<String>> {
     field.into_change().map(|value| value.map(String::from))
 }
+
+/// The signed-in user's password, typed again to delete their account.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct DeleteMeBody {
+    pub password: Text,
+}

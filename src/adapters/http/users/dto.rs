@@ -48,10 +48,3 @@ impl From<ChangeUserBody> for ChangeAccessRequest {
         }
     }
 }
-
-/// The signed-in user's password, typed again to delete their account.
-#[derive(Object)]
-#[oai(deny_unknown_fields)]
-pub struct DeleteMeBody {
-    pub password: Text,
-}
