@@ -137,7 +137,7 @@ async fn deleting_ones_account_answers_429_after_ten_wrong_passwords_even_to_the
     for _ in 0..10 {
         delete_me("not-her-password")
             .await
-            .assert_problem(422, "validation_failed");
+            .assert_problem(403, "wrong_password");
     }
 
     let throttled = delete_me(PASSWORD).await;

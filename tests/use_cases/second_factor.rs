@@ -480,7 +480,7 @@ async fn new_recovery_codes_need_the_password_and_kill_the_old_ones() {
 
     assert!(matches!(
         wrong,
-        Err(RegenerateRecoveryCodesError::InvalidPassword)
+        Err(RegenerateRecoveryCodesError::WrongPassword)
     ));
     assert!(matches!(old_outcome, Err(VerifyCodeError::InvalidCode)));
     assert!(new_outcome.is_ok());
@@ -528,7 +528,7 @@ async fn turning_totp_off_needs_the_password_and_a_fresh_code_and_removes_recove
 
     assert!(matches!(
         wrong_password,
-        Err(DisableTotpError::InvalidPassword)
+        Err(DisableTotpError::WrongPassword)
     ));
     assert!(matches!(wrong_code, Err(DisableTotpError::InvalidCode)));
     assert!(done.is_ok());

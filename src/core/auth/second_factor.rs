@@ -46,8 +46,8 @@ pub enum DisableTotpError {
     #[error("TOTP not enabled")]
     NotEnabled,
     /// Wrong password.
-    #[error("invalid password")]
-    InvalidPassword,
+    #[error("wrong password")]
+    WrongPassword,
     /// Too many wrong passwords for this account lately; nothing was judged.
     #[error("password checks throttled")]
     PasswordThrottled { retry_after_seconds: u64 },
@@ -66,8 +66,8 @@ pub enum RegenerateRecoveryCodesError {
     /// Recovery codes back up TOTP; without it there is nothing to recover.
     #[error("TOTP not enabled")]
     TotpNotEnabled,
-    #[error("invalid password")]
-    InvalidPassword,
+    #[error("wrong password")]
+    WrongPassword,
     /// Too many wrong passwords for this account lately; nothing was judged.
     #[error("password checks throttled")]
     PasswordThrottled { retry_after_seconds: u64 },
@@ -197,10 +197,10 @@ impl SecondFactorSettings {
         let user = self
             .existing_user(user_id)
             .await?
-            .ok_or(DisableTotpError::InvalidPassword)?;
+            .ok_or(DisableTotpError::WrongPassword)?;
         match self.checker.check(&user, password, client).await? {
             PasswordCheck::Right => {}
-            PasswordCheck::Wrong => return Err(DisableTotpError::InvalidPassword),
+            PasswordCheck::Wrong => return Err(DisableTotpError::WrongPassword),
             PasswordCheck::Throttled(throttled) => {
                 return Err(DisableTotpError::PasswordThrottled {
                     retry_after_seconds: throttled.retry_after_seconds,
@@ -250,10 +250,10 @@ impl SecondFactorSettings {
         let user = self
             .existing_user(user_id)
             .await?
-            .ok_or(RegenerateRecoveryCodesError::InvalidPassword)?;
+            .ok_or(RegenerateRecoveryCodesError::WrongPassword)?;
         match self.checker.check(&user, password, client).await? {
             PasswordCheck::Right => {}
-            PasswordCheck::Wrong => return Err(RegenerateRecoveryCodesError::InvalidPassword),
+            PasswordCheck::Wrong => return Err(RegenerateRecoveryCodesError::WrongPassword),
             PasswordCheck::Throttled(throttled) => {
                 return Err(RegenerateRecoveryCodesError::PasswordThrottled {
                     retry_after_seconds: throttled.retry_after_seconds,

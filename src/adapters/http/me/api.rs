@@ -58,7 +58,7 @@ impl MeApi {
     /// Delete my account
     ///
     /// Deletes the signed-in user's account for good, with every session, once the password
-    /// is typed again. A wrong password answers 422 naming `password` (the token stays
+    /// is typed again. A wrong password answers 403 `wrong_password` (the token stays
     /// valid). The last active manager cannot delete their own account.
     #[oai(path = "/me", method = "delete", operation_id = "delete_me")]
     async fn delete_me(
@@ -110,12 +110,12 @@ responses! {
         /// unknown one (`malformed_request`).
         400 BadRequest(problem),
         401 unauthenticated,
+        /// The password is wrong (`wrong_password`); the token stays valid.
+        403 WrongPassword(problem),
         404 account_gone,
         /// The caller is the only active manager (`last_active_manager`).
         409 Conflict(problem),
         413 payload_too_large,
-        /// The password is wrong (`validation_failed`, naming `password`).
-        422 Invalid(problem),
         /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
         /// judged.
         429 TooManyRequests(problem),

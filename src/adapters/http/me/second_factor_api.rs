@@ -74,7 +74,7 @@ impl SecondFactorApi {
     /// Turn the authenticator app off
     ///
     /// Needs the password and a current code; the recovery codes die with it. A wrong
-    /// password or code is a 422 naming the field.
+    /// password is a 403 `wrong_password`, a wrong code a 422 naming `code`.
     #[oai(
         path = "/me/2fa/totp",
         method = "delete",
@@ -157,8 +157,7 @@ responses! {
         /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
         /// for this account lately; nothing was judged.
         429 TooManyRequests(problem),
-        // Published without a description; kept so, as the document must not change.
-        500 InternalError(problem),
+        500 internal_error,
     }
 }
 
@@ -168,15 +167,15 @@ responses! {
         204 Disabled,
         400 malformed_json,
         401 unauthenticated,
+        /// The password is wrong (`wrong_password`).
+        403 WrongPassword(problem),
         /// TOTP is not on (`totp_not_enabled`).
         409 Conflict(problem),
         413 payload_too_large,
-        /// The password or the code is wrong (`validation_failed` on that field).
+        /// The code is wrong (`validation_failed` on `code`).
         422 Invalid(problem),
-        // The first line is a slip, but it is published; kept so, as the document must not
-        // change.
-        /// A fault on our side (`internal_error`); quote the `X-Request-Id` to support.
-        /// Too many wrong codes for this account lately (`second_factor_throttled`).
+        /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
+        /// for this account lately; nothing was judged.
         429 TooManyRequests(problem),
         500 internal_error,
     }
@@ -188,11 +187,11 @@ responses! {
         200 Replaced(Json<RecoveryCodesView>),
         400 malformed_json,
         401 unauthenticated,
+        /// The password is wrong (`wrong_password`).
+        403 WrongPassword(problem),
         /// TOTP is not on (`totp_not_enabled`).
         409 Conflict(problem),
         413 payload_too_large,
-        /// The password is wrong (`validation_failed` on `password`).
-        422 Invalid(problem),
         /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
         /// judged.
         429 TooManyRequests(problem),

@@ -209,16 +209,16 @@ impl From<OrderError> for ApiError {
     }
 }
 
-/// A wrong password or code on a signed-in user's own settings is a 422 naming the field, not
-/// a 401: on these bearer-secured operations a 401 means the session itself is not valid, and
-/// a client would drop a perfectly good session.
+/// A wrong code on a signed-in user's own settings is a 422 naming the field, not a 401: on
+/// these bearer-secured operations a 401 means the session itself is not valid, and a client
+/// would drop a perfectly good session. (A wrong current password is the 403 `wrong_password`
+/// on every signed-in call, for the same reason.)
 fn wrong_field(field: &str, message: &str) -> ApiError {
     let mut errors = ValidationErrors::new();
     errors.add(field, message);
     ApiError::ValidationFailed(errors)
 }
 
-const WRONG_PASSWORD: &str = "the password is wrong";
 const WRONG_CODE: &str = "the code is wrong or was already used; wait for the next one";
 
 impl From<SetUpTotpError> for ApiError {
@@ -250,7 +250,7 @@ impl From<DisableTotpError> for ApiError {
     fn from(error: DisableTotpError) -> Self {
         match error {
             DisableTotpError::NotEnabled => ApiError::TotpNotEnabled,
-            DisableTotpError::InvalidPassword => wrong_field("password", WRONG_PASSWORD),
+            DisableTotpError::WrongPassword => ApiError::WrongPassword,
             DisableTotpError::PasswordThrottled {
                 retry_after_seconds,
             } => ApiError::LoginThrottled {
@@ -279,7 +279,7 @@ impl From<ForgetDeviceError> for ApiError {
 impl From<DeleteOwnAccountError> for ApiError {
     fn from(error: DeleteOwnAccountError) -> Self {
         match error {
-            DeleteOwnAccountError::WrongPassword => wrong_field("password", WRONG_PASSWORD),
+            DeleteOwnAccountError::WrongPassword => ApiError::WrongPassword,
             DeleteOwnAccountError::Throttled {
                 retry_after_seconds,
             } => ApiError::LoginThrottled {
@@ -296,9 +296,7 @@ impl From<RegenerateRecoveryCodesError> for ApiError {
     fn from(error: RegenerateRecoveryCodesError) -> Self {
         match error {
             RegenerateRecoveryCodesError::TotpNotEnabled => ApiError::TotpNotEnabled,
-            RegenerateRecoveryCodesError::InvalidPassword => {
-                wrong_field("password", WRONG_PASSWORD)
-            }
+            RegenerateRecoveryCodesError::WrongPassword => ApiError::WrongPassword,
             RegenerateRecoveryCodesError::PasswordThrottled {
                 retry_after_seconds,
             } => ApiError::LoginThrottled {
