@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test crash-safety two-instances lint fmt openapi bench fuzz-api client browser deny fuzz ci
+.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client browser deny fuzz ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -10,6 +10,14 @@ run: ## serve on http://127.0.0.1:8080 with the embedded SQLite store and mails 
 test: ## every test suite (unit, core, store contract, HTTP, end to end, spec drift)
 	cargo test --all-targets --no-fail-fast
 	cargo test --doc
+
+test-mongo: ## only the MongoDB tests (store contract, two instances), against a SecantusDB server it starts unless MONGODB_TEST_URI names one
+	@if [ -z "$$MONGODB_TEST_URI" ]; then \
+	  eval "$$(scripts/mongo-test-server.sh start)"; trap 'scripts/mongo-test-server.sh stop' EXIT; \
+	  cargo test --test store_contract mongo && cargo test --test process two_instances::mongo; \
+	else \
+	  MONGODB_TEST_REQUIRED=1 cargo test --test store_contract mongo && MONGODB_TEST_REQUIRED=1 cargo test --test process two_instances::mongo; \
+	fi
 
 crash-safety: ## SIGKILL the real server mid-stream; acknowledged writes survive, nothing half-written
 	cargo test --test process crash_safety::
