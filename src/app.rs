@@ -40,6 +40,7 @@ use crate::core::ports::{
     SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine, UserStore,
 };
 use crate::core::profile::ProfileService;
+pub use crate::core::services::CoreServices;
 
 /// Issuer and audience of our access tokens: this service issues them for itself.
 const TOKEN_ISSUER: &str = "allomedia";
@@ -170,24 +171,6 @@ impl CoreSettings {
             hashing_slots: hashing_slots(),
         }
     }
-}
-
-/// Every use case of the core, each holding only the ports it uses.
-#[derive(Clone)]
-pub struct CoreServices {
-    pub registration: Registration,
-    pub sign_in: SignIn,
-    pub sessions: Sessions,
-    pub password_recovery: PasswordRecovery,
-    pub password_change: PasswordChange,
-    pub second_factor: SecondFactorSettings,
-    pub devices: RememberedDevices,
-    /// The security-event log: recorded by the use cases, listed by managers.
-    pub audit: AuditTrail,
-    pub profile: ProfileService,
-    pub people: UserAdministration,
-    pub catalogue: CatalogueService,
-    pub orders: OrderService,
 }
 
 /// Every crypto port, implemented by the crypto adapters with their keys derived from the
@@ -396,33 +379,8 @@ pub fn http_services(
     clock: Arc<dyn Clock>,
     after_response: AfterResponse,
 ) -> HttpServices {
-    let CoreServices {
-        registration,
-        sign_in,
-        sessions,
-        password_recovery,
-        password_change,
-        second_factor,
-        devices,
-        audit,
-        profile,
-        people,
-        catalogue,
-        orders,
-    } = core;
     HttpServices {
-        registration,
-        sign_in,
-        sessions,
-        password_recovery,
-        password_change,
-        second_factor,
-        devices,
-        audit,
-        profile,
-        people,
-        catalogue,
-        orders,
+        core,
         health,
         metrics,
         clock,

@@ -6,34 +6,14 @@ use std::sync::Arc;
 
 use super::AfterResponse;
 use crate::adapters::metrics::Metrics;
-use crate::core::audit::AuditTrail;
-use crate::core::auth::{
-    PasswordChange, PasswordRecovery, Registration, RememberedDevices, SecondFactorSettings,
-    Sessions, SignIn,
-};
-use crate::core::catalogue::CatalogueService;
-use crate::core::orders::OrderService;
-use crate::core::people::UserAdministration;
 use crate::core::ports::{Clock, StoreHealth};
-use crate::core::profile::ProfileService;
+use crate::core::services::CoreServices;
 
 /// What the HTTP adapter calls. Handlers reach it through request data, so the API
 /// definitions themselves hold nothing and the spec can be built without it.
 pub struct HttpServices {
-    pub registration: Registration,
-    pub sign_in: SignIn,
-    pub sessions: Sessions,
-    pub password_recovery: PasswordRecovery,
-    pub password_change: PasswordChange,
-    pub second_factor: SecondFactorSettings,
-    pub devices: RememberedDevices,
-    /// The security-event log managers list.
-    pub audit: AuditTrail,
-    pub profile: ProfileService,
-    /// Managers' administration of accounts, and `DELETE /me`.
-    pub people: UserAdministration,
-    pub catalogue: CatalogueService,
-    pub orders: OrderService,
+    /// The core's use cases.
+    pub core: CoreServices,
     pub health: Arc<dyn StoreHealth>,
     pub metrics: Metrics,
     /// The clock the core dates tokens with, so that `expires_in` agrees with the token.

@@ -55,7 +55,7 @@ impl AuditApi {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
-        match services.audit.list(manager, request).await {
+        match services.core.audit.list(manager, request).await {
             Ok(page) => ListAuditEventsResponse::Page(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }

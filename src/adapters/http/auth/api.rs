@@ -40,6 +40,7 @@ impl AuthApi {
         body: Json<RegisterBody>,
     ) -> RegisterResponse {
         let follow_up = match services
+            .core
             .registration
             .start_registration(body.0.into_request(client))
             .await
@@ -49,7 +50,7 @@ impl AuthApi {
         };
         // The account is stored; its mail (a link for a new address, a warning to the owner
         // of a taken one) goes out after the answer, whose timing must not tell them apart.
-        let registration = services.registration.clone();
+        let registration = services.core.registration.clone();
         services
             .after_response
             .run("mailing after a registration", async move {
@@ -77,7 +78,12 @@ impl AuthApi {
         /// The token from the mailed link.
         token: Query<String>,
     ) -> VerifyEmailLinkResponse {
-        match services.registration.verify_email(&token.0, &client).await {
+        match services
+            .core
+            .registration
+            .verify_email(&token.0, &client)
+            .await
+        {
             Ok(()) => VerifyEmailLinkResponse::Verified(Json(MessageBody::new(
                 "Your email address is confirmed. You can now sign in.",
             ))),
@@ -96,6 +102,7 @@ impl AuthApi {
         body: Json<VerifyEmailBody>,
     ) -> VerifyEmailResponse {
         match services
+            .core
             .registration
             .verify_email(&body.0.token.0, &client)
             .await
@@ -121,7 +128,7 @@ impl AuthApi {
     ) -> ResendVerificationResponse {
         // Answered before the work is done: only an unconfirmed account costs a store write
         // and a mail, and the answer's timing must not tell which addresses have one.
-        let registration = services.registration.clone();
+        let registration = services.core.registration.clone();
         let email = body.0.email.0;
         services
             .after_response
@@ -151,7 +158,11 @@ impl AuthApi {
         RequestClient(client): RequestClient,
         body: Json<LoginBody>,
     ) -> LoginResponse {
-        let outcome = services.sign_in.login(body.0.into_request(client)).await;
+        let outcome = services
+            .core
+            .sign_in
+            .login(body.0.into_request(client))
+            .await;
         services
             .metrics
             .login_outcomes
@@ -187,6 +198,7 @@ impl AuthApi {
         body: Json<VerifyCodeBody>,
     ) -> VerifyLoginCodeResponse {
         match services
+            .core
             .sign_in
             .verify_code(body.0.into_request(client))
             .await
@@ -214,6 +226,7 @@ impl AuthApi {
         body: Json<ResendCodeBody>,
     ) -> ResendLoginCodeResponse {
         match services
+            .core
             .sign_in
             .resend_code(&body.0.challenge_id.to_string())
             .await
@@ -239,6 +252,7 @@ impl AuthApi {
         body: Json<RefreshBody>,
     ) -> RefreshTokensResponse {
         match services
+            .core
             .sessions
             .refresh(&body.0.refresh_token.0, &client)
             .await
@@ -261,7 +275,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutResponse {
-        match services.sessions.logout(principal, &client).await {
+        match services.core.sessions.logout(principal, &client).await {
             Ok(()) => LogoutResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }
@@ -277,7 +291,7 @@ impl AuthApi {
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutAllResponse {
-        match services.sessions.logout_all(principal, &client).await {
+        match services.core.sessions.logout_all(principal, &client).await {
             Ok(()) => LogoutAllResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
         }

@@ -84,7 +84,7 @@ impl PasswordApi {
     ) -> ForgotPasswordResponse {
         // Answered before the work is done: only a known address costs a store write and a
         // mail, and the answer's timing must not tell which addresses are known.
-        let recovery = services.password_recovery.clone();
+        let recovery = services.core.password_recovery.clone();
         let email = body.0.email.0;
         services
             .after_response
@@ -114,6 +114,7 @@ impl PasswordApi {
         body: Json<ResetPasswordBody>,
     ) -> ResetPasswordResponse {
         match services
+            .core
             .password_recovery
             .reset_password(body.0.into_request(client))
             .await
@@ -141,6 +142,7 @@ impl PasswordApi {
         body: Json<ChangePasswordBody>,
     ) -> ChangePasswordResponse {
         match services
+            .core
             .password_change
             .change_password(principal, body.0.into_request(client))
             .await

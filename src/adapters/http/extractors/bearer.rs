@@ -30,6 +30,7 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Princip
         ))
     })?;
     let principal = services
+        .core
         .sessions
         .authenticate(&bearer.token)
         .await

@@ -28,7 +28,7 @@ impl MeApi {
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
     ) -> GetMeResponse {
-        match services.profile.me(principal.user_id).await {
+        match services.core.profile.me(principal.user_id).await {
             Ok(user) => GetMeResponse::Account(Json(user.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -46,6 +46,7 @@ impl MeApi {
         body: Json<UpdateMeBody>,
     ) -> UpdateMeResponse {
         match services
+            .core
             .profile
             .update(principal.user_id, body.0.into())
             .await
@@ -69,6 +70,7 @@ impl MeApi {
         body: Json<DeleteMeBody>,
     ) -> DeleteMeResponse {
         match services
+            .core
             .people
             .delete_own_account(principal, &body.0.password.0, &client)
             .await

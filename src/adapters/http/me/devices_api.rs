@@ -42,6 +42,7 @@ impl DevicesApi {
             Err(errors) => return ApiError::ValidationFailed(errors).into(),
         };
         match services
+            .core
             .devices
             .remembered_devices(principal.user_id, page)
             .await
@@ -68,6 +69,7 @@ impl DevicesApi {
         id: Path<String>,
     ) -> ForgetMyDeviceResponse {
         match services
+            .core
             .devices
             .forget_device(principal.user_id, &id.0)
             .await

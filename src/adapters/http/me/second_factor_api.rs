@@ -36,7 +36,12 @@ impl SecondFactorApi {
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
     ) -> SetUpTotpResponse {
-        match services.second_factor.set_up_totp(principal.user_id).await {
+        match services
+            .core
+            .second_factor
+            .set_up_totp(principal.user_id)
+            .await
+        {
             Ok(provisioning) => SetUpTotpResponse::Pending(Json(provisioning.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -60,6 +65,7 @@ impl SecondFactorApi {
     ) -> ConfirmTotpResponse {
         let code = String::from(body.0.code);
         match services
+            .core
             .second_factor
             .confirm_totp(principal.user_id, &code, &client)
             .await
@@ -90,6 +96,7 @@ impl SecondFactorApi {
         let DisableTotpBody { password, code } = body.0;
         let (password, code) = (String::from(password), String::from(code));
         match services
+            .core
             .second_factor
             .disable_totp(principal.user_id, &password, &code, &client)
             .await
@@ -117,6 +124,7 @@ impl SecondFactorApi {
     ) -> RegenerateRecoveryCodesResponse {
         let password = String::from(body.0.password);
         match services
+            .core
             .second_factor
             .regenerate_recovery_codes(principal.user_id, &password, &client)
             .await

@@ -43,7 +43,7 @@ impl SessionsApi {
             Ok(page) => page,
             Err(errors) => return ApiError::ValidationFailed(errors).into(),
         };
-        match services.sessions.list_sessions(principal, page).await {
+        match services.core.sessions.list_sessions(principal, page).await {
             Ok(page) => ListMySessionsResponse::Sessions(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -71,6 +71,7 @@ impl SessionsApi {
             return ApiError::NotFound.into();
         };
         match services
+            .core
             .sessions
             .end_session(principal, session_id, &client)
             .await

@@ -36,7 +36,7 @@ impl OrdersApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<PlaceOrderBody>,
     ) -> PlaceOrderResponse {
-        match services.orders.place(principal, body.0.into()).await {
+        match services.core.orders.place(principal, body.0.into()).await {
             Ok(order) => PlaceOrderResponse::Created(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }
@@ -63,7 +63,7 @@ impl OrdersApi {
             limit: limit.0,
             cursor: cursor.0,
         };
-        match services.orders.list(principal, request).await {
+        match services.core.orders.list(principal, request).await {
             Ok(page) => ListOrdersResponse::Page(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -80,6 +80,7 @@ impl OrdersApi {
         id: Path<Uuid>,
     ) -> GetOrderResponse {
         match services
+            .core
             .orders
             .get(principal, OrderId::from_uuid(id.0))
             .await
@@ -109,6 +110,7 @@ impl OrdersApi {
     ) -> ChangeOrderStatusResponse {
         let id = OrderId::from_uuid(id.0);
         match services
+            .core
             .orders
             .change_status(principal, id, body.0.into())
             .await
@@ -136,7 +138,7 @@ impl OrdersApi {
     ) -> AssignOrderResponse {
         let id = OrderId::from_uuid(id.0);
         let courier = UserId::from_uuid(body.0.courier_id);
-        match services.orders.assign(principal, id, courier).await {
+        match services.core.orders.assign(principal, id, courier).await {
             Ok(order) => AssignOrderResponse::Order(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
         }

@@ -45,7 +45,7 @@ impl ProductsApi {
             limit: limit.0,
             cursor: cursor.0,
         };
-        let catalogue = &services.catalogue;
+        let catalogue = &services.core.catalogue;
         match catalogue.list(request).await {
             Ok(page) => {
                 ListProductsResponse::Page(Json(ProductPageView::new(page, catalogue.currency())))
@@ -63,7 +63,7 @@ impl ProductsApi {
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
     ) -> GetProductResponse {
-        let catalogue = &services.catalogue;
+        let catalogue = &services.core.catalogue;
         match catalogue.get(ProductId::from_uuid(id.0)).await {
             Ok(product) => {
                 GetProductResponse::Product(Json(ProductView::new(product, catalogue.currency())))
@@ -82,7 +82,7 @@ impl ProductsApi {
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<CreateProductBody>,
     ) -> CreateProductResponse {
-        let catalogue = &services.catalogue;
+        let catalogue = &services.core.catalogue;
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
@@ -112,7 +112,7 @@ impl ProductsApi {
         id: Path<Uuid>,
         body: Json<UpdateProductBody>,
     ) -> UpdateProductResponse {
-        let catalogue = &services.catalogue;
+        let catalogue = &services.core.catalogue;
         let id = ProductId::from_uuid(id.0);
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
@@ -146,7 +146,7 @@ impl ProductsApi {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
-        match services.catalogue.delete(manager, id).await {
+        match services.core.catalogue.delete(manager, id).await {
             Ok(()) => DeleteProductResponse::Deleted,
             Err(error) => ApiError::from(error).into(),
         }

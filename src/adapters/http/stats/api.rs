@@ -43,7 +43,7 @@ impl StatsApi {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
-        match services.orders.stats(manager, period).await {
+        match services.core.orders.stats(manager, period).await {
             Ok(stats) => GetStatsResponse::Stats(Json(stats.into())),
             Err(error) => ApiError::from(error).into(),
         }

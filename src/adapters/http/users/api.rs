@@ -55,7 +55,7 @@ impl UsersApi {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
-        match services.people.list(manager, request).await {
+        match services.core.people.list(manager, request).await {
             Ok(page) => ListUsersResponse::Page(Json(page.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -74,7 +74,12 @@ impl UsersApi {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
-        match services.people.user(manager, UserId::from_uuid(id.0)).await {
+        match services
+            .core
+            .people
+            .user(manager, UserId::from_uuid(id.0))
+            .await
+        {
             Ok(user) => GetUserResponse::User(Json(user.into())),
             Err(error) => ApiError::from(error).into(),
         }
@@ -100,6 +105,7 @@ impl UsersApi {
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
         match services
+            .core
             .people
             .change_access(manager, UserId::from_uuid(id.0), body.0.into(), &client)
             .await
@@ -127,6 +133,7 @@ impl UsersApi {
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
         };
         match services
+            .core
             .people
             .delete(manager, UserId::from_uuid(id.0), &client)
             .await
