@@ -34,12 +34,14 @@ use crate::core::notifier::Notifier;
 use crate::core::orders::{OrderPorts, OrderService};
 use crate::core::people::UserAdministration;
 use crate::core::policy::Policy;
+use crate::core::ports::RateWindowStore;
 use crate::core::ports::{
     AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer,
     OneTimeTokenStore, OrderStore, PasswordHashing, ProductStore, SecondFactorStore,
     SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine, UserStore,
 };
 use crate::core::profile::ProfileService;
+use crate::core::request_limit::RequestLimits;
 pub use crate::core::services::CoreServices;
 
 /// Issuer and audience of our access tokens: this service issues them for itself.
@@ -64,6 +66,7 @@ pub struct Stores {
     pub devices: Arc<dyn DeviceStore>,
     pub audit: Arc<dyn AuditLog>,
     pub health: Arc<dyn StoreHealth>,
+    pub rate_windows: Arc<dyn RateWindowStore>,
 }
 
 impl Stores {
@@ -81,6 +84,7 @@ impl Stores {
             + DeviceStore
             + AuditLog
             + StoreHealth
+            + RateWindowStore
             + 'static,
     {
         let store = Arc::new(store);
@@ -95,6 +99,7 @@ impl Stores {
             second_factors: store.clone(),
             devices: store.clone(),
             audit: store.clone(),
+            rate_windows: store.clone(),
             health: store,
         }
     }
@@ -263,6 +268,7 @@ pub fn build_core(
         policy,
     );
     let devices = RememberedDevices::new(stores.devices.clone(), clock.clone());
+    let request_limits = RequestLimits::new(stores.rate_windows.clone(), clock.clone());
 
     CoreServices {
         registration: Registration::new(
@@ -368,6 +374,7 @@ pub fn build_core(
             settings.policy.orders,
         ),
         audit,
+        request_limits,
     }
 }
 
@@ -481,6 +488,7 @@ async fn start_serving(
     );
     let settings = HttpSettings {
         auth_rate_limit_per_minute: config.auth_rate_limit_per_minute,
+        trusted_proxies: config.trusted_proxies.clone(),
         server_url: config.public_url.to_string(),
         ..HttpSettings::default()
     };

@@ -11,7 +11,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::adapters::crypto::MIN_SECRET_BYTES;
-use crate::adapters::http::HttpSettings;
+use crate::adapters::http::{HttpSettings, TrustedProxies};
 use crate::core::model::Currency;
 
 /// Where the accounts and orders live (`DATABASE_URL`).
@@ -95,6 +95,8 @@ pub struct Config {
     pub currency: Currency,
     pub log_format: LogFormat,
     pub auth_rate_limit_per_minute: u32,
+    /// `TRUSTED_PROXIES`: the proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -204,6 +206,9 @@ impl Config {
             )
         })?;
 
+        let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES", ""))
+            .map_err(|problem| invalid("TRUSTED_PROXIES", problem))?;
+
         Ok(Self {
             http_addr,
             public_url,
@@ -215,6 +220,7 @@ impl Config {
             currency,
             log_format,
             auth_rate_limit_per_minute,
+            trusted_proxies,
         })
     }
 }
@@ -293,6 +299,10 @@ mod tests {
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
+    fn config_error(variable: &str, value: &str) -> String {
+        config(&[(variable, value)]).unwrap_err().to_string()
+    }
+
     #[test]
     fn defaults_describe_a_local_dev_service() {
         let config = config(&[]).unwrap();
@@ -309,6 +319,19 @@ mod tests {
         assert_eq!(config.currency.as_str(), "MAD");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.auth_rate_limit_per_minute, 60);
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges_of_both_families() {
+        let config = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1, fd00::/8")]).unwrap();
+
+        assert_eq!(
+            config.trusted_proxies.to_string(),
+            "10.0.0.0/8,127.0.0.1/32,fd00::/8"
+        );
+        let error = config_error("TRUSTED_PROXIES", "10.0.0.1, proxy.internal");
+        assert!(error.contains("`proxy.internal`"), "{error}");
     }
 
     #[test]
@@ -340,6 +363,7 @@ mod tests {
             ("CURRENCY", "dirham"),
             ("LOG_FORMAT", "xml"),
             ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");

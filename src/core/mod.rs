@@ -13,6 +13,7 @@ pub mod people;
 pub mod policy;
 pub mod ports;
 pub mod profile;
+pub mod request_limit;
 pub mod services;
 #[cfg(test)]
 mod testing;

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use thiserror::Error;
 
+use super::model::{RateKey, RateWindow};
+
 use super::model::{
     AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail,
     OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash,
@@ -503,6 +505,25 @@ pub trait AuditLog: Send + Sync {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// Request counts per client key in fixed windows, for the per-address limit on the account
+/// operations. Several service instances share one store, so they share the counts: two
+/// instances together admit the limit, not twice it. The rule (what count is admitted) is the
+/// core's `FixedWindowLimit`; the store only counts.
+#[async_trait]
+pub trait RateWindowStore: Send + Sync {
+    /// Counts one request for `key` in `window` (a window is named by its key and start) and
+    /// returns the number counted in that window so far, this one included: 1 for the first.
+    /// MUST be one atomic increment: of N concurrent calls on one window, each returns a
+    /// different number, and together they return exactly k+1 ..= k+N for a window that had k.
+    /// The window MUST be kept at least until `window.end`.
+    async fn count_request(&self, key: &RateKey, window: &RateWindow) -> Result<u64, StoreError>;
+
+    /// Deletes every window that ended at or before `now`, so that counts cannot pile up with
+    /// the number of addresses ever seen; returns how many were deleted. A window still open
+    /// at `now` MUST be kept.
+    async fn purge_rate_windows(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Whether the store answers, for the readiness probe.

@@ -10,6 +10,7 @@ use super::catalogue::CatalogueService;
 use super::orders::OrderService;
 use super::people::UserAdministration;
 use super::profile::ProfileService;
+use super::request_limit::RequestLimits;
 
 /// Every use case of the core, each holding only the ports it uses.
 #[derive(Clone)]
@@ -27,4 +28,6 @@ pub struct CoreServices {
     pub people: UserAdministration,
     pub catalogue: CatalogueService,
     pub orders: OrderService,
+    /// The per-address request limit, counted in the store for every instance.
+    pub request_limits: RequestLimits,
 }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod client_address;
 mod devices;
 mod openapi_spec;
 mod operations;

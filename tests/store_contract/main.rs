@@ -11,6 +11,7 @@
 
 use std::io::Write;
 
+use allomedia::core::ports::RateWindowStore;
 use allomedia::core::ports::{
     AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, OneTimeTokenStore, OrderStore,
     ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
@@ -63,6 +64,7 @@ mod devices;
 mod health;
 mod orders;
 mod products;
+mod rate_windows;
 mod second_factors;
 mod sessions;
 mod throttles;
@@ -86,6 +88,7 @@ pub trait Store:
     + OrderStore
     + AuditLog
     + StoreHealth
+    + RateWindowStore
     + 'static
 {
 }
@@ -102,6 +105,7 @@ impl<S> Store for S where
         + OrderStore
         + AuditLog
         + StoreHealth
+        + RateWindowStore
         + 'static
 {
 }

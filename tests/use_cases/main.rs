@@ -9,6 +9,7 @@ mod orders;
 mod password_change;
 mod password_reset;
 mod people;
+mod request_limits;
 mod second_factor;
 mod throttling;
 mod workflow;

@@ -46,6 +46,7 @@ use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
 
 pub use self::after_response::AfterResponse;
+pub use self::extractors::TrustedProxies;
 pub use self::spec::{openapi_json, openapi_yaml};
 pub use self::state::{HttpServices, HttpSettings};
 
@@ -62,7 +63,7 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         &[DOCS_PATH, SPEC_JSON_PATH, SPEC_YAML_PATH],
     ));
     let metrics = services.metrics.clone();
-    let clock = Arc::clone(&services.clock);
+    let request_limits = services.core.request_limits.clone();
     let (spec_json, spec_yaml) = (openapi_json(), openapi_yaml());
     // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
     // (this API has no OAuth flow).
@@ -83,13 +84,14 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         .with(BodyLimit::new(settings.body_limit_bytes))
         .with(AuthRateLimit::per_minute(
             settings.auth_rate_limit_per_minute,
-            clock,
+            request_limits,
         ))
-        .with(ResolveClient::new(settings.trust_forwarded_for))
         .with(CatchPanic::new().with_handler(panic_problem))
         .with(ProblemFallback::new(Arc::clone(&routes)))
         .with(SecurityHeaders)
         .with(RequestLog::new(metrics, routes))
+        // Outermost, so that the request log records the client it resolves.
+        .with(ResolveClient::new(settings.trusted_proxies))
         .boxed()
 }
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::AfterResponse;
+use super::extractors::TrustedProxies;
 use crate::adapters::metrics::Metrics;
 use crate::core::ports::{Clock, StoreHealth};
 use crate::core::services::CoreServices;
@@ -27,11 +28,12 @@ pub struct HttpServices {
 pub struct HttpSettings {
     /// Larger request bodies are refused with 413, however they are framed.
     pub body_limit_bytes: usize,
-    /// Requests per client address per minute on `/api/v1/auth/*`, per instance (at least 1).
+    /// Requests per client address per minute on `/api/v1/auth/*`, counted in the store, so
+    /// for all instances together (at least 1).
     pub auth_rate_limit_per_minute: u32,
-    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a proxy
-    /// that appends it; otherwise any client could pick its own address.
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` / `Forwarded` name the client (`TRUSTED_PROXIES`).
+    /// Empty: the client is the connection's peer, whatever the headers say.
+    pub trusted_proxies: TrustedProxies,
     /// Where clients reach this instance; the interactive docs at `/docs` send their
     /// requests there. The OpenAPI document itself does not depend on it.
     pub server_url: String,
@@ -42,7 +44,7 @@ impl Default for HttpSettings {
         HttpSettings {
             body_limit_bytes: 64 * 1024,
             auth_rate_limit_per_minute: 60,
-            trust_forwarded_for: false,
+            trusted_proxies: TrustedProxies::default(),
             server_url: "http://127.0.0.1:8080".into(),
         }
     }

@@ -6,6 +6,7 @@ mod challenges;
 mod devices;
 mod orders;
 mod products;
+mod rate_windows;
 mod second_factors;
 mod sessions;
 mod throttles;
@@ -55,6 +56,8 @@ struct State {
     /// The security-event log, ordered by id (so by time). Append-only: `delete_user` keeps
     /// the events that name the user.
     audit_events: BTreeMap<AuditEventId, AuditEvent>,
+    /// Request counts of the per-address limit, purged once their window has ended.
+    rate_windows: rate_windows::RateWindows,
 }
 
 impl MemoryStore {

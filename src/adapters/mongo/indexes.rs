@@ -158,6 +158,19 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
+    // Counts of the per-address request limit: found by `_id`; the service purges ended
+    // windows itself, and this deletes those an instance that stopped left behind.
+    create_one(
+        &store
+            .database
+            .collection::<Document>(super::rate_windows::COLLECTION),
+        doc! { "window_end": 1 },
+        IndexOptions::builder()
+            .name("window_end_ttl".to_owned())
+            .expire_after(Duration::ZERO)
+            .build(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod devices;
 mod indexes;
 mod orders;
 mod products;
+mod rate_windows;
 mod second_factors;
 mod sessions;
 mod throttles;

@@ -67,7 +67,7 @@ fn holding(key: &SecretDigest, expected: &ThrottleRecord) -> Document {
     }
 }
 
-fn is_duplicate_key(error: &Error) -> bool {
+pub(super) fn is_duplicate_key(error: &Error) -> bool {
     match error.kind.as_ref() {
         ErrorKind::Command(command_error) => command_error.code == DUPLICATE_KEY,
         ErrorKind::Write(WriteFailure::WriteError(write_error)) => {

@@ -175,6 +175,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_events_user_id ON audit_events (user_id, id DESC);
     CREATE INDEX audit_events_kind ON audit_events (kind, id DESC);
 "#,
+    // Request counts of the per-address limit on the account operations, one row per client
+    // key and window, shared by every process on the file. Purged by `window_end` once the
+    // window is over, so the table holds about one minute of client addresses.
+    r#"
+    CREATE TABLE rate_windows (
+        key          TEXT    NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_end   INTEGER NOT NULL,
+        hits         INTEGER NOT NULL CHECK (hits >= 1),
+        PRIMARY KEY (key, window_start)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX rate_windows_end ON rate_windows (window_end);
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

@@ -13,6 +13,7 @@ mod migrations;
 mod orders;
 mod pool;
 mod products;
+mod rate_windows;
 mod second_factors;
 mod sessions;
 mod throttles;

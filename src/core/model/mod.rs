@@ -14,6 +14,7 @@ mod password;
 mod principal;
 mod product;
 mod profile;
+mod rate_window;
 mod second_factor;
 mod secret;
 mod session;
@@ -42,6 +43,7 @@ pub use product::{
     ProductSearch,
 };
 pub use profile::{Address, Name, Phone, ProfileChanges, TextError};
+pub use rate_window::{FixedWindowLimit, RateKey, RateVerdict, RateWindow};
 pub use second_factor::{SealedTotpSecret, TotpEnrolment, TotpProvisioning};
 pub use secret::{SecretDigest, secrets_match};
 pub use session::{ClientInfo, RefreshToken, Session};

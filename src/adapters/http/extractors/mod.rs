@@ -3,6 +3,9 @@
 
 mod bearer;
 mod client;
+mod forwarded;
+mod trusted_proxies;
 
 pub use bearer::BearerAuth;
 pub use client::{ClientAddress, RequestClient};
+pub use trusted_proxies::TrustedProxies;

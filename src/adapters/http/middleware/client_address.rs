@@ -1,18 +1,21 @@
-//! Adapters layer (HTTP): resolves the client's address once per request, for the rate limit
-//! and the session record, honouring `X-Forwarded-For` only when told to trust it.
+//! Adapters layer (HTTP): resolves the client's address once per request — for the rate limit,
+//! the request log, and the session and audit records — believing `X-Forwarded-For` /
+//! `Forwarded` only from the trusted proxies.
+
+use std::sync::Arc;
 
 use poem::{Endpoint, Middleware, Request};
 
-use crate::adapters::http::extractors::ClientAddress;
+use crate::adapters::http::extractors::{ClientAddress, TrustedProxies};
 
 pub struct ResolveClient {
-    trust_forwarded_for: bool,
+    trusted: Arc<TrustedProxies>,
 }
 
 impl ResolveClient {
-    pub fn new(trust_forwarded_for: bool) -> Self {
+    pub fn new(trusted: TrustedProxies) -> Self {
         ResolveClient {
-            trust_forwarded_for,
+            trusted: Arc::new(trusted),
         }
     }
 }
@@ -23,25 +26,22 @@ impl<E: Endpoint> Middleware<E> for ResolveClient {
     fn transform(&self, inner: E) -> Self::Output {
         ResolveClientEndpoint {
             inner,
-            trust_forwarded_for: self.trust_forwarded_for,
+            trusted: Arc::clone(&self.trusted),
         }
     }
 }
 
 pub struct ResolveClientEndpoint<E> {
     inner: E,
-    trust_forwarded_for: bool,
+    trusted: Arc<TrustedProxies>,
 }
 
 impl<E: Endpoint> Endpoint for ResolveClientEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut request: Request) -> poem::Result<E::Output> {
-        let address = ClientAddress::resolve(
-            request.remote_addr(),
-            request.headers(),
-            self.trust_forwarded_for,
-        );
+        let address =
+            ClientAddress::resolve(request.remote_addr(), request.headers(), &self.trusted);
         request.set_data(address);
         self.inner.call(request).await
     }

@@ -1,12 +1,12 @@
 //! Adapters layer (HTTP): the middleware every request passes through, outermost first:
-//! request log (id, span, metrics) → security headers → problem fallback → panic guard →
-//! client address → auth rate limit → body limit. Each file holds one of them.
+//! client address → request log (id, span with the client address, metrics) → security
+//! headers → problem fallback → panic guard → auth rate limit → body limit. Each file holds
+//! one of them.
 
 mod body_limit;
 mod client_address;
 mod problem_fallback;
 mod rate_limit;
-mod rate_limiter;
 mod request_log;
 mod security_headers;
 

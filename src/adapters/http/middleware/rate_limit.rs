@@ -1,27 +1,35 @@
 //! Adapters layer (HTTP): the per-address rate limit on `/api/v1/auth/*`, answered with a 429
-//! `rate_limited` problem and `Retry-After`.
+//! `rate_limited` problem and `Retry-After`. The counting and the rule are the core's
+//! (`RequestLimits`, `FixedWindowLimit`), in the store, so shared by every instance.
 
 use std::sync::Arc;
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use super::rate_limiter::{RateKey, RateLimiter};
 use crate::adapters::http::extractors::ClientAddress;
 use crate::adapters::http::problems::ApiError;
-use crate::core::ports::Clock;
+use crate::core::model::{FixedWindowLimit, RateKey, RateVerdict};
+use crate::core::request_limit::RequestLimits;
 
 /// The paths it guards: every account-security operation.
 const AUTH_PREFIX: &str = "/api/v1/auth/";
 
 pub struct AuthRateLimit {
-    limiter: Arc<RateLimiter>,
+    guard: Arc<Guard>,
+}
+
+struct Guard {
+    limits: RequestLimits,
+    limit: FixedWindowLimit,
 }
 
 impl AuthRateLimit {
-    /// `clock` is the one the core uses, so that tests move one fake clock for everything.
-    pub fn per_minute(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+    pub fn per_minute(per_minute: u32, limits: RequestLimits) -> Self {
         AuthRateLimit {
-            limiter: Arc::new(RateLimiter::per_minute(per_minute, clock)),
+            guard: Arc::new(Guard {
+                limits,
+                limit: FixedWindowLimit::per_minute(per_minute),
+            }),
         }
     }
 }
@@ -32,14 +40,14 @@ impl<E: Endpoint> Middleware<E> for AuthRateLimit {
     fn transform(&self, inner: E) -> Self::Output {
         AuthRateLimitEndpoint {
             inner,
-            limiter: Arc::clone(&self.limiter),
+            guard: Arc::clone(&self.guard),
         }
     }
 }
 
 pub struct AuthRateLimitEndpoint<E> {
     inner: E,
-    limiter: Arc<RateLimiter>,
+    guard: Arc<Guard>,
 }
 
 impl<E: Endpoint> Endpoint for AuthRateLimitEndpoint<E> {
@@ -48,16 +56,48 @@ impl<E: Endpoint> Endpoint for AuthRateLimitEndpoint<E> {
     async fn call(&self, request: Request) -> poem::Result<Response> {
         if request.uri().path().starts_with(AUTH_PREFIX) {
             let address = request.data::<ClientAddress>().and_then(|a| a.0);
-            if let Err(wait) = self.limiter.admit(RateKey::from(address)) {
-                return Err(ApiError::RateLimited {
-                    retry_after_seconds: wait.as_secs_f64().ceil() as u64,
+            let key = RateKey::of(address);
+            match self.guard.limits.admit(&key, &self.guard.limit).await {
+                Ok(RateVerdict::Admitted) => {}
+                Ok(RateVerdict::Refused { retry_after }) => {
+                    return Err(ApiError::RateLimited {
+                        retry_after_seconds: whole_seconds(retry_after),
+                    }
+                    .into());
                 }
-                .into());
+                // A coarse flood shield must not turn a store failure into an outage of its
+                // own: the request goes on, and its handler's store calls answer for the store.
+                // The per-account throttles, in the store too, fail closed.
+                Err(error) => {
+                    tracing::warn!(error = ?error.0, "the request limit could not be counted; admitting");
+                }
             }
         }
         self.inner
             .call(request)
             .await
             .map(IntoResponse::into_response)
+    }
+}
+
+/// `Retry-After` in whole seconds, rounded up and at least 1: a client that waits that long
+/// is in the next window.
+fn whole_seconds(wait: chrono::Duration) -> u64 {
+    let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0);
+    millis.div_ceil(1000).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_is_rounded_up_to_a_whole_second_of_at_least_one() {
+        assert_eq!(whole_seconds(Duration::milliseconds(17_500)), 18);
+        assert_eq!(whole_seconds(Duration::seconds(60)), 60);
+        assert_eq!(whole_seconds(Duration::milliseconds(1)), 1);
+        assert_eq!(whole_seconds(Duration::zero()), 1);
     }
 }

@@ -1,5 +1,5 @@
-//! Adapters layer (HTTP): one span and one event per request — request id, method, route
-//! template, status, latency — and the `http_requests` / `http_duration` metrics.
+//! Adapters layer (HTTP): one span and one event per request — request id, client address,
+//! method, route template, status, latency — and the `http_requests` / `http_duration` metrics.
 //!
 //! The raw path and query are never logged: the verification link carries its token in the
 //! query string.
@@ -14,6 +14,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use uuid::Uuid;
 
+use crate::adapters::http::extractors::ClientAddress;
 use crate::adapters::http::routes::{RouteTable, UNMATCHED_ROUTE};
 use crate::adapters::metrics::{Metrics, RouteLabels};
 
@@ -78,9 +79,15 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         let started = Instant::now();
         let id = request_id(request.headers());
         let method = request.method().to_string();
+        // The address `ResolveClient` resolved (behind trusted proxies, the real client's).
+        let client = request
+            .data::<ClientAddress>()
+            .and_then(|address| address.0)
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let span = tracing::info_span!(
             "request",
             request_id = id.to_str().unwrap_or_default(),
+            client = %client,
             method = %method,
             route = Empty,
             status = Empty,
