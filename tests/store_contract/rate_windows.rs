@@ -83,24 +83,20 @@ store_contract! {
     }
 
     pub async fn parallel_requests_at_the_limit_admit_exactly_the_limit<S: Store>(store: Arc<S>) {
-        let clock = ManualClock::new(t0() + Duration::seconds(20));
-        let limits = RequestLimits::new(store.clone(), Arc::new(clock));
+        let now = t0() + Duration::seconds(20);
+        let limit = FixedWindowLimit::per_minute(10);
+        let limits = RequestLimits::new(store.clone(), Arc::new(ManualClock::new(now)));
 
         let verdicts = race(&store, 30, move |_, _| {
             let limits = limits.clone();
-            async move {
-                limits
-                    .admit(&a_key("192.0.2.44"), &FixedWindowLimit::per_minute(10))
-                    .await
-                    .unwrap()
-            }
+            async move { limits.admit(&a_key("192.0.2.44"), &limit).await.unwrap() }
         })
         .await;
 
         let admitted = verdicts.iter().filter(|v| **v == RateVerdict::Admitted).count();
         assert_eq!(admitted, 10, "{verdicts:?}");
-        assert!(verdicts.contains(&RateVerdict::Refused {
-            retry_after: Duration::seconds(40)
-        }));
+        let until_the_next_window = limit.window_at(now).end - now;
+        let refused = RateVerdict::Refused { retry_after: until_the_next_window };
+        assert_eq!(verdicts.iter().filter(|v| **v == refused).count(), 20);
     }
 }

@@ -12,7 +12,7 @@ use mockall::predicate::always;
 use allomedia::adapters::crypto::ManualClock;
 use allomedia::adapters::memory::MemoryStore;
 use allomedia::core::model::{FixedWindowLimit, RateKey, RateVerdict, RateWindow};
-use allomedia::core::ports::{RateWindowStore, StoreError};
+use allomedia::core::ports::{Clock, RateWindowStore, StoreError};
 use allomedia::core::request_limit::RequestLimits;
 
 mockall::mock! {
