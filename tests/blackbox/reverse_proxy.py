@@ -75,7 +75,7 @@ def post(port: int, path: str, body: dict, source: str, headers: dict[str, str] 
                            headers={"Content-Type": "application/json", **(headers or {})})
         response = connection.getresponse()
         response.read()
-        return response.status, dict(response.getheaders())
+        return response.status, {name.lower(): value for name, value in response.getheaders()}
     finally:
         connection.close()
 
@@ -152,7 +152,7 @@ def prove(binary: Path, nginx: str) -> None:
         check(statuses == [202] * LIMIT + [429] * 3,
               f"127.0.0.2 through nginx, two instances: {LIMIT} admitted in total, then 429 "
               f"(got {statuses})")
-        retry_after = int(answers[-1][1].get("Retry-After", "0"))
+        retry_after = int(answers[-1][1].get("retry-after", "0"))
         check(1 <= retry_after <= 60, f"the 429 says Retry-After: {retry_after} (1..60)")
         served = [request_clients(s).count("127.0.0.2") for s in (first, second)]
         check(min(served) >= 1 and sum(served) == LIMIT + 3,
