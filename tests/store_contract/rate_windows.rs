@@ -5,7 +5,6 @@
 
 use allomedia::adapters::crypto::ManualClock;
 use allomedia::core::model::{FixedWindowLimit, RateKey, RateVerdict, RateWindow};
-use allomedia::core::ports::RateWindowStore;
 use allomedia::core::request_limit::RequestLimits;
 
 use crate::builders::*;
