@@ -15,5 +15,5 @@ pub mod ports;
 pub mod profile;
 pub mod services;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod unexpected;

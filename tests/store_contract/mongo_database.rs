@@ -6,7 +6,7 @@ use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
 use mongodb::{Collection, IndexModel};
 
 use crate::builders::*;
-use crate::mongo_server::{TestDatabase, fresh_database, fresh_store};
+use crate::mongo_server::{TIME_LIMIT, TestDatabase, fresh_database, fresh_store};
 
 /// The test's own database, or `None` once the skip has been reported.
 async fn database_or_skip(test: &str) -> Option<TestDatabase> {
@@ -51,9 +51,9 @@ async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
     let Some(database) = database_or_skip(test).await else {
         return;
     };
-    let first = MongoStore::connect_with_options(database.options.clone()).await;
+    let first = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT).await;
 
-    let second = MongoStore::connect_with_options(database.options.clone()).await;
+    let second = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT).await;
 
     assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
     let users = indexes(&database, "users").await;
@@ -159,7 +159,7 @@ async fn guards_hold_across_two_stores_on_one_database() {
     let Some((first, database)) = store_or_skip(test).await else {
         return;
     };
-    let second = MongoStore::connect_with_options(database.options.clone())
+    let second = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT)
         .await
         .unwrap();
     let (first, second) = (Arc::new(first), Arc::new(second));

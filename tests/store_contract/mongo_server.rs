@@ -16,6 +16,9 @@ use tokio::runtime::Handle;
 
 use crate::Unavailable;
 
+/// The stores' time limit in these tests: the default `STORE_TIMEOUT_MS`.
+pub const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A server for the suite (`mongodb://…`); each test gets a database of its own on it.
 const URI_VARIABLE: &str = "MONGODB_TEST_URI";
 
@@ -105,7 +108,7 @@ pub async fn fresh_database() -> Result<TestDatabase, Unavailable> {
 
 pub async fn fresh_store() -> Result<(MongoStore, TestDatabase), Unavailable> {
     let database = fresh_database().await?;
-    let store = MongoStore::connect_with_options(database.options.clone())
+    let store = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT)
         .await
         .unwrap();
     Ok((store, database))
