@@ -59,7 +59,11 @@ impl<P: ?Sized> TimeLimited<P> {
                     limit_ms = u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX),
                     "store call timed out"
                 );
-                Err(StoreError::TimedOut { limit: self.limit }.into())
+                Err(StoreError::TimedOut(anyhow::anyhow!(
+                    "{call_name}: no answer within {} ms",
+                    self.limit.as_millis()
+                ))
+                .into())
             }
         }
     }
@@ -348,10 +352,13 @@ mod tests {
 
         let outcome = store.ping().await;
 
-        let Err(StoreError::TimedOut { limit }) = outcome else {
+        let Err(error @ StoreError::TimedOut(_)) = outcome else {
             panic!("expected a timeout, got {outcome:?}");
         };
-        assert_eq!(limit, Duration::from_millis(250));
+        assert_eq!(
+            format!("{:#}", anyhow::Error::from(error)),
+            "the store did not answer in time: ping: no answer within 250 ms"
+        );
     }
 
     /// `tokio::time::timeout` polls the call before its timer, so a call that is ready at
@@ -429,7 +436,7 @@ mod tests {
         assert!(
             matches!(
                 outcome,
-                Err(InsertUserError::Store(StoreError::TimedOut { .. }))
+                Err(InsertUserError::Store(StoreError::TimedOut(_)))
             ),
             "{outcome:?}"
         );
@@ -437,10 +444,8 @@ mod tests {
 
     #[test]
     fn a_timeout_is_found_anywhere_in_a_chain_of_causes() {
-        let timed_out = anyhow::Error::new(StoreError::TimedOut {
-            limit: Duration::from_secs(5),
-        })
-        .context("reading the session");
+        let timed_out = anyhow::Error::new(StoreError::TimedOut(anyhow::anyhow!("5000 ms")))
+            .context("reading the session");
         let failed = anyhow::Error::new(StoreError::new(anyhow::anyhow!("disk full")));
 
         assert!(StoreError::timed_out_in(&timed_out));

@@ -26,10 +26,11 @@ pub enum StoreError {
     /// opaque 500.
     #[error("store failure")]
     Failed(#[source] anyhow::Error),
-    /// The store did not answer within its time limit (unreachable, overloaded, frozen). What
-    /// the call did is unknown: a write may still land. Callers answer "try again later".
-    #[error("the store did not answer within {} ms", .limit.as_millis())]
-    TimedOut { limit: std::time::Duration },
+    /// The store did not answer in time: a call ran out of its time limit, or no server
+    /// could be reached within it (unreachable, overloaded, frozen). What the call did is
+    /// unknown — a write may still land. Callers answer "try again later".
+    #[error("the store did not answer in time")]
+    TimedOut(#[source] anyhow::Error),
 }
 
 impl StoreError {
@@ -43,7 +44,7 @@ impl StoreError {
         error.chain().any(|cause| {
             matches!(
                 cause.downcast_ref::<StoreError>(),
-                Some(StoreError::TimedOut { .. })
+                Some(StoreError::TimedOut(_))
             )
         })
     }

@@ -32,6 +32,7 @@ use mongodb::options::{
     Acknowledgment, ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria,
     WriteConcern,
 };
+use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
@@ -164,9 +165,10 @@ impl MongoStore {
         tokio::time::timeout(self.time_limit, step)
             .await
             .unwrap_or_else(|_| {
-                Err(StoreError::TimedOut {
-                    limit: self.time_limit,
-                }
+                Err(StoreError::TimedOut(anyhow::anyhow!(
+                    "no answer within {} ms",
+                    self.time_limit.as_millis()
+                ))
                 .into())
             })
     }
@@ -244,7 +246,33 @@ async fn run<T>(
     action: &'static str,
     operation: impl Future<Output = anyhow::Result<T>>,
 ) -> Result<T, StoreError> {
-    operation.await.context(action).map_err(StoreError::Failed)
+    operation.await.context(action).map_err(classify)
+}
+
+/// MongoDB's code for a write concern that was not satisfied in time (`wtimeout`).
+const WRITE_CONCERN_TIMEOUT: i32 = 64;
+
+/// The driver's own time limits ran out — no server selected within the server-selection
+/// timeout (the database unreachable or without a primary), or a majority that did not
+/// acknowledge within `wtimeout` — is the store not answering in time, like a call that runs
+/// out of `STORE_TIMEOUT_MS`; every other failure is a failure.
+fn classify(error: anyhow::Error) -> StoreError {
+    let timed_out = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<mongodb::error::Error>()
+            .is_some_and(|driver| match driver.kind.as_ref() {
+                ErrorKind::ServerSelection { .. } => true,
+                ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => {
+                    concern.code == WRITE_CONCERN_TIMEOUT
+                }
+                _ => false,
+            })
+    });
+    if timed_out {
+        StoreError::TimedOut(error)
+    } else {
+        StoreError::Failed(error)
+    }
 }
 
 /// The cheapest round trip: `{ping: 1}` on the primary.
