@@ -122,7 +122,9 @@ impl Stores {
     /// Opens the store named by the configuration, migrating its schema if needed, with every
     /// call — opening included — limited to `limit`.
     pub async fn open(database: &DatabaseConfig, limit: Duration) -> anyhow::Result<Self> {
-        Ok(Self::open_unlimited(database, limit).await?.with_time_limit(limit))
+        Ok(Self::open_unlimited(database, limit)
+            .await?
+            .with_time_limit(limit))
     }
 
     async fn open_unlimited(database: &DatabaseConfig, limit: Duration) -> anyhow::Result<Self> {

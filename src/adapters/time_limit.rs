@@ -25,9 +25,9 @@ use crate::core::model::{
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, AuditLog,
-    ChallengeStore, DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore,
-    OrderStore, ProductStore, ReplaceCodeOutcome, SecondFactorStore, SessionStore, StoreError,
-    StoreHealth, UserFilter, UserStore,
+    ChallengeStore, DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore, OrderStore,
+    ProductStore, ReplaceCodeOutcome, SecondFactorStore, SessionStore, StoreError, StoreHealth,
+    UserFilter, UserStore,
 };
 
 /// One store port whose every call gives up after `limit`.
@@ -72,7 +72,8 @@ impl<P: ?Sized> TimeLimited<P> {
 #[async_trait]
 impl UserStore for TimeLimited<dyn UserStore> {
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
-        self.bounded("insert_user", self.inner.insert_user(user)).await
+        self.bounded("insert_user", self.inner.insert_user(user))
+            .await
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -80,223 +81,441 @@ impl UserStore for TimeLimited<dyn UserStore> {
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        self.bounded("user_by_email", self.inner.user_by_email(email)).await
+        self.bounded("user_by_email", self.inner.user_by_email(email))
+            .await
     }
 
     async fn mark_email_verified(&self, id: UserId, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.bounded("mark_email_verified", self.inner.mark_email_verified(id, at)).await
+        self.bounded(
+            "mark_email_verified",
+            self.inner.mark_email_verified(id, at),
+        )
+        .await
     }
 
-    async fn update_profile(&self, id: UserId, changes: &ProfileChanges, at: DateTime<Utc>) -> Result<Option<User>, StoreError> {
-        self.bounded("update_profile", self.inner.update_profile(id, changes, at)).await
+    async fn update_profile(
+        &self,
+        id: UserId,
+        changes: &ProfileChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        self.bounded("update_profile", self.inner.update_profile(id, changes, at))
+            .await
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash, at: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("set_password_hash", self.inner.set_password_hash(id, hash, at)).await
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "set_password_hash",
+            self.inner.set_password_hash(id, hash, at),
+        )
+        .await
     }
 
-    async fn list_users(&self, filter: &UserFilter, page: PageRequest) -> Result<Vec<User>, StoreError> {
-        self.bounded("list_users", self.inner.list_users(filter, page)).await
+    async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Vec<User>, StoreError> {
+        self.bounded("list_users", self.inner.list_users(filter, page))
+            .await
     }
 
-    async fn change_access(&self, id: UserId, change: AccessChange, at: DateTime<Utc>) -> Result<AccessChangeOutcome, StoreError> {
-        self.bounded("change_access", self.inner.change_access(id, change, at)).await
+    async fn change_access(
+        &self,
+        id: UserId,
+        change: AccessChange,
+        at: DateTime<Utc>,
+    ) -> Result<AccessChangeOutcome, StoreError> {
+        self.bounded("change_access", self.inner.change_access(id, change, at))
+            .await
     }
 
     async fn delete_user(&self, id: UserId) -> Result<DeleteUserOutcome, StoreError> {
-        self.bounded("delete_user", self.inner.delete_user(id)).await
+        self.bounded("delete_user", self.inner.delete_user(id))
+            .await
     }
 }
 
 #[async_trait]
 impl OneTimeTokenStore for TimeLimited<dyn OneTimeTokenStore> {
     async fn insert_token(&self, token: &OneTimeToken) -> Result<(), StoreError> {
-        self.bounded("insert_token", self.inner.insert_token(token)).await
+        self.bounded("insert_token", self.inner.insert_token(token))
+            .await
     }
 
-    async fn consume_token(&self, digest: &SecretDigest, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<UserId>, StoreError> {
-        self.bounded("consume_token", self.inner.consume_token(digest, purpose, now)).await
+    async fn consume_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.bounded(
+            "consume_token",
+            self.inner.consume_token(digest, purpose, now),
+        )
+        .await
     }
 
-    async fn peek_token(&self, digest: &SecretDigest, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<UserId>, StoreError> {
-        self.bounded("peek_token", self.inner.peek_token(digest, purpose, now)).await
+    async fn peek_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.bounded("peek_token", self.inner.peek_token(digest, purpose, now))
+            .await
     }
 }
 
 #[async_trait]
 impl ChallengeStore for TimeLimited<dyn ChallengeStore> {
     async fn insert_challenge(&self, challenge: &LoginChallenge) -> Result<(), StoreError> {
-        self.bounded("insert_challenge", self.inner.insert_challenge(challenge)).await
+        self.bounded("insert_challenge", self.inner.insert_challenge(challenge))
+            .await
     }
 
     async fn challenge(&self, id: ChallengeId) -> Result<Option<LoginChallenge>, StoreError> {
         self.bounded("challenge", self.inner.challenge(id)).await
     }
 
-    async fn count_attempt(&self, id: ChallengeId, max_attempts: u32, now: DateTime<Utc>) -> Result<AttemptOutcome, StoreError> {
-        self.bounded("count_attempt", self.inner.count_attempt(id, max_attempts, now)).await
+    async fn count_attempt(
+        &self,
+        id: ChallengeId,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptOutcome, StoreError> {
+        self.bounded(
+            "count_attempt",
+            self.inner.count_attempt(id, max_attempts, now),
+        )
+        .await
     }
 
-    async fn complete_challenge(&self, id: ChallengeId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("complete_challenge", self.inner.complete_challenge(id, now)).await
+    async fn complete_challenge(
+        &self,
+        id: ChallengeId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded("complete_challenge", self.inner.complete_challenge(id, now))
+            .await
     }
 
-    async fn replace_code(&self, id: ChallengeId, code_digest: &SecretDigest, max_attempts: u32, cooldown: chrono::Duration, now: DateTime<Utc>) -> Result<ReplaceCodeOutcome, StoreError> {
-        self.bounded("replace_code", self.inner.replace_code(id, code_digest, max_attempts, cooldown, now)).await
+    async fn replace_code(
+        &self,
+        id: ChallengeId,
+        code_digest: &SecretDigest,
+        max_attempts: u32,
+        cooldown: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<ReplaceCodeOutcome, StoreError> {
+        self.bounded(
+            "replace_code",
+            self.inner
+                .replace_code(id, code_digest, max_attempts, cooldown, now),
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl AttemptThrottleStore for TimeLimited<dyn AttemptThrottleStore> {
-    async fn throttle_record(&self, key: &SecretDigest) -> Result<Option<ThrottleRecord>, StoreError> {
-        self.bounded("throttle_record", self.inner.throttle_record(key)).await
+    async fn throttle_record(
+        &self,
+        key: &SecretDigest,
+    ) -> Result<Option<ThrottleRecord>, StoreError> {
+        self.bounded("throttle_record", self.inner.throttle_record(key))
+            .await
     }
 
-    async fn replace_throttle_record(&self, key: &SecretDigest, expected: Option<&ThrottleRecord>, record: &ThrottleRecord) -> Result<bool, StoreError> {
-        self.bounded("replace_throttle_record", self.inner.replace_throttle_record(key, expected, record)).await
+    async fn replace_throttle_record(
+        &self,
+        key: &SecretDigest,
+        expected: Option<&ThrottleRecord>,
+        record: &ThrottleRecord,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "replace_throttle_record",
+            self.inner.replace_throttle_record(key, expected, record),
+        )
+        .await
     }
 
     async fn clear_attempts(&self, key: &SecretDigest) -> Result<(), StoreError> {
-        self.bounded("clear_attempts", self.inner.clear_attempts(key)).await
+        self.bounded("clear_attempts", self.inner.clear_attempts(key))
+            .await
     }
 }
 
 #[async_trait]
 impl SessionStore for TimeLimited<dyn SessionStore> {
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
-        self.bounded("insert_session", self.inner.insert_session(session)).await
+        self.bounded("insert_session", self.inner.insert_session(session))
+            .await
     }
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         self.bounded("session", self.inner.session(id)).await
     }
 
-    async fn advance_refresh_generation(&self, id: SessionId, expected_generation: u32, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("advance_refresh_generation", self.inner.advance_refresh_generation(id, expected_generation, now)).await
+    async fn advance_refresh_generation(
+        &self,
+        id: SessionId,
+        expected_generation: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "advance_refresh_generation",
+            self.inner
+                .advance_refresh_generation(id, expected_generation, now),
+        )
+        .await
     }
 
     async fn revoke_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("revoke_session", self.inner.revoke_session(id, now)).await
+        self.bounded("revoke_session", self.inner.revoke_session(id, now))
+            .await
     }
 
-    async fn revoke_user_sessions(&self, user_id: UserId, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.bounded("revoke_user_sessions", self.inner.revoke_user_sessions(user_id, now)).await
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.bounded(
+            "revoke_user_sessions",
+            self.inner.revoke_user_sessions(user_id, now),
+        )
+        .await
     }
 
-    async fn revoke_other_user_sessions(&self, user_id: UserId, keep: SessionId, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.bounded("revoke_other_user_sessions", self.inner.revoke_other_user_sessions(user_id, keep, now)).await
+    async fn revoke_other_user_sessions(
+        &self,
+        user_id: UserId,
+        keep: SessionId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.bounded(
+            "revoke_other_user_sessions",
+            self.inner.revoke_other_user_sessions(user_id, keep, now),
+        )
+        .await
     }
 
-    async fn live_user_sessions(&self, user_id: UserId, now: DateTime<Utc>, page: PageRequest) -> Result<Vec<Session>, StoreError> {
-        self.bounded("live_user_sessions", self.inner.live_user_sessions(user_id, now, page)).await
+    async fn live_user_sessions(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.bounded(
+            "live_user_sessions",
+            self.inner.live_user_sessions(user_id, now, page),
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl ProductStore for TimeLimited<dyn ProductStore> {
     async fn insert_product(&self, product: &Product) -> Result<(), StoreError> {
-        self.bounded("insert_product", self.inner.insert_product(product)).await
+        self.bounded("insert_product", self.inner.insert_product(product))
+            .await
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
         self.bounded("product", self.inner.product(id)).await
     }
 
-    async fn list_products(&self, filter: &ProductFilter, page: PageRequest) -> Result<Vec<Product>, StoreError> {
-        self.bounded("list_products", self.inner.list_products(filter, page)).await
+    async fn list_products(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Product>, StoreError> {
+        self.bounded("list_products", self.inner.list_products(filter, page))
+            .await
     }
 
-    async fn update_product(&self, id: ProductId, changes: &ProductChanges, at: DateTime<Utc>) -> Result<Option<Product>, StoreError> {
-        self.bounded("update_product", self.inner.update_product(id, changes, at)).await
+    async fn update_product(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Product>, StoreError> {
+        self.bounded("update_product", self.inner.update_product(id, changes, at))
+            .await
     }
 
     async fn delete_product(&self, id: ProductId) -> Result<bool, StoreError> {
-        self.bounded("delete_product", self.inner.delete_product(id)).await
+        self.bounded("delete_product", self.inner.delete_product(id))
+            .await
     }
 }
 
 #[async_trait]
 impl OrderStore for TimeLimited<dyn OrderStore> {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
-        self.bounded("insert_order", self.inner.insert_order(order)).await
+        self.bounded("insert_order", self.inner.insert_order(order))
+            .await
     }
 
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
         self.bounded("order", self.inner.order(id)).await
     }
 
-    async fn list_orders(&self, filter: &OrderFilter, page: PageRequest) -> Result<Vec<Order>, StoreError> {
-        self.bounded("list_orders", self.inner.list_orders(filter, page)).await
+    async fn list_orders(
+        &self,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.bounded("list_orders", self.inner.list_orders(filter, page))
+            .await
     }
 
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<bool, StoreError> {
-        self.bounded("update_order", self.inner.update_order(order, expected_version)).await
+        self.bounded(
+            "update_order",
+            self.inner.update_order(order, expected_version),
+        )
+        .await
     }
 
-    async fn reserve_delivery_code_attempt(&self, id: OrderId, max: u32) -> Result<bool, StoreError> {
-        self.bounded("reserve_delivery_code_attempt", self.inner.reserve_delivery_code_attempt(id, max)).await
+    async fn reserve_delivery_code_attempt(
+        &self,
+        id: OrderId,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "reserve_delivery_code_attempt",
+            self.inner.reserve_delivery_code_attempt(id, max),
+        )
+        .await
     }
 
     async fn order_totals(&self, period: PlacedBetween) -> Result<OrderTotals, StoreError> {
-        self.bounded("order_totals", self.inner.order_totals(period)).await
+        self.bounded("order_totals", self.inner.order_totals(period))
+            .await
     }
 }
 
 #[async_trait]
 impl SecondFactorStore for TimeLimited<dyn SecondFactorStore> {
     async fn totp_enrolment(&self, user_id: UserId) -> Result<Option<TotpEnrolment>, StoreError> {
-        self.bounded("totp_enrolment", self.inner.totp_enrolment(user_id)).await
+        self.bounded("totp_enrolment", self.inner.totp_enrolment(user_id))
+            .await
     }
 
-    async fn put_pending_totp(&self, user_id: UserId, secret: &SealedTotpSecret, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("put_pending_totp", self.inner.put_pending_totp(user_id, secret, now)).await
+    async fn put_pending_totp(
+        &self,
+        user_id: UserId,
+        secret: &SealedTotpSecret,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "put_pending_totp",
+            self.inner.put_pending_totp(user_id, secret, now),
+        )
+        .await
     }
 
-    async fn enable_totp(&self, user_id: UserId, secret: &SealedTotpSecret, step: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("enable_totp", self.inner.enable_totp(user_id, secret, step, now)).await
+    async fn enable_totp(
+        &self,
+        user_id: UserId,
+        secret: &SealedTotpSecret,
+        step: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "enable_totp",
+            self.inner.enable_totp(user_id, secret, step, now),
+        )
+        .await
     }
 
     async fn use_totp_step(&self, user_id: UserId, step: u64) -> Result<bool, StoreError> {
-        self.bounded("use_totp_step", self.inner.use_totp_step(user_id, step)).await
+        self.bounded("use_totp_step", self.inner.use_totp_step(user_id, step))
+            .await
     }
 
     async fn remove_totp(&self, user_id: UserId) -> Result<bool, StoreError> {
-        self.bounded("remove_totp", self.inner.remove_totp(user_id)).await
+        self.bounded("remove_totp", self.inner.remove_totp(user_id))
+            .await
     }
 
-    async fn replace_recovery_codes(&self, user_id: UserId, digests: &[SecretDigest], now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.bounded("replace_recovery_codes", self.inner.replace_recovery_codes(user_id, digests, now)).await
+    async fn replace_recovery_codes(
+        &self,
+        user_id: UserId,
+        digests: &[SecretDigest],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.bounded(
+            "replace_recovery_codes",
+            self.inner.replace_recovery_codes(user_id, digests, now),
+        )
+        .await
     }
 
-    async fn consume_recovery_code(&self, user_id: UserId, digest: &SecretDigest, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("consume_recovery_code", self.inner.consume_recovery_code(user_id, digest, now)).await
+    async fn consume_recovery_code(
+        &self,
+        user_id: UserId,
+        digest: &SecretDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "consume_recovery_code",
+            self.inner.consume_recovery_code(user_id, digest, now),
+        )
+        .await
     }
 
     async fn unused_recovery_codes(&self, user_id: UserId) -> Result<u64, StoreError> {
-        self.bounded("unused_recovery_codes", self.inner.unused_recovery_codes(user_id)).await
+        self.bounded(
+            "unused_recovery_codes",
+            self.inner.unused_recovery_codes(user_id),
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl DeviceStore for TimeLimited<dyn DeviceStore> {
     async fn insert_device(&self, device: &RememberedDevice) -> Result<(), StoreError> {
-        self.bounded("insert_device", self.inner.insert_device(device)).await
+        self.bounded("insert_device", self.inner.insert_device(device))
+            .await
     }
 
-    async fn use_device(&self, user_id: UserId, digest: &SecretDigest, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.bounded("use_device", self.inner.use_device(user_id, digest, now)).await
+    async fn use_device(
+        &self,
+        user_id: UserId,
+        digest: &SecretDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded("use_device", self.inner.use_device(user_id, digest, now))
+            .await
     }
 
-    async fn devices_of(&self, user_id: UserId, page: PageRequest, now: DateTime<Utc>) -> Result<Vec<RememberedDevice>, StoreError> {
-        self.bounded("devices_of", self.inner.devices_of(user_id, page, now)).await
+    async fn devices_of(
+        &self,
+        user_id: UserId,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RememberedDevice>, StoreError> {
+        self.bounded("devices_of", self.inner.devices_of(user_id, page, now))
+            .await
     }
 
     async fn delete_device(&self, user_id: UserId, id: DeviceId) -> Result<bool, StoreError> {
-        self.bounded("delete_device", self.inner.delete_device(user_id, id)).await
+        self.bounded("delete_device", self.inner.delete_device(user_id, id))
+            .await
     }
 
     async fn forget_devices(&self, user_id: UserId) -> Result<u64, StoreError> {
-        self.bounded("forget_devices", self.inner.forget_devices(user_id)).await
+        self.bounded("forget_devices", self.inner.forget_devices(user_id))
+            .await
     }
 }
 
@@ -306,8 +525,13 @@ impl AuditLog for TimeLimited<dyn AuditLog> {
         self.bounded("record", self.inner.record(event)).await
     }
 
-    async fn audit_events(&self, filter: &AuditFilter, page: PageRequest) -> Result<Vec<AuditEvent>, StoreError> {
-        self.bounded("audit_events", self.inner.audit_events(filter, page)).await
+    async fn audit_events(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.bounded("audit_events", self.inner.audit_events(filter, page))
+            .await
     }
 }
 
@@ -431,7 +655,12 @@ mod tests {
         let store: TimeLimited<dyn UserStore> =
             TimeLimited::new(Arc::new(FrozenUsers), Duration::from_millis(10));
 
-        let outcome = store.insert_user(&client_with_password("amina@example.com", "correct horse battery")).await;
+        let outcome = store
+            .insert_user(&client_with_password(
+                "amina@example.com",
+                "correct horse battery",
+            ))
+            .await;
 
         assert!(
             matches!(

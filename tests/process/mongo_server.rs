@@ -118,7 +118,10 @@ impl OwnServer {
                 return;
             }
             if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the MongoDB test server exited ({status}):\n{}", self.log_text());
+                panic!(
+                    "the MongoDB test server exited ({status}):\n{}",
+                    self.log_text()
+                );
             }
             assert!(
                 Instant::now() < deadline,

@@ -24,9 +24,17 @@ const STORE_TIMEOUT_MS: &str = "300";
 const RECOVERY_DEADLINE: Duration = Duration::from_secs(60);
 
 fn assert_store_timeout(what: &str, answer: &Answer) {
-    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {answer:?}");
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what}: {answer:?}"
+    );
     assert_eq!(answer.code(), "store_timeout", "{what}: {answer:?}");
-    assert_eq!(answer.retry_after.as_deref(), Some("5"), "{what}: {answer:?}");
+    assert_eq!(
+        answer.retry_after.as_deref(),
+        Some("5"),
+        "{what}: {answer:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,10 +47,10 @@ async fn a_frozen_database_answers_503_and_the_service_recovers_with_nothing_los
     };
     let server = Arc::new(
         Server::start_with_env(
-        &ALLOMEDIA,
-        &database.url,
-        dir.path(),
-        "frozen",
+            &ALLOMEDIA,
+            &database.url,
+            dir.path(),
+            "frozen",
             &[("STORE_TIMEOUT_MS", STORE_TIMEOUT_MS)],
         )
         .await,

@@ -11,9 +11,9 @@ use mongodb::bson::doc;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use testcontainers_modules::mongo::Mongo;
-use testcontainers_modules::testcontainers::{ContainerAsync, ImageExt};
 use testcontainers_modules::testcontainers::core::client::docker_client_instance;
 use testcontainers_modules::testcontainers::runners::AsyncRunner;
+use testcontainers_modules::testcontainers::{ContainerAsync, ImageExt};
 use tokio::runtime::Handle;
 use tokio::time::{Instant, sleep};
 

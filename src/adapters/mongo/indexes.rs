@@ -137,7 +137,13 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // Expired records disappear on their own. Tokens are found by digest and challenges by
     // id, both `_id`, so they need no other index.
     create_one(store, &store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
-    create_one(store, &store.challenges, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(
+        store,
+        &store.challenges,
+        doc! { "expires_at": 1 },
+        expiring(),
+    )
+    .await?;
     create_one(store, &store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
     // Remembered devices: a user's list (newest first) and forget-all go by user; a login
     // finds its device by token digest, unique as the tokens are; expired ones go on their own.
@@ -163,7 +169,13 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     create_one(store, &store.devices, doc! { "expires_at": 1 }, expiring()).await?;
     // Throttle records are found by key (`_id`); unknown emails leave records too, and this
     // purges them a day after they are forgotten.
-    create_one(store, &store.throttles, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(
+        store,
+        &store.throttles,
+        doc! { "expires_at": 1 },
+        expiring(),
+    )
+    .await?;
     // The security-event log, newest first: by user, by kind (or both, through either); the
     // unfiltered listing walks `_id`. Deliberately no TTL: events outlive the accounts they
     // name, and retention is the operators' decision (docs/mongodb.md).

@@ -28,11 +28,10 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use mongodb::bson::{Document, doc};
-use mongodb::options::{
-    Acknowledgment, ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria,
-    WriteConcern,
-};
 use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{
+    Acknowledgment, ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria, WriteConcern,
+};
 use mongodb::{Client, Collection, Database};
 
 use crate::core::ports::{StoreError, StoreHealth};
@@ -49,7 +48,6 @@ use users::UserDocument;
 
 /// The database used when the URL names none (`mongodb://host/` rather than `…/shop`).
 pub const DEFAULT_DATABASE: &str = "allomedia";
-
 
 /// All stores on one MongoDB database. Clones share one `Client`, so one connection pool.
 #[derive(Clone, Debug)]
@@ -140,9 +138,7 @@ impl MongoStore {
         };
         // Each step is one store call, limited like every other.
         store
-            .start_up_step(async {
-                Ok(ping(&store.database).await?)
-            })
+            .start_up_step(async { Ok(ping(&store.database).await?) })
             .await
             .context("pinging the server")?;
         store

@@ -7,8 +7,8 @@ use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    literal_regex,
-    bson_time, bson_uuid, domain_time, domain_uuid, optional_parsed_field, parsed_field,
+    bson_time, bson_uuid, domain_time, domain_uuid, literal_regex, optional_parsed_field,
+    parsed_field,
 };
 use super::{MongoStore, run};
 use crate::core::model::{

@@ -79,7 +79,11 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
-        self.pool.run(job).await.context(action).map_err(StoreError::Failed)
+        self.pool
+            .run(job)
+            .await
+            .context(action)
+            .map_err(StoreError::Failed)
     }
 }
 
