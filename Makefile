@@ -11,12 +11,16 @@ test: ## every test suite (unit, core, store contract, HTTP, end to end, spec dr
 	cargo test --all-targets --no-fail-fast
 	cargo test --doc
 
-test-mongo: ## only the MongoDB tests (store contract, two instances), against a SecantusDB server it starts unless MONGODB_TEST_URI names one
+test-mongo: ## only the MongoDB tests (store contract, two instances, journey, frozen and standalone database), against a SecantusDB server it starts unless MONGODB_TEST_URI names one
 	@if [ -z "$$MONGODB_TEST_URI" ]; then \
 	  eval "$$(scripts/mongo-test-server.sh start)"; trap 'scripts/mongo-test-server.sh stop' EXIT; \
-	  cargo test --test store_contract mongo && cargo test --test process two_instances::mongo; \
+	  cargo test --test store_contract mongo && \
+	  cargo test --test process -- two_instances::mongo mongo_journey:: sick_database::; \
 	else \
-	  MONGODB_TEST_REQUIRED=1 cargo test --test store_contract mongo && MONGODB_TEST_REQUIRED=1 cargo test --test process two_instances::mongo; \
+	  MONGODB_TEST_REQUIRED=1 cargo test --test store_contract mongo && \
+	  MONGODB_TEST_REQUIRED=1 cargo test --test process -- two_instances::mongo mongo_journey:: && \
+	  if [ -n "$$MONGODB_TEST_SERVER_BIN" ]; then MONGODB_TEST_REQUIRED=1 cargo test --test process sick_database::; \
+	  else echo "sick_database:: not run: it starts a server of its own; set MONGODB_TEST_SERVER_BIN"; fi; \
 	fi
 
 crash-safety: ## SIGKILL the real server mid-stream; acknowledged writes survive, nothing half-written

@@ -2,7 +2,8 @@
 # Starts a MongoDB-protocol server for the MongoDB tests (SecantusDB, pinned with hashes in
 # tests/mongo/requirements.txt, installed in a venv under target/) on a free loopback port, in
 # memory, and waits until it answers. Prints the shell lines that point the tests at it:
-#   eval "$(scripts/mongo-test-server.sh start)"    # exports MONGODB_TEST_URI, MONGODB_TEST_REQUIRED=1
+#   eval "$(scripts/mongo-test-server.sh start)"    # exports MONGODB_TEST_URI, MONGODB_TEST_REQUIRED=1,
+#                                                   # MONGODB_TEST_SERVER_BIN (tests that start their own)
 #   scripts/mongo-test-server.sh stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,9 @@ PY
   fi
   echo "export MONGODB_TEST_URI='$uri'"
   echo "export MONGODB_TEST_REQUIRED=1"
+  # The server itself, for tests that need one of their own (to freeze it, to start it
+  # standalone): tests/process/mongo_server.rs.
+  echo "export MONGODB_TEST_SERVER_BIN='$PWD/$venv/bin/secantusd-py'"
 }
 
 stop() {

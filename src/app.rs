@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hmac::{Hmac, Mac};
@@ -21,6 +22,7 @@ use crate::adapters::memory::MemoryStore;
 use crate::adapters::metrics::Metrics;
 use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
+use crate::adapters::time_limit::TimeLimited;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::audit::AuditTrail;
 use crate::core::auth::{
@@ -104,8 +106,34 @@ impl Stores {
         }
     }
 
-    /// Opens the store named by the configuration, migrating its schema if needed.
-    pub async fn open(database: &DatabaseConfig) -> anyhow::Result<Self> {
+    /// Every port of these stores, each call limited to `limit` (`STORE_TIMEOUT_MS`): a call
+    /// that runs out fails with `StoreError::TimedOut` instead of waiting for the store.
+    pub fn with_time_limit(self, limit: Duration) -> Self {
+        Self {
+            users: Arc::new(TimeLimited::new(self.users, limit)),
+            tokens: Arc::new(TimeLimited::new(self.tokens, limit)),
+            challenges: Arc::new(TimeLimited::new(self.challenges, limit)),
+            sessions: Arc::new(TimeLimited::new(self.sessions, limit)),
+            throttles: Arc::new(TimeLimited::new(self.throttles, limit)),
+            products: Arc::new(TimeLimited::new(self.products, limit)),
+            orders: Arc::new(TimeLimited::new(self.orders, limit)),
+            second_factors: Arc::new(TimeLimited::new(self.second_factors, limit)),
+            devices: Arc::new(TimeLimited::new(self.devices, limit)),
+            audit: Arc::new(TimeLimited::new(self.audit, limit)),
+            rate_windows: Arc::new(TimeLimited::new(self.rate_windows, limit)),
+            health: Arc::new(TimeLimited::new(self.health, limit)),
+        }
+    }
+
+    /// Opens the store named by the configuration, migrating its schema if needed, with every
+    /// call — opening included — limited to `limit`.
+    pub async fn open(database: &DatabaseConfig, limit: Duration) -> anyhow::Result<Self> {
+        Ok(Self::open_unlimited(database, limit)
+            .await?
+            .with_time_limit(limit))
+    }
+
+    async fn open_unlimited(database: &DatabaseConfig, limit: Duration) -> anyhow::Result<Self> {
         match database {
             DatabaseConfig::Memory => Ok(Self::from_adapter(MemoryStore::new())),
             DatabaseConfig::Sqlite(path) => {
@@ -118,7 +146,7 @@ impl Stores {
                 Ok(Self::from_adapter(store))
             }
             DatabaseConfig::Mongo(url) => {
-                let store = MongoStore::connect(url)
+                let store = MongoStore::connect(url, limit)
                     .await
                     .context("DATABASE_URL: cannot use MongoDB")?;
                 Ok(Self::from_adapter(store))
@@ -472,7 +500,7 @@ async fn start_serving(
     mailer: Arc<dyn Mailer>,
     smtp: Option<Arc<SmtpMailer>>,
 ) -> anyhow::Result<RunningApp> {
-    let stores = Stores::open(&config.database).await?;
+    let stores = Stores::open(&config.database, config.store_timeout).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = CoreSettings::from_config(&config);
@@ -580,7 +608,7 @@ pub async fn create_manager(
              add a manager to it; use sqlite:// or mongodb://"
         );
     }
-    let stores = Stores::open(&config.database).await?;
+    let stores = Stores::open(&config.database, config.store_timeout).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Provisioning a manager sends no mail, so no mail transport is opened.

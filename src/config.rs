@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use thiserror::Error;
 use url::Url;
@@ -13,6 +14,11 @@ use url::Url;
 use crate::adapters::crypto::MIN_SECRET_BYTES;
 use crate::adapters::http::{HttpSettings, TrustedProxies};
 use crate::core::model::Currency;
+
+/// `STORE_TIMEOUT_MS` unless set (see the API's configuration table).
+pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 5_000;
+/// A limit above ten minutes is no limit: a request would outlive any client and proxy.
+const MAX_STORE_TIMEOUT_MS: u64 = 600_000;
 
 /// Where the accounts and orders live (`DATABASE_URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +103,9 @@ pub struct Config {
     pub auth_rate_limit_per_minute: u32,
     /// `TRUSTED_PROXIES`: the proxies whose forwarding headers name the client.
     pub trusted_proxies: TrustedProxies,
+    /// `STORE_TIMEOUT_MS`: how long one store call may take before it fails (and the request
+    /// answers 503).
+    pub store_timeout: Duration,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -205,6 +214,17 @@ impl Config {
                 "expected a whole number of at least 1",
             )
         })?;
+        let store_timeout = get("STORE_TIMEOUT_MS", &DEFAULT_STORE_TIMEOUT_MS.to_string())
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| (1..=MAX_STORE_TIMEOUT_MS).contains(ms))
+            .map(Duration::from_millis)
+            .ok_or_else(|| {
+                invalid(
+                    "STORE_TIMEOUT_MS",
+                    format!("expected milliseconds between 1 and {MAX_STORE_TIMEOUT_MS}"),
+                )
+            })?;
 
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES", ""))
             .map_err(|problem| invalid("TRUSTED_PROXIES", problem))?;
@@ -221,6 +241,7 @@ impl Config {
             log_format,
             auth_rate_limit_per_minute,
             trusted_proxies,
+            store_timeout,
         })
     }
 }
@@ -320,6 +341,7 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert_eq!(config.auth_rate_limit_per_minute, 60);
         assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.store_timeout, Duration::from_secs(5));
     }
 
     #[test]
@@ -332,6 +354,13 @@ mod tests {
         );
         let error = config_error("TRUSTED_PROXIES", "10.0.0.1, proxy.internal");
         assert!(error.contains("`proxy.internal`"), "{error}");
+    }
+
+    #[test]
+    fn the_store_timeout_is_read_in_milliseconds() {
+        let config = config(&[("STORE_TIMEOUT_MS", "750")]).unwrap();
+
+        assert_eq!(config.store_timeout, Duration::from_millis(750));
     }
 
     #[test]
@@ -364,6 +393,9 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("STORE_TIMEOUT_MS", "0"),
+            ("STORE_TIMEOUT_MS", "5s"),
+            ("STORE_TIMEOUT_MS", "600001"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");

@@ -8,3 +8,4 @@ pub mod memory;
 pub mod metrics;
 pub mod mongo;
 pub mod sqlite;
+pub mod time_limit;

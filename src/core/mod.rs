@@ -16,5 +16,5 @@ pub mod profile;
 pub mod request_limit;
 pub mod services;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod unexpected;

@@ -18,15 +18,37 @@ use super::model::{
     TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
 };
 
-/// A store failed for a reason the business cannot act on (connection lost, disk full,
-/// corrupt row). Adapters keep the cause for the log; callers answer with an opaque 500.
+/// A store failed for a reason the business cannot act on. No use case decides anything on
+/// it; it travels inside their `Unexpected` outcome, and the inbound adapter tells the kinds
+/// apart by looking for this error in the cause chain.
 #[derive(Debug, Error)]
-#[error("store failure")]
-pub struct StoreError(#[source] pub anyhow::Error);
+pub enum StoreError {
+    /// The store answered with a failure, or the answer could not be read (disk full, corrupt
+    /// row, refused command). Adapters keep the cause for the log; callers answer with an
+    /// opaque 500.
+    #[error("store failure")]
+    Failed(#[source] anyhow::Error),
+    /// The store did not answer in time: a call ran out of its time limit, or no server
+    /// could be reached within it (unreachable, overloaded, frozen). What the call did is
+    /// unknown — a write may still land. Callers answer "try again later".
+    #[error("the store did not answer in time")]
+    TimedOut(#[source] anyhow::Error),
+}
 
 impl StoreError {
     pub fn new(error: impl Into<anyhow::Error>) -> Self {
-        Self(error.into())
+        Self::Failed(error.into())
+    }
+
+    /// Whether `error`, or anything in its chain of causes, is a store call that ran out of
+    /// time.
+    pub fn timed_out_in(error: &anyhow::Error) -> bool {
+        error.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<StoreError>(),
+                Some(StoreError::TimedOut(_))
+            )
+        })
     }
 }
 

@@ -41,7 +41,7 @@ impl RequestLimits {
         if self.first_in(window.start) {
             // Housekeeping: a failure here does not change the verdict; the next window retries.
             if let Err(error) = self.store.purge_rate_windows(now).await {
-                tracing::warn!(error = ?error.0, "purging ended rate windows failed");
+                tracing::warn!(error = ?error, "purging ended rate windows failed");
             }
         }
         Ok(limit.judge(counted, &window, now))

@@ -416,3 +416,19 @@ async fn deleting_ones_account_refuses_an_unknown_field() {
         StatusCode::OK
     );
 }
+
+/// A NUL byte in the search is plain text like any other character: nobody matches, and the
+/// answer is not a fault (MongoDB refuses a `$regex` containing NUL; see docs/mongodb.md).
+#[tokio::test]
+async fn a_user_search_with_a_nul_byte_finds_nobody() {
+    let api = Api::new();
+    let manager = a_manager(&api, "salma@example.com").await;
+    a_client(&api, "amina@example.com").await;
+
+    let found = api
+        .get_as("/api/v1/users?q=amina%00", &manager.access)
+        .await;
+
+    assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+    assert_eq!(found.json()["items"], serde_json::json!([]));
+}

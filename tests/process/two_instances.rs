@@ -109,7 +109,7 @@ impl Pair {
 /// `uri` naming `database` as its default database. The URI's path also names the database
 /// that credentials are checked against, so that one is kept as an explicit `authSource`.
 /// Text surgery rather than a URL parser: a replica-set URI lists several hosts.
-fn with_database(uri: &str, database: &str) -> String {
+pub(crate) fn with_database(uri: &str, database: &str) -> String {
     let (base, query) = uri.split_once('?').unwrap_or((uri, ""));
     let hosts_start = base.find("://").map_or(0, |i| i + 3);
     let path_start = base[hosts_start..]

@@ -6,7 +6,7 @@ use mongodb::bson::{Bson, Document, doc, spec::BinarySubtype};
 use mongodb::{Collection, IndexModel};
 
 use crate::builders::*;
-use crate::mongo_server::{TestDatabase, fresh_database, fresh_store};
+use crate::mongo_server::{TIME_LIMIT, TestDatabase, fresh_database, fresh_store};
 
 /// The test's own database, or `None` once the skip has been reported.
 async fn database_or_skip(test: &str) -> Option<TestDatabase> {
@@ -51,9 +51,9 @@ async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
     let Some(database) = database_or_skip(test).await else {
         return;
     };
-    let first = MongoStore::connect_with_options(database.options.clone()).await;
+    let first = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT).await;
 
-    let second = MongoStore::connect_with_options(database.options.clone()).await;
+    let second = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT).await;
 
     assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
     let users = indexes(&database, "users").await;
@@ -84,6 +84,9 @@ async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
             "{collection}"
         );
     }
+    // The managers' stats select a period of orders by `created_at`.
+    let orders = indexes(&database, "orders").await;
+    assert_eq!(index(&orders, "created_at").keys, doc! { "created_at": 1 });
     let audit = indexes(&database, "audit_events").await;
     assert_eq!(
         index(&audit, "user_newest_first").keys,
@@ -159,7 +162,7 @@ async fn guards_hold_across_two_stores_on_one_database() {
     let Some((first, database)) = store_or_skip(test).await else {
         return;
     };
-    let second = MongoStore::connect_with_options(database.options.clone())
+    let second = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT)
         .await
         .unwrap();
     let (first, second) = (Arc::new(first), Arc::new(second));
@@ -180,4 +183,54 @@ async fn guards_hold_across_two_stores_on_one_database() {
         .count();
     assert_eq!(counted, 5);
     assert_eq!(first.challenge(id).await.unwrap().unwrap().attempts, 8);
+}
+
+/// The last-active-manager guard serialises transactions by writing one shared document. If
+/// that document goes missing (a restore without it, an operator's cleanup), an update that
+/// matches nothing writes nothing, and two demotions of the only two managers would both
+/// commit. The guard recreates it inside the transaction, so they still conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demotions_stay_guarded_when_the_guard_document_is_missing() {
+    let test = "mongo_database::demotions_stay_guarded_when_the_guard_document_is_missing";
+    let Some((store, database)) = store_or_skip(test).await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let guards = database.raw.collection::<Document>("guards");
+    for round in 0..4 {
+        let first = an_active_manager(&*store, &format!("first{round}@example.com")).await;
+        let second = an_active_manager(&*store, &format!("second{round}@example.com")).await;
+        guards.delete_many(doc! {}).await.unwrap();
+        let managers = [first.id, second.id];
+
+        let outcomes = race(&store, 2, move |store, index| async move {
+            let demote = AccessChange {
+                role: Some(Role::Client),
+                ..AccessChange::default()
+            };
+            store
+                .change_access(managers[index], demote, t0())
+                .await
+                .unwrap()
+        })
+        .await;
+
+        let won = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, AccessChangeOutcome::Changed(_)))
+            .count();
+        assert_eq!(won, 1, "round {round}: {outcomes:?}");
+        assert_eq!(
+            guards.count_documents(doc! {}).await.unwrap(),
+            1,
+            "round {round}: the guard document is back"
+        );
+        // Clear the managers for the next round, which races two new ones.
+        database
+            .raw
+            .collection::<Document>("users")
+            .delete_many(doc! { "role": "manager" })
+            .await
+            .unwrap();
+    }
 }

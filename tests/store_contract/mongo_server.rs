@@ -4,17 +4,23 @@
 //! Nothing here imitates a server.
 
 use std::future::IntoFuture;
+use std::time::Duration;
 
 use allomedia::adapters::mongo::MongoStore;
+use mongodb::bson::doc;
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Database};
 use testcontainers_modules::mongo::Mongo;
-use testcontainers_modules::testcontainers::ContainerAsync;
 use testcontainers_modules::testcontainers::core::client::docker_client_instance;
 use testcontainers_modules::testcontainers::runners::AsyncRunner;
+use testcontainers_modules::testcontainers::{ContainerAsync, ImageExt};
 use tokio::runtime::Handle;
+use tokio::time::{Instant, sleep};
 
 use crate::Unavailable;
+
+/// The stores' time limit in these tests: the default `STORE_TIMEOUT_MS`.
+pub const TIME_LIMIT: Duration = Duration::from_secs(5);
 
 /// A server for the suite (`mongodb://…`); each test gets a database of its own on it.
 const URI_VARIABLE: &str = "MONGODB_TEST_URI";
@@ -77,15 +83,15 @@ pub async fn fresh_database() -> Result<TestDatabase, Unavailable> {
             // A one-node replica set: managers' guarded changes run in transactions,
             // which a standalone server refuses.
             let container = Mongo::repl_set()
+                .with_tag(COMPOSE_MONGO_TAG)
                 .start()
                 .await
                 .expect("starting a MongoDB container");
             let host = container.get_host().await.unwrap();
             let port = container.get_host_port_ipv4(27017).await.unwrap();
-            (
-                format!("mongodb://{host}:{port}/?directConnection=true"),
-                Some(container),
-            )
+            let uri = format!("mongodb://{host}:{port}/?directConnection=true");
+            wait_until_primary(&uri).await;
+            (uri, Some(container))
         }
     };
     let mut options = ClientOptions::parse(&uri)
@@ -103,9 +109,37 @@ pub async fn fresh_database() -> Result<TestDatabase, Unavailable> {
     })
 }
 
+/// The image tag of `docker-compose.yml`'s `mongo` service: tests run the major version that
+/// is deployed (the module's own default is 5.0).
+const COMPOSE_MONGO_TAG: &str = "7";
+
+/// How long a new replica set may take to elect its node; bounds the wait, times nothing.
+const PRIMARY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Waits until the container's node is the PRIMARY of its replica set: `rs.initiate()` returns
+/// before the election, and until then every write and transaction fails with
+/// `NotWritablePrimary`, which would fail whichever test came first.
+async fn wait_until_primary(uri: &str) {
+    let mut options = ClientOptions::parse(uri).await.unwrap();
+    options.server_selection_timeout = Some(Duration::from_millis(500));
+    let admin = Client::with_options(options).unwrap().database("admin");
+    let deadline = Instant::now() + PRIMARY_DEADLINE;
+    loop {
+        let hello = admin.run_command(doc! { "hello": 1 }).await;
+        match hello {
+            Ok(hello) if hello.get_bool("isWritablePrimary") == Ok(true) => return,
+            outcome => assert!(
+                Instant::now() < deadline,
+                "the MongoDB container did not become PRIMARY: {outcome:?}"
+            ),
+        }
+        sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub async fn fresh_store() -> Result<(MongoStore, TestDatabase), Unavailable> {
     let database = fresh_database().await?;
-    let store = MongoStore::connect_with_options(database.options.clone())
+    let store = MongoStore::connect_with_options(database.options.clone(), TIME_LIMIT)
         .await
         .unwrap();
     Ok((store, database))

@@ -29,6 +29,51 @@ async fn a_user_with_totp<S: Store>(store: &S, email: &str) -> User {
 }
 
 store_contract! {
+    /// Two first setups at once, for users with no second-factor record yet: nothing is
+    /// enabled, so both store their pending enrolment (the later one wins) — neither is told
+    /// "already enabled". Twelve users race, so that an interleaving that breaks it shows.
+    pub async fn concurrent_first_setups_both_store_a_pending_enrolment<S: Store>(
+        store: Arc<S>,
+    ) {
+        for n in 0..12_u8 {
+            let user = a_stored_user(&*store, &format!("user{n}@example.com")).await;
+            let id = user.id;
+
+            let outcomes = race(&store, 2, move |store, index| async move {
+                let secret = sealed(u8::try_from(index).unwrap() + 1);
+                store.put_pending_totp(id, &secret, t0()).await.unwrap()
+            })
+            .await;
+
+            assert_eq!(outcomes, vec![true, true], "user {n}");
+            let pending = store.totp_enrolment(id).await.unwrap().unwrap();
+            assert_eq!(pending.enabled_at, None);
+        }
+    }
+
+    /// Recovery codes never outlive the removal, even where no enrolment exists (codes stored
+    /// without one, a half-finished earlier removal).
+    pub async fn removing_totp_removes_recovery_codes_even_without_an_enrolment<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        store
+            .replace_recovery_codes(user.id, &[digest(1), digest(2)], t0())
+            .await
+            .unwrap();
+
+        let removed = store.remove_totp(user.id).await.unwrap();
+
+        assert!(!removed, "there was no enrolment");
+        assert_eq!(store.unused_recovery_codes(user.id).await.unwrap(), 0);
+        assert!(
+            !store
+                .consume_recovery_code(user.id, &digest(1), t0())
+                .await
+                .unwrap()
+        );
+    }
+
     pub async fn a_pending_totp_enrolment_reads_back_and_a_new_setup_replaces_it<S: Store>(
         store: Arc<S>,
     ) {

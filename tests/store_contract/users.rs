@@ -321,6 +321,26 @@ store_contract! {
         assert!(search("a.ina").await.is_empty());
     }
 
+    /// A NUL byte is a character like any other: no user's name or email holds one, so the
+    /// search finds nobody — and never fails (MongoDB refuses a `$regex` containing NUL).
+    pub async fn a_search_with_a_nul_byte_finds_nobody_and_does_not_fail<S: Store>(
+        store: Arc<S>,
+    ) {
+        a_stored_user(&*store, "amina@example.com").await;
+
+        let found = store
+            .list_users(
+                &UserFilter {
+                    search: Some("amina\0".to_owned()),
+                    ..UserFilter::default()
+                },
+                PageRequest::first(10),
+            )
+            .await;
+
+        assert_eq!(found.map(|users| users.len()).map_err(|e| format!("{:#}", anyhow::Error::from(e))), Ok(0));
+    }
+
     pub async fn changing_access_sets_the_present_fields_and_returns_the_user<S: Store>(
         store: Arc<S>,
     ) {

@@ -17,6 +17,9 @@ use super::MongoStore;
 /// The unique index on `users.email`; `users.rs` recognises it in duplicate-key errors.
 pub(super) const USERS_EMAIL: &str = "email_unique";
 
+/// The index the stats query's period filter uses.
+pub(super) const ORDERS_CREATED_AT: &str = "created_at";
+
 /// How long the server keeps a token, challenge or session after it expired before deleting
 /// it. The service checks expiry itself on every read, so this is housekeeping: the margin
 /// covers clock drift between the service and the database, and leaves a day to look at a
@@ -30,6 +33,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // One address, one account: the server refuses a second user with the same email,
     // atomically, whatever the number of service instances.
     create_one(
+        store,
         &store.users,
         doc! { "email": 1 },
         IndexOptions::builder()
@@ -41,6 +45,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // Managers' listing of users, newest first: by role and status, or by status alone (an
     // unfiltered listing walks `_id`). The last-active-manager count uses the first too.
     create_one(
+        store,
         &store.users,
         doc! { "role": 1, "status": 1, "_id": 1 },
         IndexOptions::builder()
@@ -49,6 +54,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(
+        store,
         &store.users,
         doc! { "status": 1, "_id": 1 },
         IndexOptions::builder().name("status_id".to_owned()).build(),
@@ -56,12 +62,14 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     .await?;
     // Deleting a user deletes their tokens and challenges by `user_id`.
     create_one(
+        store,
         &store.tokens,
         doc! { "user_id": 1 },
         IndexOptions::builder().name("user_id".to_owned()).build(),
     )
     .await?;
     create_one(
+        store,
         &store.challenges,
         doc! { "user_id": 1 },
         IndexOptions::builder().name("user_id".to_owned()).build(),
@@ -69,6 +77,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     .await?;
     // Revoke-all (`update_many` by user) and the signed-in user's list of sessions.
     create_one(
+        store,
         &store.sessions,
         doc! { "user_id": 1 },
         IndexOptions::builder().name("user_id".to_owned()).build(),
@@ -78,6 +87,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // alone serves the unfiltered list. A name search (`q`, an escaped unanchored regex)
     // scans whichever of the two the planner picks — fine for a catalogue's size.
     create_one(
+        store,
         &store.products,
         doc! { "available": 1, "_id": -1 },
         IndexOptions::builder()
@@ -88,6 +98,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // Orders: a client's and a courier's lists, newest first, optionally by status; the
     // managers' status filter. The unfiltered list walks `_id`.
     create_one(
+        store,
         &store.orders,
         doc! { "client_id": 1, "_id": -1 },
         IndexOptions::builder()
@@ -96,6 +107,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(
+        store,
         &store.orders,
         doc! { "courier_id": 1, "_id": -1 },
         IndexOptions::builder()
@@ -104,6 +116,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(
+        store,
         &store.orders,
         doc! { "status": 1, "_id": -1 },
         IndexOptions::builder()
@@ -111,14 +124,31 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
+    // The managers' stats walk the orders of a period (`created_at` in a range).
+    create_one(
+        store,
+        &store.orders,
+        doc! { "created_at": 1 },
+        IndexOptions::builder()
+            .name(ORDERS_CREATED_AT.to_owned())
+            .build(),
+    )
+    .await?;
     // Expired records disappear on their own. Tokens are found by digest and challenges by
     // id, both `_id`, so they need no other index.
-    create_one(&store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
-    create_one(&store.challenges, doc! { "expires_at": 1 }, expiring()).await?;
-    create_one(&store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(store, &store.tokens, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(
+        store,
+        &store.challenges,
+        doc! { "expires_at": 1 },
+        expiring(),
+    )
+    .await?;
+    create_one(store, &store.sessions, doc! { "expires_at": 1 }, expiring()).await?;
     // Remembered devices: a user's list (newest first) and forget-all go by user; a login
     // finds its device by token digest, unique as the tokens are; expired ones go on their own.
     create_one(
+        store,
         &store.devices,
         doc! { "user_id": 1, "_id": -1 },
         IndexOptions::builder()
@@ -127,6 +157,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(
+        store,
         &store.devices,
         doc! { "token_digest": 1 },
         IndexOptions::builder()
@@ -135,14 +166,21 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
-    create_one(&store.devices, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(store, &store.devices, doc! { "expires_at": 1 }, expiring()).await?;
     // Throttle records are found by key (`_id`); unknown emails leave records too, and this
     // purges them a day after they are forgotten.
-    create_one(&store.throttles, doc! { "expires_at": 1 }, expiring()).await?;
+    create_one(
+        store,
+        &store.throttles,
+        doc! { "expires_at": 1 },
+        expiring(),
+    )
+    .await?;
     // The security-event log, newest first: by user, by kind (or both, through either); the
     // unfiltered listing walks `_id`. Deliberately no TTL: events outlive the accounts they
     // name, and retention is the operators' decision (docs/mongodb.md).
     create_one(
+        store,
         &store.audit_events,
         doc! { "user_id": 1, "_id": -1 },
         IndexOptions::builder()
@@ -151,6 +189,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     )
     .await?;
     create_one(
+        store,
         &store.audit_events,
         doc! { "kind": 1, "_id": -1 },
         IndexOptions::builder()
@@ -161,6 +200,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
     // Counts of the per-address request limit: found by `_id`; the service purges ended
     // windows itself, and this deletes those an instance that stopped left behind.
     create_one(
+        store,
         &store
             .database
             .collection::<Document>(super::rate_windows::COLLECTION),
@@ -183,14 +223,25 @@ fn expiring() -> IndexOptions {
         .build()
 }
 
+/// Creates one index, within the store's time limit like any store call: an index that
+/// already exists returns at once, and a start-up must not hang on a server that stopped
+/// answering. Building a new index on a large collection can take longer than the limit; then
+/// the start fails, naming the index, and an operator builds it ahead of the deployment
+/// (docs/mongodb.md).
 async fn create_one<T: Send + Sync>(
+    store: &MongoStore,
     collection: &Collection<T>,
     keys: Document,
     options: IndexOptions,
 ) -> anyhow::Result<()> {
     let name = options.name.clone().unwrap_or_default();
-    collection
-        .create_index(IndexModel::builder().keys(keys).options(options).build())
+    store
+        .start_up_step(async {
+            collection
+                .create_index(IndexModel::builder().keys(keys).options(options).build())
+                .await?;
+            Ok(())
+        })
         .await
         .with_context(|| format!("creating the index `{name}` on `{}`", collection.name()))?;
     Ok(())

@@ -29,8 +29,9 @@ use std::time::Duration;
 use anyhow::Context;
 use async_trait::async_trait;
 use mongodb::bson::{Document, doc};
+use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{
-    ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria, WriteConcern,
+    Acknowledgment, ClientOptions, DatabaseOptions, ReadPreference, SelectionCriteria, WriteConcern,
 };
 use mongodb::{Client, Collection, Database};
 
@@ -49,13 +50,6 @@ use users::UserDocument;
 /// The database used when the URL names none (`mongodb://host/` rather than `…/shop`).
 pub const DEFAULT_DATABASE: &str = "allomedia";
 
-/// How long an operation waits for a usable server before failing. The driver's default is
-/// 30 s; a readiness probe must answer 503 well before that while the database is away.
-const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long opening one TCP (and TLS) connection may take; the driver's default is 10 s.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// All stores on one MongoDB database. Clones share one `Client`, so one connection pool.
 #[derive(Clone, Debug)]
 pub struct MongoStore {
@@ -72,30 +66,39 @@ pub struct MongoStore {
     audit_events: Collection<AuditEventDocument>,
     /// Documents that serialise transactions guarding a rule across documents.
     guards: Collection<Document>,
+    /// The time limit of one store call (`STORE_TIMEOUT_MS`), also the write concern's
+    /// `wtimeout`.
+    time_limit: Duration,
 }
 
 impl MongoStore {
     /// Connects to the server(s) named by `url`, on the database its path names (default
     /// `allomedia`), and creates the indexes (idempotent). Options in the URL (`tls`,
-    /// `replicaSet`, `authSource`, timeouts…) are honoured; timeouts it does not set are 5 s.
+    /// `replicaSet`, `authSource`, timeouts…) are honoured; the server-selection and connect
+    /// timeouts it does not set are `time_limit`, which also bounds every write's wait for a
+    /// majority (`wtimeout`) and each start-up step.
     ///
-    /// Fails — after the server-selection timeout, 5 s by default — when no server answers:
-    /// the indexes are part of the contract (the unique email), so the service does not start
-    /// without them. Once started, an unreachable server makes each operation fail with a
-    /// `StoreError` and the driver reconnects by itself when it is back.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    /// Fails — after the server-selection timeout — when no server answers, and at once on a
+    /// standalone server (the guards need transactions, so a replica set): the indexes are
+    /// part of the contract (the unique email), so the service does not start without them.
+    /// Once started, an unreachable server makes each operation fail with a `StoreError` and
+    /// the driver reconnects by itself when it is back.
+    pub async fn connect(url: &str, time_limit: Duration) -> Result<Self, StoreError> {
         // The error does not quote the URL: it may carry a password.
         let options = ClientOptions::parse(url)
             .await
             .context("reading the MongoDB URL in DATABASE_URL")
-            .map_err(StoreError)?;
-        Self::connect_with_options(options).await
+            .map_err(StoreError::Failed)?;
+        Self::connect_with_options(options, time_limit).await
     }
 
     /// `connect` with driver options already parsed (tests use it to pick a fresh database
     /// through `options.default_database`).
-    pub async fn connect_with_options(mut options: ClientOptions) -> Result<Self, StoreError> {
-        apply_default_timeouts(&mut options);
+    pub async fn connect_with_options(
+        mut options: ClientOptions,
+        time_limit: Duration,
+    ) -> Result<Self, StoreError> {
+        apply_default_timeouts(&mut options, time_limit);
         let database_name = database_name(&options).to_owned();
         let servers = options
             .hosts
@@ -103,17 +106,22 @@ impl MongoStore {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        Self::open(options, &database_name)
+        Self::open(options, &database_name, time_limit)
             .await
             .with_context(|| {
                 format!("connecting to MongoDB at {servers}, database `{database_name}`")
             })
-            .map_err(StoreError)
+            .map_err(StoreError::Failed)
     }
 
-    async fn open(options: ClientOptions, database_name: &str) -> anyhow::Result<Self> {
+    async fn open(
+        options: ClientOptions,
+        database_name: &str,
+        time_limit: Duration,
+    ) -> anyhow::Result<Self> {
         let client = Client::with_options(options).context("configuring the MongoDB client")?;
-        let database = client.database_with_options(database_name, guarded_database_options());
+        let database =
+            client.database_with_options(database_name, guarded_database_options(time_limit));
         let store = Self {
             users: database.collection(users::COLLECTION),
             tokens: database.collection(tokens::COLLECTION),
@@ -127,14 +135,46 @@ impl MongoStore {
             audit_events: database.collection(audit::COLLECTION),
             guards: database.collection(user_admin::GUARDS_COLLECTION),
             database,
+            time_limit,
         };
-        ping(&store.database).await.context("pinging the server")?;
+        // Each step is one store call, limited like every other.
+        store
+            .start_up_step(async { Ok(ping(&store.database).await?) })
+            .await
+            .context("pinging the server")?;
+        store
+            .start_up_step(refuse_a_standalone_server(&store.database))
+            .await?;
         indexes::create(&store).await?;
         store
-            .ensure_guard()
+            .start_up_step(store.ensure_guard())
             .await
             .context("creating the active-managers guard document")?;
         Ok(store)
+    }
+
+    /// `step`, given up after the time limit: a start-up against a server that accepted the
+    /// connection but does not answer must fail, not hang.
+    async fn start_up_step<T>(
+        &self,
+        step: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::time::timeout(self.time_limit, step)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::TimedOut(anyhow::anyhow!(
+                    "no answer within {} ms",
+                    self.time_limit.as_millis()
+                ))
+                .into())
+            })
+    }
+
+    /// The write concern of every write: acknowledged by a majority, waiting for it at most
+    /// the time limit (`wtimeout`). Without `wtimeout`, a replica set that lost its majority
+    /// would hold every write — and its pooled connection — forever.
+    fn write_concern(&self) -> WriteConcern {
+        majority_within(self.time_limit)
     }
 }
 
@@ -144,20 +184,45 @@ impl MongoStore {
 /// - reads from the primary, so a lagging secondary never shows a revoked session as live or
 ///   a used challenge as open.
 ///
-/// A standalone server accepts both (majority is then the server itself).
-fn guarded_database_options() -> DatabaseOptions {
+/// The guards also need transactions, hence a replica set (`refuse_a_standalone_server`).
+fn guarded_database_options(time_limit: Duration) -> DatabaseOptions {
     DatabaseOptions::builder()
-        .write_concern(WriteConcern::majority())
+        .write_concern(majority_within(time_limit))
         .selection_criteria(SelectionCriteria::ReadPreference(ReadPreference::Primary))
         .build()
 }
 
-/// Our timeouts and application name, where the URL sets none.
-fn apply_default_timeouts(options: &mut ClientOptions) {
-    options
-        .server_selection_timeout
-        .get_or_insert(SERVER_SELECTION_TIMEOUT);
-    options.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+/// Writes acknowledged by a majority, waiting at most `time_limit` for it.
+fn majority_within(time_limit: Duration) -> WriteConcern {
+    WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .w_timeout(time_limit)
+        .build()
+}
+
+/// The guards run transactions, which a standalone server refuses — but only when a manager
+/// is demoted or deleted, long after start-up. So a server that is not part of a replica set
+/// (no `setName`) nor a sharded cluster's router (`msg: isdbgrid`) is refused at once.
+async fn refuse_a_standalone_server(database: &Database) -> anyhow::Result<()> {
+    let hello = database.run_command(doc! { "hello": 1 }).await?;
+    let in_a_replica_set = hello.get_str("setName").is_ok();
+    let a_router = hello.get_str("msg") == Ok("isdbgrid");
+    if !in_a_replica_set && !a_router {
+        anyhow::bail!(
+            "the MongoDB server is standalone, not a replica set member: the service needs \
+             transactions, which only a replica set (or a sharded cluster) offers; start mongod \
+             with --replSet and run rs.initiate() once (a one-node replica set is enough)"
+        );
+    }
+    Ok(())
+}
+
+/// Our timeouts and application name, where the URL sets none. The driver's own defaults
+/// (30 s to select a server, 10 s to connect) would outlast the store's time limit, and a
+/// readiness probe must answer 503 while the database is away.
+fn apply_default_timeouts(options: &mut ClientOptions, time_limit: Duration) {
+    options.server_selection_timeout.get_or_insert(time_limit);
+    options.connect_timeout.get_or_insert(time_limit);
     // Shown in the server's logs and `currentOp`, to tell our connections from others.
     options
         .app_name
@@ -178,7 +243,33 @@ async fn run<T>(
     action: &'static str,
     operation: impl Future<Output = anyhow::Result<T>>,
 ) -> Result<T, StoreError> {
-    operation.await.context(action).map_err(StoreError)
+    operation.await.context(action).map_err(classify)
+}
+
+/// MongoDB's code for a write concern that was not satisfied in time (`wtimeout`).
+const WRITE_CONCERN_TIMEOUT: i32 = 64;
+
+/// The driver's own time limits ran out — no server selected within the server-selection
+/// timeout (the database unreachable or without a primary), or a majority that did not
+/// acknowledge within `wtimeout` — is the store not answering in time, like a call that runs
+/// out of `STORE_TIMEOUT_MS`; every other failure is a failure.
+fn classify(error: anyhow::Error) -> StoreError {
+    let timed_out = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<mongodb::error::Error>()
+            .is_some_and(|driver| match driver.kind.as_ref() {
+                ErrorKind::ServerSelection { .. } => true,
+                ErrorKind::Write(WriteFailure::WriteConcernError(concern)) => {
+                    concern.code == WRITE_CONCERN_TIMEOUT
+                }
+                _ => false,
+            })
+    });
+    if timed_out {
+        StoreError::TimedOut(error)
+    } else {
+        StoreError::Failed(error)
+    }
 }
 
 /// The cheapest round trip: `{ping: 1}` on the primary.
@@ -215,7 +306,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn timeouts_default_to_five_seconds_unless_the_url_sets_them() {
+    async fn timeouts_default_to_the_store_time_limit_unless_the_url_sets_them() {
         let mut plain = options("mongodb://db.example.com/shop").await;
         let mut tuned = options(
             "mongodb://db.example.com/shop?serverSelectionTimeoutMS=1500&connectTimeoutMS=700\
@@ -223,8 +314,8 @@ mod tests {
         )
         .await;
 
-        apply_default_timeouts(&mut plain);
-        apply_default_timeouts(&mut tuned);
+        apply_default_timeouts(&mut plain, Duration::from_secs(5));
+        apply_default_timeouts(&mut tuned, Duration::from_secs(5));
 
         assert_eq!(plain.server_selection_timeout, Some(Duration::from_secs(5)));
         assert_eq!(plain.connect_timeout, Some(Duration::from_secs(5)));
@@ -238,10 +329,12 @@ mod tests {
     }
 
     #[test]
-    fn guards_write_to_a_majority_and_read_from_the_primary() {
-        let options = guarded_database_options();
+    fn guards_write_to_a_majority_within_the_time_limit_and_read_from_the_primary() {
+        let options = guarded_database_options(Duration::from_millis(1500));
 
-        assert_eq!(options.write_concern, Some(WriteConcern::majority()));
+        let concern = options.write_concern.unwrap();
+        assert_eq!(concern.w, Some(Acknowledgment::Majority));
+        assert_eq!(concern.w_timeout, Some(Duration::from_millis(1500)));
         assert!(matches!(
             options.selection_criteria,
             Some(SelectionCriteria::ReadPreference(ReadPreference::Primary))
@@ -256,7 +349,7 @@ mod tests {
             "mongodb://admin:s3cret@db.example.com/shop?authMechanism=NOPE",
             "mongodb://admin:s3cret@db.example.com/sh op",
         ] {
-            let outcome = MongoStore::connect(url).await;
+            let outcome = MongoStore::connect(url, Duration::from_secs(5)).await;
 
             let error = anyhow::Error::from(outcome.expect_err("a malformed URL must be refused"));
             let chain = format!("{error:#}");
@@ -272,7 +365,7 @@ mod tests {
         let started = Instant::now();
 
         let outcome =
-            MongoStore::connect("mongodb://127.0.0.1:1/shop?serverSelectionTimeoutMS=300").await;
+            MongoStore::connect("mongodb://127.0.0.1:1/shop", Duration::from_millis(300)).await;
 
         let error = anyhow::Error::from(outcome.expect_err("nothing listens on port 1"));
         let chain = format!("{error:#}");

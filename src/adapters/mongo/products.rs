@@ -7,7 +7,8 @@ use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 
 use super::values::{
-    bson_time, bson_uuid, domain_time, domain_uuid, optional_parsed_field, parsed_field,
+    bson_time, bson_uuid, domain_time, domain_uuid, literal_regex, optional_parsed_field,
+    parsed_field,
 };
 use super::{MongoStore, run};
 use crate::core::model::{
@@ -76,19 +77,6 @@ impl TryFrom<ProductDocument> for Product {
 
 fn by_id(id: ProductId) -> Document {
     doc! { "_id": bson_uuid(id.as_uuid()) }
-}
-
-/// `text` as a regular expression matching itself: every metacharacter is escaped, so a
-/// search for `.*` matches only names containing `.*`.
-fn literal_regex(text: &str) -> String {
-    let mut regex = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\^$.|?*+()[]{}".contains(c) {
-            regex.push('\\');
-        }
-        regex.push(c);
-    }
-    regex
 }
 
 /// The filter of a list: the page's upper bound on `_id`, availability and name search.

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, Binary, Bson, doc, spec::BinarySubtype};
 use mongodb::error::{Error, ErrorKind, WriteFailure};
+use mongodb::options::ReturnDocument;
 use serde::{Deserialize, Serialize};
 
 use super::values::{bson_digest, bson_time, bson_uuid, domain_time, optional_domain_time};
@@ -118,14 +119,23 @@ impl SecondFactorStore for MongoStore {
                 "enabled_at": Bson::Null,
                 "last_used_step": Bson::Null,
             };
+            let update = doc! { "$set": { "totp": pending } };
             let outcome = self
                 .second_factors
-                .update_one(filter, doc! { "$set": { "totp": pending } })
+                .update_one(filter.clone(), update.clone())
                 .upsert(true)
                 .await;
             match outcome {
                 Ok(_) => Ok(true),
-                Err(error) if is_duplicate_key(&error) => Ok(false),
+                // The duplicate key may also be a concurrent first setup that created the
+                // document between our filter's miss and our insert — nothing is enabled then.
+                // The document exists now, so the same update again tells the two apart: it
+                // matches unless an enrolment is enabled. Documents are only ever deleted with
+                // their user, so one retry settles it.
+                Err(error) if is_duplicate_key(&error) => {
+                    let retried = self.second_factors.update_one(filter, update).await?;
+                    Ok(retried.matched_count == 1)
+                }
                 Err(error) => Err(error.into()),
             }
         })
@@ -183,14 +193,18 @@ impl SecondFactorStore for MongoStore {
 
     async fn remove_totp(&self, user_id: UserId) -> Result<bool, StoreError> {
         run("removing TOTP", async {
-            let removed = self
+            // One atomic write clears both, whether or not there is an enrolment — codes
+            // without one (a half-finished setup, an earlier partial removal) go too — and
+            // the document as it was says whether there was an enrolment.
+            let before = self
                 .second_factors
-                .update_one(
-                    doc! { "_id": bson_uuid(user_id.as_uuid()), "totp": { "$ne": null } },
+                .find_one_and_update(
+                    doc! { "_id": bson_uuid(user_id.as_uuid()) },
                     doc! { "$unset": { "totp": "", "recovery_codes": "" } },
                 )
+                .return_document(ReturnDocument::Before)
                 .await?;
-            Ok(removed.modified_count == 1)
+            Ok(before.is_some_and(|document| document.totp.is_some()))
         })
         .await
     }

@@ -18,7 +18,7 @@ use mongodb::options::{ReadConcern, TransactionOptions, WriteConcern};
 
 use super::MongoStore;
 use super::users::user_from;
-use super::values::{bson_time, bson_uuid};
+use super::values::{bson_time, bson_uuid, literal_regex};
 use crate::core::model::{PageRequest, User, UserId};
 use crate::core::ports::{AccessChange, AccessChangeOutcome, DeleteUserOutcome, UserFilter};
 
@@ -58,7 +58,7 @@ impl MongoStore {
         }
         if let Some(search) = filter.search.as_deref() {
             // The search is plain text: escaped, so a `.` or `*` matches itself only.
-            let pattern = escape_regex(search);
+            let pattern = literal_regex(search);
             query.insert(
                 "$or",
                 vec![
@@ -91,7 +91,7 @@ impl MongoStore {
         let mut session = self.users.client().start_session().await?;
         let outcome = session
             .start_transaction()
-            .with_options(transaction_options())
+            .with_options(transaction_options(self.write_concern()))
             .and_run((self, id, change, at), |session, context| {
                 let (store, id, change, at) = *context;
                 Box::pin(async move {
@@ -112,7 +112,7 @@ impl MongoStore {
         let mut session = self.users.client().start_session().await?;
         let outcome = session
             .start_transaction()
-            .with_options(transaction_options())
+            .with_options(transaction_options(self.write_concern()))
             .and_run((self, id), |session, context| {
                 let (store, id) = *context;
                 Box::pin(async move {
@@ -216,15 +216,26 @@ impl MongoStore {
     }
 
     /// Writes the guard document, so that two guarded transactions cannot both commit.
-    async fn take_guard(&self, session: &mut ClientSession) -> mongodb::error::Result<()> {
-        self.guards
+    ///
+    /// An update that matches nothing writes nothing, and two transactions that write nothing
+    /// in common both commit: so a guard document that went missing (a restore without it,
+    /// an operator's cleanup) is created here, inside the transaction — two transactions
+    /// creating it conflict like two updating it — and a write that neither matched nor
+    /// created it fails rather than let the guarded change through unguarded.
+    async fn take_guard(&self, session: &mut ClientSession) -> anyhow::Result<()> {
+        let written = self
+            .guards
             .update_one(
                 doc! { "_id": ACTIVE_MANAGERS_GUARD },
                 doc! { "$inc": { "writes": 1_i64 } },
             )
+            .upsert(true)
             .session(session)
-            .await
-            .map(drop)
+            .await?;
+        if written.matched_count == 0 && written.upserted_id.is_none() {
+            anyhow::bail!("the active-managers guard document was neither updated nor created");
+        }
+        Ok(())
     }
 
     async fn another_active_manager(
@@ -250,11 +261,12 @@ fn by_id(id: UserId) -> Document {
     doc! { "_id": bson_uuid(id.as_uuid()) }
 }
 
-/// Snapshot reads, majority writes: what the guard needs to hold across a failover.
-fn transaction_options() -> TransactionOptions {
+/// Snapshot reads, majority writes (within the store's time limit): what the guard needs to
+/// hold across a failover.
+fn transaction_options(write_concern: WriteConcern) -> TransactionOptions {
     TransactionOptions::builder()
         .read_concern(ReadConcern::snapshot())
-        .write_concern(WriteConcern::majority())
+        .write_concern(write_concern)
         .build()
 }
 
@@ -264,29 +276,5 @@ fn into_driver_error(error: anyhow::Error) -> mongodb::error::Error {
     match error.downcast::<mongodb::error::Error>() {
         Ok(driver) => driver,
         Err(other) => mongodb::error::Error::custom(std::sync::Arc::new(other)),
-    }
-}
-
-/// `text` as a regular expression that matches exactly it.
-fn escape_regex(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        if "\\^$.|?*+()[]{}/-#".contains(character) {
-            escaped.push('\\');
-        }
-        escaped.push(character);
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_search_is_matched_as_plain_text() {
-        assert_eq!(escape_regex("a.b*c"), "a\\.b\\*c");
-        assert_eq!(escape_regex("amina@example"), "amina@example");
-        assert_eq!(escape_regex("(x)[y]{z}"), "\\(x\\)\\[y\\]\\{z\\}");
     }
 }

@@ -130,7 +130,7 @@ impl UserStore for MongoStore {
             Ok(_) => Ok(()),
             Err(error) if is_email_taken(&error) => Err(InsertUserError::EmailTaken),
             Err(error) => {
-                Err(StoreError::new(anyhow::Error::new(error).context("inserting a user")).into())
+                Err(super::classify(anyhow::Error::new(error).context("inserting a user")).into())
             }
         }
     }

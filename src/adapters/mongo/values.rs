@@ -10,6 +10,25 @@ use uuid::Uuid;
 
 use crate::core::model::SecretDigest;
 
+/// `text` as a regular expression that matches exactly it (a search is plain text): every
+/// metacharacter is escaped, so a search for `.*` matches only text containing `.*`. MongoDB
+/// refuses a pattern with an embedded NUL byte (error 51091) — a `?q=%00` would answer 500 —
+/// so NUL is written as the escape `\x00`, which matches that same character.
+pub(super) fn literal_regex(text: &str) -> String {
+    let mut regex = String::with_capacity(text.len());
+    for character in text.chars() {
+        if character == '\0' {
+            regex.push_str("\\x00");
+            continue;
+        }
+        if "\\^$.|?*+()[]{}/-#".contains(character) {
+            regex.push('\\');
+        }
+        regex.push(character);
+    }
+    regex
+}
+
 /// Milliseconds: the precision every store keeps (the system clock truncates to it), so a
 /// time reads back exactly as written.
 pub(super) fn bson_time(time: DateTime<Utc>) -> bson::DateTime {
@@ -88,6 +107,21 @@ pub(super) fn optional_parsed_field<T, E: std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_is_matched_as_plain_text() {
+        assert_eq!(literal_regex("a.*(b)?"), "a\\.\\*\\(b\\)\\?");
+        assert_eq!(literal_regex("amina@example"), "amina@example");
+        assert_eq!(literal_regex("(x)[y]{z}"), "\\(x\\)\\[y\\]\\{z\\}");
+    }
+
+    #[test]
+    fn a_nul_byte_never_reaches_the_pattern() {
+        let pattern = literal_regex("a\0b");
+
+        assert!(!pattern.contains('\0'), "{pattern:?}");
+        assert_eq!(pattern, "a\\x00b");
+    }
 
     #[test]
     fn a_millisecond_time_round_trips_exactly() {

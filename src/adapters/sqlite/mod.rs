@@ -51,7 +51,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Self::open_pool(path)
             .with_context(|| format!("opening the SQLite database {}", path.display()))
-            .map_err(StoreError)
+            .map_err(StoreError::Failed)
     }
 
     fn open_pool(path: &Path) -> anyhow::Result<Self> {
@@ -80,7 +80,11 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
-        self.pool.run(job).await.context(action).map_err(StoreError)
+        self.pool
+            .run(job)
+            .await
+            .context(action)
+            .map_err(StoreError::Failed)
     }
 }
 

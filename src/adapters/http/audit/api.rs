@@ -73,5 +73,6 @@ responses! {
         /// cursor this service did not return (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -325,6 +325,7 @@ responses! {
         422 Invalid(problem),
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -337,6 +338,7 @@ responses! {
         400 BadRequest(problem),
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -350,6 +352,7 @@ responses! {
         413 payload_too_large,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -361,6 +364,7 @@ responses! {
         413 payload_too_large,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -384,6 +388,7 @@ responses! {
         /// from this IP address (`rate_limited`).
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -402,6 +407,7 @@ responses! {
         /// (`rate_limited`).
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -417,6 +423,7 @@ responses! {
         /// this IP address (`rate_limited`).
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -431,6 +438,7 @@ responses! {
         413 payload_too_large,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -441,6 +449,7 @@ responses! {
         401 unauthenticated,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -451,5 +460,6 @@ responses! {
         401 unauthenticated,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }

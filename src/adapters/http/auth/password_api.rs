@@ -168,6 +168,7 @@ responses! {
         /// requests from this IP address (`rate_limited`).
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -179,6 +180,7 @@ responses! {
         413 payload_too_large,
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -194,5 +196,6 @@ responses! {
         422 Invalid(problem),
         429 rate_limited,
         500 internal_error,
+        503 store_timeout,
     }
 }

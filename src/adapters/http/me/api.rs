@@ -88,6 +88,7 @@ responses! {
         401 unauthenticated,
         404 account_gone,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -101,6 +102,7 @@ responses! {
         413 payload_too_large,
         422 invalid_fields,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -122,5 +124,6 @@ responses! {
         /// judged.
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -88,6 +88,7 @@ responses! {
         /// `limit` or `cursor` is invalid (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -99,5 +100,6 @@ responses! {
         /// No such device among mine (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

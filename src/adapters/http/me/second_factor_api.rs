@@ -148,6 +148,7 @@ responses! {
         /// TOTP is already on (`totp_already_enabled`).
         409 Conflict(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -166,6 +167,7 @@ responses! {
         /// for this account lately; nothing was judged.
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -186,6 +188,7 @@ responses! {
         /// for this account lately; nothing was judged.
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -204,5 +207,6 @@ responses! {
         /// judged.
         429 TooManyRequests(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -93,6 +93,7 @@ responses! {
         /// (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -104,5 +105,6 @@ responses! {
         /// No live session of the signed-in user has this id (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -69,7 +69,7 @@ impl<E: Endpoint> Endpoint for AuthRateLimitEndpoint<E> {
                 // own: the request goes on, and its handler's store calls answer for the store.
                 // The per-account throttles, in the store too, fail closed.
                 Err(error) => {
-                    tracing::warn!(error = ?error.0, "the request limit could not be counted; admitting");
+                    tracing::warn!(error = ?error, "the request limit could not be counted; admitting");
                 }
             }
         }

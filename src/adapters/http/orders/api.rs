@@ -160,6 +160,7 @@ responses! {
         /// `items[2].product_id` for an unknown or unavailable product.
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -173,6 +174,7 @@ responses! {
         /// `status`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -185,6 +187,7 @@ responses! {
         /// No such order, or not one the caller may see (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -207,6 +210,7 @@ responses! {
         /// a delivery code that is not the order's (`invalid_delivery_code`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -227,5 +231,6 @@ responses! {
         /// `courier_id` is not an active courier (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -13,11 +13,18 @@ use crate::core::catalogue::ProductError;
 use crate::core::model::{NotAManager, ValidationErrors};
 use crate::core::orders::OrderError;
 use crate::core::people::{AdministrationError, DeleteOwnAccountError};
+use crate::core::ports::StoreError;
 use crate::core::profile::ProfileError;
 
-/// Logs a fault with its whole chain of causes and hides it behind `internal_error`. The log
-/// line sits inside the request's span, so it carries the request id the client was given.
+/// Logs a fault with its whole chain of causes and hides it behind `internal_error` — or,
+/// when a store call ran out of time, `store_timeout` (503 with `Retry-After`): the service
+/// is fine, the store is sick, and the client may retry. The log line sits inside the
+/// request's span, so it carries the request id the client was given.
 pub(crate) fn fault(error: anyhow::Error) -> ApiError {
+    if StoreError::timed_out_in(&error) {
+        tracing::warn!(error = %format!("{error:#}"), "request failed: the store timed out");
+        return ApiError::StoreTimeout;
+    }
     tracing::error!(error = %format!("{error:#}"), "request failed");
     ApiError::Internal
 }

@@ -15,6 +15,10 @@ use crate::core::model::ValidationErrors;
 /// The media type of every error body (RFC 9457 §3).
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// How long a client should wait after a `store_timeout`: long enough that retries do not
+/// pile onto a store that is struggling, short enough for a brief hiccup.
+const STORE_RETRY_AFTER_SECONDS: u64 = 5;
+
 /// Client-supplied text echoed in a `detail` is cut to this many characters.
 const MAX_ECHOED_CHARS: usize = 300;
 
@@ -55,6 +59,7 @@ pub enum ProblemCode {
     Conflict,
     InternalError,
     StoreUnavailable,
+    StoreTimeout,
 }
 
 /// One invalid field of a request.
@@ -175,6 +180,10 @@ pub enum ApiError {
     Internal,
     #[error("store unavailable")]
     StoreUnavailable,
+    /// A store call ran out of its time limit (`STORE_TIMEOUT_MS`): the store is unreachable,
+    /// overloaded or frozen. Whoever creates it has logged the cause.
+    #[error("store timed out")]
+    StoreTimeout,
 }
 
 /// What a code means, whatever the occurrence: its status, a title and the detail a client
@@ -350,6 +359,12 @@ impl ProblemCode {
                 "Service unavailable",
                 "The data store cannot be reached right now.",
             ),
+            ProblemCode::StoreTimeout => definition(
+                S::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable",
+                "The data store did not answer in time, so this request may or may not have \
+                 taken effect; try again after `Retry-After` seconds.",
+            ),
         }
     }
 }
@@ -389,6 +404,7 @@ impl ApiError {
             ApiError::Conflict => ProblemCode::Conflict,
             ApiError::Internal => ProblemCode::InternalError,
             ApiError::StoreUnavailable => ProblemCode::StoreUnavailable,
+            ApiError::StoreTimeout => ProblemCode::StoreTimeout,
         }
     }
 
@@ -412,7 +428,8 @@ impl ApiError {
         }
     }
 
-    /// Seconds a client should wait before trying again; every 429 carries one. After a burned
+    /// Seconds a client should wait before trying again; every 429 and every `store_timeout`
+    /// 503 carries one. After a burned
     /// login challenge the client may start a new login at once, so it is 0.
     fn retry_after_seconds(&self) -> Option<u64> {
         match self {
@@ -429,6 +446,7 @@ impl ApiError {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             ApiError::TooManyAttempts => Some(0),
+            ApiError::StoreTimeout => Some(STORE_RETRY_AFTER_SECONDS),
             _ => None,
         }
     }

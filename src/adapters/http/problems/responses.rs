@@ -15,6 +15,7 @@
 ///         /// Too many wrong passwords for this account lately (`login_throttled`).
 ///         429 TooManyRequests(problem),
 ///         500 internal_error,
+///         503 store_timeout,
 ///     }
 /// }
 /// ```
@@ -25,8 +26,9 @@
 ///   (every 429 also documents `Retry-After`, which every 429 carries);
 /// - `STATUS name`: a standard problem response, whose text is below; the status is checked.
 ///
-/// The doc comments are the descriptions published in the document. Every operation declares a
-/// 500 named `InternalError`: a problem whose status the operation does not declare is a bug of
+/// The doc comments are the descriptions published in the document. Every operation that reaches
+/// the store declares `503 store_timeout` (every store call has a time limit). Every operation
+/// declares a 500 named `InternalError`: a problem whose status the operation does not declare is a bug of
 /// ours; it is logged and answered as a 500, so the answer stays within the published contract.
 /// Declaring one status twice is refused by the compiler (an unreachable pattern).
 macro_rules! responses {
@@ -96,6 +98,19 @@ macro_rules! responses {
         $crate::adapters::http::problems::responses!(@entry $enum $variants $arms
             /// Too many requests from this IP address (`rate_limited`).
             429 TooManyRequests(problem), $($rest)*);
+    };
+    (@entry $enum:tt $variants:tt $arms:tt 503 store_timeout, $($rest:tt)*) => {
+        $crate::adapters::http::problems::responses!(@problem $enum $variants $arms [
+            /// The data store did not answer within its time limit (`store_timeout`); the
+            /// request may or may not have taken effect. Retry after `Retry-After` seconds.
+        ] 503 ServiceUnavailable [
+            // Every `store_timeout` carries one (`ApiError::retry_after_seconds`).
+            , header(
+                name = "Retry-After",
+                ty = "u64",
+                description = "Seconds to wait before trying again."
+            )
+        ] $($rest)*);
     };
     (@entry $enum:tt $variants:tt $arms:tt 500 internal_error, $($rest:tt)*) => {
         $crate::adapters::http::problems::responses!(@entry $enum $variants $arms

@@ -162,6 +162,7 @@ responses! {
         /// `q`, `limit` or `cursor` is invalid (`validation_failed`); `errors` names them.
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -173,6 +174,7 @@ responses! {
         /// No such product (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -187,6 +189,7 @@ responses! {
         413 payload_too_large,
         422 invalid_fields,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -203,6 +206,7 @@ responses! {
         413 payload_too_large,
         422 invalid_fields,
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -217,5 +221,6 @@ responses! {
         /// No such product (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -62,5 +62,6 @@ responses! {
         /// `from` is after `to` (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }

@@ -155,6 +155,7 @@ responses! {
         /// cursor this service did not return (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -168,6 +169,7 @@ responses! {
         /// No user has this id (`not_found`).
         404 NotFound(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -188,6 +190,7 @@ responses! {
         /// (`validation_failed`).
         422 Invalid(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
 
@@ -203,5 +206,6 @@ responses! {
         /// The user is the only active manager (`last_active_manager`).
         409 Conflict(problem),
         500 internal_error,
+        503 store_timeout,
     }
 }
