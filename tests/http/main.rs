@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod devices;
+mod edge;
 mod openapi_spec;
 mod operations;
 mod orders;
