@@ -12,8 +12,9 @@
 use std::io::Write;
 
 use allomedia::core::ports::{
-    AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, OneTimeTokenStore, OrderStore,
-    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, ExpiredRecordStore,
+    OneTimeTokenStore, OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth,
+    UserStore,
 };
 
 #[macro_use]
@@ -60,6 +61,7 @@ mod builders;
 mod audit;
 mod challenges;
 mod devices;
+mod expired;
 mod health;
 mod orders;
 mod products;
@@ -86,6 +88,7 @@ pub trait Store:
     + OrderStore
     + AuditLog
     + StoreHealth
+    + ExpiredRecordStore
     + 'static
 {
 }
@@ -102,6 +105,7 @@ impl<S> Store for S where
         + OrderStore
         + AuditLog
         + StoreHealth
+        + ExpiredRecordStore
         + 'static
 {
 }
