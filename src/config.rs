@@ -153,7 +153,8 @@ impl Config {
                 )
             })?),
         };
-        if metrics_addr.is_some_and(|addr| addr == http_addr) {
+        // Port 0 lets the OS pick a free port for each listener, so two of them never clash.
+        if metrics_addr.is_some_and(|addr: SocketAddr| addr == http_addr && addr.port() != 0) {
             return Err(invalid(
                 "METRICS_ADDR",
                 "must differ from HTTP_ADDR: metrics are never served on the public listener",
