@@ -18,8 +18,13 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/allomedia /usr/local/bin/allomedia
 USER allomedia
 WORKDIR /var/lib/allomedia
-ENV HTTP_ADDR=0.0.0.0:8080 \
+# prod by default: the server then refuses console mail, a missing or guessable JWT_SECRET and
+# a PUBLIC_URL that is not https (ALLOW_HTTP_PUBLIC_URL=true behind a local TLS proxy).
+# Metrics are served only if METRICS_ADDR is set, on that separate port (9090 below), which
+# must not be published to the internet.
+ENV APP_ENV=prod \
+    HTTP_ADDR=0.0.0.0:8080 \
     LOG_FORMAT=json
-EXPOSE 8080
+EXPOSE 8080 9090
 ENTRYPOINT ["allomedia"]
 CMD ["serve"]

@@ -59,6 +59,7 @@ browser: ## Swagger UI in headless chromium: every tag shown, "Try it out" on th
 	.ci/steps/60-swagger-ui.sh
 
 deny: ## supply chain: cargo deny check (advisories, licenses, duplicate versions, sources)
+	scripts/check-unreachable-advisories.sh
 	PATH="$$(scripts/rust-tools.sh):$$PATH" cargo deny --locked check
 
 fuzz: ## every fuzz target of fuzz/ for FUZZ_SECONDS each (default 30; nightly, cargo-fuzz)

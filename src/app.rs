@@ -31,6 +31,7 @@ use crate::core::auth::{
     SecondFactorSettingsPorts, SessionIssuer, Sessions, SignIn, SignInPorts, Throttle,
 };
 use crate::core::catalogue::CatalogueService;
+use crate::core::housekeeping::Housekeeping;
 use crate::core::model::Currency;
 use crate::core::notifier::Notifier;
 use crate::core::orders::{OrderPorts, OrderService};
@@ -38,9 +39,10 @@ use crate::core::people::UserAdministration;
 use crate::core::policy::Policy;
 use crate::core::ports::RateWindowStore;
 use crate::core::ports::{
-    AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore, Mailer,
-    OneTimeTokenStore, OrderStore, PasswordHashing, ProductStore, SecondFactorStore,
-    SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine, UserStore,
+    AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore,
+    ExpiredRecordStore, Mailer, OneTimeTokenStore, OrderStore, PasswordHashing, ProductStore,
+    SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine,
+    UserStore,
 };
 use crate::core::profile::ProfileService;
 use crate::core::request_limit::RequestLimits;
@@ -51,6 +53,8 @@ const TOKEN_ISSUER: &str = "allomedia";
 const TOKEN_AUDIENCE: &str = "allomedia-api";
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECONDS: u64 = 30;
+/// How often expired tokens, challenges, sessions, devices and throttle records are purged.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 /// How long queued mails may take to leave after the server stopped.
 const MAIL_FLUSH_SECONDS: u64 = 10;
 
@@ -69,6 +73,7 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     pub health: Arc<dyn StoreHealth>,
     pub rate_windows: Arc<dyn RateWindowStore>,
+    pub expired: Arc<dyn ExpiredRecordStore>,
 }
 
 impl Stores {
@@ -87,6 +92,7 @@ impl Stores {
             + AuditLog
             + StoreHealth
             + RateWindowStore
+            + ExpiredRecordStore
             + 'static,
     {
         let store = Arc::new(store);
@@ -102,7 +108,8 @@ impl Stores {
             devices: store.clone(),
             audit: store.clone(),
             rate_windows: store.clone(),
-            health: store,
+            health: store.clone(),
+            expired: store,
         }
     }
 
@@ -121,6 +128,7 @@ impl Stores {
             devices: Arc::new(TimeLimited::new(self.devices, limit)),
             audit: Arc::new(TimeLimited::new(self.audit, limit)),
             rate_windows: Arc::new(TimeLimited::new(self.rate_windows, limit)),
+            expired: Arc::new(TimeLimited::new(self.expired, limit)),
             health: Arc::new(TimeLimited::new(self.health, limit)),
         }
     }
@@ -431,6 +439,12 @@ fn hashing_slots() -> usize {
 /// A server accepting connections, and the means to stop it.
 pub struct RunningApp {
     pub local_addr: SocketAddr,
+    /// Where `/metrics` is served, when `METRICS_ADDR` asks for it.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The metrics listener; scrapes are not drained, it simply stops with the server.
+    metrics_task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The periodic purge of expired records; stops with the server.
+    purge_task: JoinHandle<()>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     /// Work requests left running after their answer; it may still queue mails.
@@ -444,6 +458,10 @@ impl RunningApp {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         let served = self.task.await.context("server task")?.context("server");
+        if let Some(metrics) = self.metrics_task {
+            metrics.abort();
+        }
+        self.purge_task.abort();
         let grace = std::time::Duration::from_secs(SHUTDOWN_GRACE_SECONDS);
         if tokio::time::timeout(grace, self.after_response.idle())
             .await
@@ -506,7 +524,18 @@ async fn start_serving(
     let settings = CoreSettings::from_config(&config);
     let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
     let core = build_core(&settings, &stores, crypto, mailer, clock.clone());
+    let purge_task = tokio::spawn(purge_periodically(Housekeeping::new(
+        stores.expired.clone(),
+        clock.clone(),
+    )));
     let after_response = AfterResponse::new();
+    let (metrics_addr, metrics_task) = match config.metrics_addr {
+        Some(addr) => {
+            let (addr, task) = serve_metrics(addr, metrics.clone()).await?;
+            (Some(addr), Some(task))
+        }
+        None => (None, None),
+    };
     let services = http_services(
         core,
         stores.health.clone(),
@@ -545,11 +574,50 @@ async fn start_serving(
     });
     Ok(RunningApp {
         local_addr,
+        metrics_addr,
+        metrics_task,
+        purge_task,
         shutdown,
         task,
         after_response,
         smtp,
     })
+}
+
+/// Purges expired records now and every `PURGE_EVERY` after, so that SQLite and the memory
+/// store do what MongoDB's TTL indexes do. A failed purge is logged and tried again next time.
+async fn purge_periodically(housekeeping: Housekeeping) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match housekeeping.purge_expired().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired records purged"),
+            Err(error) => {
+                tracing::warn!(error = %format!("{:#}", anyhow::Error::from(error)), "purging expired records failed");
+            }
+        }
+    }
+}
+
+/// Serves `/metrics` on its own listener at `addr`, apart from the public API.
+async fn serve_metrics(
+    addr: SocketAddr,
+    metrics: Metrics,
+) -> anyhow::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("METRICS_ADDR: cannot listen on {addr}"))?;
+    let local_addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .context("METRICS_ADDR: listener has no socket address")?;
+    let endpoint = http::metrics_app(metrics);
+    let task = tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
+    Ok((local_addr, task))
 }
 
 /// `allomedia serve`: runs until SIGTERM or Ctrl-C, then drains in-flight requests.
@@ -562,6 +630,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let mut app = start(config).await?;
     tracing::info!(address = %app.local_addr, "allomedia listening; API docs at /docs");
+    match app.metrics_addr {
+        Some(address) => tracing::info!(%address, "metrics at /metrics"),
+        None => tracing::info!("metrics not served (METRICS_ADDR is not set)"),
+    }
     tokio::select! {
         result = app.wait() => return result,
         () = shutdown_signal() => {}

@@ -92,6 +92,8 @@ impl fmt::Debug for MasterSecret {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub http_addr: SocketAddr,
+    /// Where `/metrics` is served, apart from the public API; `None`: not served.
+    pub metrics_addr: Option<SocketAddr>,
     pub public_url: Url,
     pub database: DatabaseConfig,
     pub mail: MailConfig,
@@ -153,7 +155,41 @@ impl Config {
                 "expected HOST:PORT with an IP host, e.g. 0.0.0.0:8080",
             )
         })?;
+        let metrics_addr = match get("METRICS_ADDR", "").as_str() {
+            "" => None,
+            raw => Some(raw.parse().map_err(|_| {
+                invalid(
+                    "METRICS_ADDR",
+                    "expected HOST:PORT with an IP host, e.g. 127.0.0.1:9090, or nothing",
+                )
+            })?),
+        };
+        // Port 0 lets the OS pick a free port for each listener, so two of them never clash.
+        if metrics_addr.is_some_and(|addr: SocketAddr| addr == http_addr && addr.port() != 0) {
+            return Err(invalid(
+                "METRICS_ADDR",
+                "must differ from HTTP_ADDR: metrics are never served on the public listener",
+            ));
+        }
         let public_url = parse_public_url(&get("PUBLIC_URL", "http://127.0.0.1:8080"))?;
+        let allow_http_public_url = match get("ALLOW_HTTP_PUBLIC_URL", "false").as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(invalid(
+                    "ALLOW_HTTP_PUBLIC_URL",
+                    format!("`{other}` is not `true` or `false`"),
+                ));
+            }
+        };
+        if app_env == AppEnv::Prod && public_url.scheme() != "https" && !allow_http_public_url {
+            return Err(invalid(
+                "PUBLIC_URL",
+                "APP_ENV=prod needs an https URL: mailed links carry tokens and browsers send \
+                 sessions over it; behind a local TLS-terminating proxy set \
+                 ALLOW_HTTP_PUBLIC_URL=true",
+            ));
+        }
         let database = parse_database_url(&get("DATABASE_URL", "sqlite://data/allomedia.db"))?;
         let mail = parse_mail_url(&get("MAIL_URL", "console://"))?;
         if app_env == AppEnv::Prod && mail == MailConfig::Console {
@@ -170,6 +206,20 @@ impl Config {
             ));
         }
         let secret = match lookup("JWT_SECRET").filter(|s| !s.is_empty()) {
+            Some(secret) if app_env == AppEnv::Prod && secret.len() >= MIN_SECRET_BYTES => {
+                if let Some(weakness) = secret_weakness(&secret) {
+                    return Err(invalid(
+                        "JWT_SECRET",
+                        format!(
+                            "{weakness}; APP_ENV=prod needs a random one: `openssl rand -base64 48`"
+                        ),
+                    ));
+                }
+                MasterSecret {
+                    bytes: secret.into_bytes(),
+                    generated: false,
+                }
+            }
             Some(secret) if secret.len() >= MIN_SECRET_BYTES => MasterSecret {
                 bytes: secret.into_bytes(),
                 generated: false,
@@ -231,6 +281,7 @@ impl Config {
 
         Ok(Self {
             http_addr,
+            metrics_addr,
             public_url,
             database,
             mail,
@@ -244,6 +295,77 @@ impl Config {
             store_timeout,
         })
     }
+}
+
+/// Secrets that appear in this repository (its tests, benchmarks and examples): public, so
+/// never a production key however long they are.
+const REPOSITORY_SECRETS: [&str; 6] = [
+    "an end-to-end secret of 32+ bytes!",
+    "a secret shared by the processes of one test, 32+ bytes",
+    "benchmark-secret-benchmark-secret-0123",
+    "blackbox-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    "property signing key, 32 bytes!!",
+    "replace-with-the-output-of-openssl-rand-base64-48",
+];
+
+/// Below this estimate a secret was not drawn at random, or too little of it: 24 random bytes
+/// in base64 measure about 145 bits, 32 about 210, 32 in hex about 230; 16 in hex (32
+/// characters, 128 bits) measure about 115 and are refused — an HS256 key should carry 256.
+const MIN_SECRET_ENTROPY_BITS: f64 = 128.0;
+
+/// Below this, zxcvbn finds the secret built from patterns (words, repeats, keyboard walks,
+/// sequences, dates). Measured on its 16-character pieces and summed: on a whole secret its
+/// guess count saturates at `u64::MAX` (about 10^19) and tells nothing. Random secrets of 32
+/// characters or more measure 100 bits and up.
+const MIN_SECRET_PATTERN_BITS: f64 = 80.0;
+const PIECE_CHARS: usize = 16;
+
+/// Why `secret` is not fit to be a production key, if it is not: one of the repository's own
+/// examples, too few distinct characters for its length (an estimate of its entropy from
+/// the frequency of each character), or a guessable pattern (words, repeats, sequences, as
+/// zxcvbn finds them).
+fn secret_weakness(secret: &str) -> Option<&'static str> {
+    if REPOSITORY_SECRETS.contains(&secret) {
+        return Some("is an example published in this repository");
+    }
+    if estimated_entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS {
+        return Some("has too little entropy (too few distinct characters)");
+    }
+    if pattern_aware_bits(secret) < MIN_SECRET_PATTERN_BITS {
+        return Some("follows a guessable pattern (words, repeats or sequences)");
+    }
+    None
+}
+
+/// zxcvbn's estimate of the guesses each 16-character piece of the secret needs, in bits,
+/// summed over the pieces.
+fn pattern_aware_bits(secret: &str) -> f64 {
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .chunks(PIECE_CHARS)
+        .map(|piece| {
+            let piece: String = piece.iter().collect();
+            zxcvbn::zxcvbn(&piece, &[]).guesses_log10() * std::f64::consts::LOG2_10
+        })
+        .sum()
+}
+
+/// The Shannon entropy of the secret's own character frequencies, times its length: an upper
+/// bound for a random secret, and small for repeats or a short alphabet.
+fn estimated_entropy_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in secret.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let length = secret.chars().count() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&count| {
+            let p = count as f64 / length;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * length
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
@@ -363,19 +485,129 @@ mod tests {
         assert_eq!(config.store_timeout, Duration::from_millis(750));
     }
 
-    #[test]
-    fn prod_requires_a_secret_and_real_mail() {
-        let error = config(&[("APP_ENV", "prod"), ("MAIL_URL", "smtp://mail:25")]).unwrap_err();
-        assert_eq!(error.variable, "JWT_SECRET");
-        let secret = "s".repeat(32);
-        let error = config(&[("APP_ENV", "prod"), ("JWT_SECRET", &secret)]).unwrap_err();
-        assert_eq!(error.variable, "MAIL_URL");
-        let ok = config(&[
+    /// A fresh secret as `openssl rand -base64 N` makes one (never a string of this
+    /// repository, which production refuses).
+    fn random_base64(bytes: usize) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(random_bytes(bytes))
+    }
+
+    fn random_bytes(count: usize) -> Vec<u8> {
+        let mut random = vec![0u8; count];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+        random
+    }
+
+    /// A production configuration that starts, with `changes` on top.
+    fn prod(changes: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let secret = random_base64(48);
+        let mut vars = vec![
             ("APP_ENV", "prod"),
-            ("JWT_SECRET", &secret),
+            ("JWT_SECRET", secret.as_str()),
             ("MAIL_URL", "smtp://mail:25"),
+            ("PUBLIC_URL", "https://api.example.com"),
+        ];
+        vars.retain(|(name, _)| !changes.iter().any(|(changed, _)| changed == name));
+        vars.extend_from_slice(changes);
+        config(&vars)
+    }
+
+    #[test]
+    fn prod_starts_with_a_random_secret_real_mail_and_an_https_url() {
+        let config = prod(&[]).unwrap();
+        assert!(!config.secret.generated);
+        assert_eq!(config.app_env, AppEnv::Prod);
+    }
+
+    #[test]
+    fn prod_requires_a_secret() {
+        let vars = [
+            ("APP_ENV", "prod"),
+            ("MAIL_URL", "smtp://mail:25"),
+            ("PUBLIC_URL", "https://api.example.com"),
+        ];
+        assert_eq!(config(&vars).unwrap_err().variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn prod_refuses_console_mail() {
+        let error = prod(&[("MAIL_URL", "console://")]).unwrap_err();
+        assert_eq!(error.variable, "MAIL_URL");
+    }
+
+    #[test]
+    fn prod_refuses_a_short_secret() {
+        let error = prod(&[("JWT_SECRET", &random_base64(18))]).unwrap_err();
+        assert_eq!(error.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn prod_refuses_every_secret_published_in_the_repository() {
+        for secret in REPOSITORY_SECRETS {
+            let error = prod(&[("JWT_SECRET", secret)]).unwrap_err();
+            assert_eq!(error.variable, "JWT_SECRET", "{secret}");
+        }
+    }
+
+    #[test]
+    fn prod_refuses_low_entropy_secrets_however_long() {
+        for secret in [
+            "ssssssssssssssssssssssssssssssssssssssss",
+            "abababababababababababababababababababab",
+            "0123456789abcdef0123456789abcdef0123456789abcdef",
+            "passwordpasswordpasswordpassword1",
+        ] {
+            let error = prod(&[("JWT_SECRET", secret)]).expect_err(secret);
+            assert_eq!(error.variable, "JWT_SECRET", "{secret}");
+        }
+    }
+
+    #[test]
+    fn prod_accepts_what_openssl_rand_makes() {
+        for _ in 0..20 {
+            let base64 = random_base64(32);
+            let hex: String = random_bytes(32)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            for secret in [&base64, &hex] {
+                assert!(prod(&[("JWT_SECRET", secret)]).is_ok(), "{secret}");
+            }
+        }
+    }
+
+    #[test]
+    fn dev_accepts_a_long_enough_secret_of_any_quality() {
+        let config = config(&[("JWT_SECRET", "an end-to-end secret of 32+ bytes!")]).unwrap();
+        assert!(!config.secret.generated);
+    }
+
+    #[test]
+    fn prod_refuses_a_plain_http_public_url_unless_a_local_proxy_is_declared() {
+        let error = prod(&[("PUBLIC_URL", "http://api.example.com")]).unwrap_err();
+        assert_eq!(error.variable, "PUBLIC_URL");
+        let behind_proxy = prod(&[
+            ("PUBLIC_URL", "http://localhost:8080"),
+            ("ALLOW_HTTP_PUBLIC_URL", "true"),
         ]);
-        assert!(!ok.unwrap().secret.generated);
+        assert!(behind_proxy.is_ok());
+    }
+
+    #[test]
+    fn metrics_are_not_served_unless_an_address_is_given() {
+        assert_eq!(config(&[]).unwrap().metrics_addr, None);
+        let config = config(&[("METRICS_ADDR", "127.0.0.1:9090")]).unwrap();
+        assert_eq!(config.metrics_addr, Some("127.0.0.1:9090".parse().unwrap()));
+    }
+
+    #[test]
+    fn metrics_never_share_the_public_listener() {
+        let error = config(&[
+            ("HTTP_ADDR", "0.0.0.0:8080"),
+            ("METRICS_ADDR", "0.0.0.0:8080"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "METRICS_ADDR");
     }
 
     #[test]
@@ -396,6 +628,8 @@ mod tests {
             ("STORE_TIMEOUT_MS", "0"),
             ("STORE_TIMEOUT_MS", "5s"),
             ("STORE_TIMEOUT_MS", "600001"),
+            ("METRICS_ADDR", "localhost:9090"),
+            ("ALLOW_HTTP_PUBLIC_URL", "yes"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");

@@ -1,4 +1,5 @@
-//! Adapters layer: the Prometheus metrics every adapter reports into, exposed at `/metrics`.
+//! Adapters layer: the Prometheus metrics every adapter reports into, exposed at `/metrics` on
+//! the metrics listener (`METRICS_ADDR`), apart from the public API.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -8,12 +9,44 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+/// The labels of one HTTP request. Every value comes from a fixed set, so no client can grow
+/// the metrics (and the memory behind them) by sending made-up methods, paths or statuses.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
-    /// The route template (`/api/v1/orders/:id`), never the raw path, to bound cardinality.
+    /// One of [`KNOWN_METHODS`], else `other`.
+    pub method: &'static str,
+    /// The route template (`/api/v1/orders/{id}`) or the one label of unmatched requests;
+    /// never the raw path.
     pub route: String,
-    pub status: u16,
+    /// The status class: `1xx` … `5xx`, else `other`.
+    pub status: &'static str,
+}
+
+/// The methods counted under their own name; any other method is counted as `other`.
+pub const KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+impl RouteLabels {
+    /// The labels of a request with this method, route template and status.
+    pub fn new(method: &str, route: String, status: u16) -> Self {
+        let method = KNOWN_METHODS
+            .iter()
+            .find(|known| **known == method)
+            .copied()
+            .unwrap_or("other");
+        let status = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            500..=599 => "5xx",
+            _ => "other",
+        };
+        Self {
+            method,
+            route,
+            status,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -48,12 +81,12 @@ impl Metrics {
         let hashes_running = Gauge::default();
         registry.register(
             "http_requests",
-            "HTTP requests by method, route and status",
+            "HTTP requests by method, route and status class",
             http_requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
-            "HTTP request latency by method, route and status",
+            "HTTP request latency by method, route and status class",
             http_duration.clone(),
         );
         registry.register(
@@ -93,5 +126,33 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_method_keeps_its_name_and_any_other_is_other() {
+        assert_eq!(RouteLabels::new("PATCH", "/x".into(), 200).method, "PATCH");
+        for odd in ["BREW", "get", "PROPFIND", ""] {
+            assert_eq!(
+                RouteLabels::new(odd, "/x".into(), 200).method,
+                "other",
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_status_is_labelled_by_its_class() {
+        let class = |status| RouteLabels::new("GET", "/x".into(), status).status;
+        assert_eq!(class(101), "1xx");
+        assert_eq!(class(204), "2xx");
+        assert_eq!(class(308), "3xx");
+        assert_eq!(class(429), "4xx");
+        assert_eq!(class(503), "5xx");
+        assert_eq!(class(999), "other");
     }
 }

@@ -20,15 +20,15 @@ use chrono::{DateTime, Utc};
 use crate::core::model::{
     AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, OneTimeToken, Order,
     OrderFilter, OrderId, OrderTotals, PageRequest, PasswordHash, PlacedBetween, Product,
-    ProductChanges, ProductFilter, ProductId, ProfileChanges, RateKey, RateWindow, RememberedDevice,
-    SealedTotpSecret,
-    SecretDigest, Session, SessionId, ThrottleRecord, TokenPurpose, TotpEnrolment, User, UserId,
+    ProductChanges, ProductFilter, ProductId, ProfileChanges, RateKey, RateWindow,
+    RememberedDevice, SealedTotpSecret, SecretDigest, Session, SessionId, ThrottleRecord,
+    TokenPurpose, TotpEnrolment, User, UserId,
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, AuditLog,
-    ChallengeStore, DeleteUserOutcome, DeviceStore, InsertUserError, OneTimeTokenStore, OrderStore,
-    ProductStore, RateWindowStore, ReplaceCodeOutcome, SecondFactorStore, SessionStore, StoreError, StoreHealth,
-    UserFilter, UserStore,
+    ChallengeStore, DeleteUserOutcome, DeviceStore, ExpiredRecordStore, InsertUserError,
+    OneTimeTokenStore, OrderStore, ProductStore, RateWindowStore, ReplaceCodeOutcome,
+    SecondFactorStore, SessionStore, StoreError, StoreHealth, UserFilter, UserStore,
 };
 
 /// One store port whose every call gives up after `limit`.
@@ -545,6 +545,14 @@ impl RateWindowStore for TimeLimited<dyn RateWindowStore> {
 
     async fn purge_rate_windows(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         self.bounded("purge_rate_windows", self.inner.purge_rate_windows(now))
+            .await
+    }
+}
+
+#[async_trait]
+impl ExpiredRecordStore for TimeLimited<dyn ExpiredRecordStore> {
+    async fn delete_expired(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.bounded("delete_expired", self.inner.delete_expired(cutoff))
             .await
     }
 }

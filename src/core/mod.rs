@@ -6,6 +6,7 @@ pub mod attempt_reservation;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod housekeeping;
 pub mod model;
 pub mod notifier;
 pub mod orders;

@@ -335,7 +335,9 @@ impl OrderService {
         Ok(view_for(actor, moved))
     }
 
-    /// A manager gives the order to an active courier (or to another one).
+    /// A manager gives the order to an active courier (or to another one): from confirmation
+    /// until pick-up, and after pick-up when the courier holding it is no longer an active
+    /// courier.
     pub async fn assign(
         &self,
         actor: Principal,
@@ -344,14 +346,18 @@ impl OrderService {
     ) -> Result<OrderView, OrderError> {
         let order = self.visible_order(actor, id).await?;
         let manager = actor.as_manager()?;
-        if !order.status.accepts_assignment() {
+        // A picked-up order stays with its courier, unless that courier can no longer act
+        // (suspended, deleted, no longer a courier): then nobody could deliver it or report
+        // it failed, so a manager hands it to someone who can. An extension of API.md.
+        let holder_gone = order.status == OrderStatus::PickedUp
+            && match order.courier_id {
+                Some(holder) => !self.is_active_courier(holder).await?,
+                None => true,
+            };
+        if !order.status.accepts_assignment() && !holder_gone {
             return Err(OrderError::NotAssignable);
         }
-        let courier = self.ports.users.user_by_id(courier_id).await?;
-        let active_courier = courier.is_some_and(|courier| {
-            courier.role == Role::Courier && courier.status == AccountStatus::Active
-        });
-        if !active_courier {
+        if !self.is_active_courier(courier_id).await? {
             let mut errors = ValidationErrors::new();
             errors.add("courier_id", "must be an active courier");
             return Err(OrderError::Invalid(errors));
@@ -436,6 +442,13 @@ impl OrderService {
             tracing::warn!(order_id = %order.id, "wrong delivery code");
             Err(OrderError::InvalidDeliveryCode)
         }
+    }
+
+    /// Whether `id` is an active courier's account, who may be given orders and move them.
+    async fn is_active_courier(&self, id: UserId) -> Result<bool, OrderError> {
+        let user = self.ports.users.user_by_id(id).await?;
+        Ok(user
+            .is_some_and(|user| user.role == Role::Courier && user.status == AccountStatus::Active))
     }
 
     /// Writes `next` over `read` if the order is still at `read`'s version, and returns it

@@ -673,3 +673,16 @@ pub trait AccessTokens: Send + Sync {
     /// Checks signature, algorithm, issuer, audience, type and expiry (against the clock).
     fn verify(&self, token: &str) -> Result<AccessClaims, AccessTokenError>;
 }
+
+/// Housekeeping of what has expired: one-time tokens, login challenges, sessions, remembered
+/// devices and throttle records. Every read already refuses an expired record; this port
+/// removes them, so that records made by unauthenticated requests (a login challenge, a
+/// throttle record for an unknown address, a reset token) cannot pile up without bound.
+#[async_trait]
+pub trait ExpiredRecordStore: Send + Sync {
+    /// Deletes every one-time token, login challenge, session and remembered device whose
+    /// `expires_at`, and every throttle record whose `forgotten_at`, is before `cutoff`;
+    /// returns how many records went. MUST keep every record expiring at or after `cutoff`,
+    /// and anything else (users, orders, second factors, the audit log).
+    async fn delete_expired(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+}

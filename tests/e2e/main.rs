@@ -1,10 +1,11 @@
 //! End-to-end tests: the real application started in process on a free port, over real HTTP,
 //! with a temporary SQLite file — and the SMTP mailer over real SMTP conversations with the
-//! loopback sink of `testkit`.
+//! loopback sink of `testkit`; and the separate metrics listener.
 
 use testkit::process::Binary;
 
 mod journey;
+mod metrics_listener;
 mod orders;
 mod smtp;
 mod smtp_mailer;

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod client_address;
 mod devices;
+mod edge;
 mod openapi_spec;
 mod operations;
 mod orders;

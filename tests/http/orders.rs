@@ -432,3 +432,44 @@ async fn the_assign_status_and_product_change_bodies_refuse_an_unknown_field() {
     assert_eq!(order["status"], "pending");
     assert_eq!(order["courier_id"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_manager_hands_a_picked_up_order_of_a_suspended_courier_to_another_courier() {
+    let cast = cast().await;
+    let id = cast.picked_up_order().await;
+    let other_id = approved_courier(&cast.api, &cast.manager, "omar@example.com").await;
+    let other = cast.api.sign_in("omar@example.com").await;
+    let assign_path = format!("/api/v1/orders/{id}/assign");
+    let to_other = json!({"courier_id": other_id});
+    let while_the_courier_is_active = cast
+        .api
+        .post_json_as(&assign_path, &cast.manager.access, to_other.clone())
+        .await;
+    let suspended = cast
+        .api
+        .patch_as(
+            &format!("/api/v1/users/{}", cast.courier_id),
+            &cast.manager.access,
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.body);
+
+    let reassigned = cast
+        .api
+        .post_json_as(&assign_path, &cast.manager.access, to_other)
+        .await;
+    let failed = cast
+        .move_to(
+            &other,
+            &id,
+            json!({"status": "failed", "reason": "Nobody at the door"}),
+        )
+        .await;
+
+    while_the_courier_is_active.assert_problem(409, "order_not_assignable");
+    assert_eq!(reassigned.status, StatusCode::OK, "{}", reassigned.body);
+    assert_eq!(reassigned.json()["courier_id"], other_id.as_str());
+    assert_eq!(reassigned.json()["status"], "picked_up");
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.body);
+}

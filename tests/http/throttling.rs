@@ -3,6 +3,9 @@
 
 use chrono::Duration;
 use poem::http::StatusCode;
+use poem::test::TestClient;
+
+use allomedia::adapters::http::metrics_app;
 
 use testkit::PASSWORD;
 use testkit::http::{Api, send};
@@ -86,7 +89,8 @@ async fn throttled_logins_are_counted_in_the_metrics() {
     wrong_passwords(&api, EMAIL, 10).await;
     api.login(EMAIL, PASSWORD).await;
 
-    let reply = send(api.client.get("/metrics")).await;
+    let metrics = TestClient::new(metrics_app(api.world.metrics.clone()));
+    let reply = send(metrics.get("/metrics")).await;
 
     let line = r#"allomedia_login_outcomes_total{outcome="throttled"} 1"#;
     assert!(

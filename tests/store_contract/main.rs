@@ -13,8 +13,9 @@ use std::io::Write;
 
 use allomedia::core::ports::RateWindowStore;
 use allomedia::core::ports::{
-    AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, OneTimeTokenStore, OrderStore,
-    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, ExpiredRecordStore,
+    OneTimeTokenStore, OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth,
+    UserStore,
 };
 
 #[macro_use]
@@ -61,6 +62,7 @@ mod builders;
 mod audit;
 mod challenges;
 mod devices;
+mod expired;
 mod health;
 mod orders;
 mod products;
@@ -89,6 +91,7 @@ pub trait Store:
     + AuditLog
     + StoreHealth
     + RateWindowStore
+    + ExpiredRecordStore
     + 'static
 {
 }
@@ -106,6 +109,7 @@ impl<S> Store for S where
         + AuditLog
         + StoreHealth
         + RateWindowStore
+        + ExpiredRecordStore
         + 'static
 {
 }

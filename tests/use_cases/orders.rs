@@ -13,7 +13,7 @@ use allomedia::core::orders::{
     ListOrdersRequest, MoveOrderRequest, OrderError, OrderItemRequest, OrderView, PlaceOrderRequest,
 };
 use allomedia::core::policy::OrderPolicy;
-use allomedia::core::ports::{Clock, UserStore};
+use allomedia::core::ports::{AccessChange, Clock, UserStore};
 use chrono::Duration;
 use testkit::World;
 
@@ -584,6 +584,83 @@ async fn only_managers_assign_and_only_to_an_active_courier_between_confirmation
     assert_eq!(invalid_fields(to_a_client), ["courier_id"]);
     assert_eq!(invalid_fields(to_an_unapproved_courier), ["courier_id"]);
     assert_eq!(assigned.order.courier_id, Some(scene.courier.user_id));
+}
+
+#[tokio::test]
+async fn a_picked_up_order_stays_with_its_courier_while_they_are_active() {
+    let scene = scene().await;
+    let other = someone(&scene.world, Role::Courier, "omar@example.com").await;
+    scene.picked_up().await;
+
+    let reassigned = scene
+        .world
+        .orders
+        .assign(scene.manager, scene.id(), other.user_id)
+        .await;
+
+    assert!(matches!(reassigned, Err(OrderError::NotAssignable)));
+}
+
+/// A picked-up order whose courier `leaves`, handed by the manager to another courier who
+/// then delivers it: no order is stuck with someone who can no longer move it.
+async fn a_picked_up_order_outlives_its_courier(leaves: impl AsyncFnOnce(&Scene)) {
+    let scene = scene().await;
+    let other = someone(&scene.world, Role::Courier, "omar@example.com").await;
+    scene.picked_up().await;
+    leaves(&scene).await;
+
+    let reassigned = scene
+        .world
+        .orders
+        .assign(scene.manager, scene.id(), other.user_id)
+        .await
+        .unwrap();
+    let code = scene.delivery_code().await;
+    let delivered = scene
+        .moves(
+            other,
+            MoveOrderRequest {
+                delivery_code: Some(code),
+                ..to("delivered")
+            },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(reassigned.order.status, OrderStatus::PickedUp);
+    assert_eq!(reassigned.order.courier_id, Some(other.user_id));
+    assert_eq!(delivered.order.status, OrderStatus::Delivered);
+}
+
+#[tokio::test]
+async fn a_picked_up_order_of_a_suspended_courier_goes_to_another_courier() {
+    a_picked_up_order_outlives_its_courier(async |scene: &Scene| {
+        let suspend = AccessChange {
+            role: None,
+            status: Some(AccountStatus::Suspended),
+        };
+        let now = scene.world.clock.now();
+        scene
+            .world
+            .store
+            .change_access(scene.courier.user_id, suspend, now)
+            .await
+            .unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_picked_up_order_of_a_deleted_courier_goes_to_another_courier() {
+    a_picked_up_order_outlives_its_courier(async |scene: &Scene| {
+        scene
+            .world
+            .store
+            .delete_user(scene.courier.user_id)
+            .await
+            .unwrap();
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

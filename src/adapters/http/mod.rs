@@ -35,15 +35,17 @@ use std::sync::Arc;
 use poem::endpoint::{BoxEndpoint, make_sync};
 use poem::middleware::{AddData, CatchPanic};
 use poem::web::Html;
-use poem::{EndpointExt, Response, Route};
+use poem::{EndpointExt, Response, Route, get};
 use poem_openapi::OpenApi;
 
 use self::middleware::{
     AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
-    panic_problem,
+    panic_problem, swagger_ui_policy,
 };
 use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
+
+use crate::adapters::metrics::Metrics;
 
 pub use self::after_response::AfterResponse;
 pub use self::extractors::TrustedProxies;
@@ -54,9 +56,12 @@ pub use self::state::{HttpServices, HttpSettings};
 const DOCS_PATH: &str = "/docs";
 const SPEC_JSON_PATH: &str = "/openapi.json";
 const SPEC_YAML_PATH: &str = "/openapi.yaml";
+const METRICS_PATH: &str = "/metrics";
+const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The whole HTTP service: `/api/v1/…`, `/health/*`, `/metrics`, `/docs`, `/openapi.json`
-/// and `/openapi.yaml`, behind the middleware every request passes through.
+/// The whole public HTTP service: `/api/v1/…`, `/health/*`, `/docs`, `/openapi.json` and
+/// `/openapi.yaml`, behind the middleware every request passes through. `/metrics` is not
+/// part of it: see `metrics_app`.
 pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'static> {
     let routes = Arc::new(RouteTable::new(
         <Apis as OpenApi>::meta(),
@@ -68,6 +73,10 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
     // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
     // (this API has no OAuth flow).
     let docs_page = with_empty_icon(&docs_page(&settings.server_url));
+    let security_headers = SecurityHeaders::for_public_url(&settings.server_url).with_page_policy(
+        DOCS_PATH,
+        &swagger_ui_policy(&docs_page, &settings.server_url),
+    );
     let docs = make_sync(move |_| Html(docs_page.clone()));
     Route::new()
         .at(
@@ -88,10 +97,25 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         ))
         .with(CatchPanic::new().with_handler(panic_problem))
         .with(ProblemFallback::new(Arc::clone(&routes)))
-        .with(SecurityHeaders)
+        .with(security_headers)
         .with(RequestLog::new(metrics, routes))
         // Outermost, so that the request log records the client it resolves.
         .with(ResolveClient::new(settings.trusted_proxies))
+        .boxed()
+}
+
+/// The metrics listener's service: `GET /metrics` (Prometheus text) and nothing else. Served on
+/// its own address (`METRICS_ADDR`) that the operator keeps off the internet: request counts by
+/// route and the login outcomes tell an outsider how the service is used and attacked.
+pub fn metrics_app(metrics: Metrics) -> BoxEndpoint<'static> {
+    Route::new()
+        .at(
+            METRICS_PATH,
+            get(make_sync(move |_| {
+                with_content_type(metrics.render(), METRICS_CONTENT_TYPE)
+            })),
+        )
+        .with(SecurityHeaders::default())
         .boxed()
 }
 

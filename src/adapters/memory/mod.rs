@@ -4,6 +4,7 @@
 mod audit;
 mod challenges;
 mod devices;
+mod expired;
 mod orders;
 mod products;
 mod rate_windows;

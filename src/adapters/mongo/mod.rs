@@ -11,6 +11,7 @@
 mod audit;
 mod challenges;
 mod devices;
+mod expired;
 mod indexes;
 mod orders;
 mod products;

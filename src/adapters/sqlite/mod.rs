@@ -9,6 +9,7 @@ mod audit;
 mod challenges;
 mod columns;
 mod devices;
+mod expired;
 mod migrations;
 mod orders;
 mod pool;

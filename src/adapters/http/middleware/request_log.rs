@@ -108,11 +108,7 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         span.in_scope(|| {
             tracing::info!(latency_us = elapsed.as_micros() as u64, "request completed");
         });
-        let labels = RouteLabels {
-            method,
-            route,
-            status,
-        };
+        let labels = RouteLabels::new(&method, route, status);
         self.metrics.http_requests.get_or_create(&labels).inc();
         self.metrics
             .http_duration

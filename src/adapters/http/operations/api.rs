@@ -1,10 +1,11 @@
-//! Adapters layer (HTTP): the `Operations` endpoints — liveness and readiness probes and the
-//! Prometheus metrics. For operators and orchestrators, not end users.
+//! Adapters layer (HTTP): the `Operations` endpoints — liveness and readiness probes. For
+//! operators and orchestrators, not end users. The Prometheus metrics are not here: they are
+//! served on their own listener (`metrics_app`, `METRICS_ADDR`), never on the public one.
 
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::adapters::http::HttpServices;
@@ -42,15 +43,6 @@ impl OperationsApi {
             }
         }
     }
-
-    /// Metrics
-    ///
-    /// Request counts and latencies by method, route and status; login outcomes; password
-    /// hashing queue. Prometheus scrapes it.
-    #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, Data(services): Data<&Arc<HttpServices>>) -> MetricsResponse {
-        MetricsResponse::Metrics(PlainText(services.metrics.render()))
-    }
 }
 
 /// The state of the instance.
@@ -75,14 +67,4 @@ pub enum ReadyResponse {
     /// The store cannot be reached (`store_unavailable`).
     #[oai(status = 503)]
     Unavailable(ApiError),
-}
-
-#[derive(ApiResponse)]
-pub enum MetricsResponse {
-    /// Every metric, in the OpenMetrics text format.
-    #[oai(
-        status = 200,
-        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-    )]
-    Metrics(PlainText<String>),
 }

@@ -1,4 +1,4 @@
-//! Adapters layer (HTTP): the `Operations` tag — probes and metrics for operators.
+//! Adapters layer (HTTP): the `Operations` tag — probes for operators.
 
 mod api;
 
