@@ -24,8 +24,9 @@ use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::audit::AuditTrail;
 use crate::core::auth::{
+    CredentialChange,
     PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts, Registration,
-    RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings,
+    RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings, VerificationLinks,
     SecondFactorSettingsPorts, SessionIssuer, Sessions, SignIn, SignInPorts, Throttle,
 };
 use crate::core::catalogue::CatalogueService;
@@ -157,7 +158,10 @@ impl CoreSettings {
     /// The settings of a deployment: the configured secret and currency, the production
     /// policy and hashing parameters.
     pub fn from_config(config: &Config) -> Self {
-        Self::new(config.secret.as_bytes(), config.currency.clone())
+        let mut settings = Self::new(config.secret.as_bytes(), config.currency.clone());
+        settings.policy.auth.session_idle_limit =
+            chrono::Duration::days(i64::from(config.session_idle_days));
+        settings
     }
 
     /// Production policy and hashing over this master secret and currency; change the public
@@ -263,6 +267,21 @@ pub fn build_core(
         policy,
     );
     let devices = RememberedDevices::new(stores.devices.clone(), clock.clone());
+    let credentials = CredentialChange::new(
+        stores.tokens.clone(),
+        stores.challenges.clone(),
+        stores.sessions.clone(),
+        devices.clone(),
+        clock.clone(),
+    );
+    let verification = VerificationLinks::new(
+        stores.tokens.clone(),
+        crypto.secrets.clone(),
+        crypto.digester.clone(),
+        clock.clone(),
+        notifier.clone(),
+        policy.clone(),
+    );
 
     CoreServices {
         registration: Registration::new(
@@ -270,13 +289,12 @@ pub fn build_core(
                 users: stores.users.clone(),
                 tokens: stores.tokens.clone(),
                 passwords: crypto.passwords.clone(),
-                secrets: crypto.secrets.clone(),
                 digester: crypto.digester.clone(),
                 clock: clock.clone(),
             },
+            verification.clone(),
             notifier.clone(),
             audit.clone(),
-            policy.clone(),
         ),
         sign_in: SignIn::new(
             SignInPorts {
@@ -291,6 +309,7 @@ pub fn build_core(
             codes.clone(),
             throttle.clone(),
             issuer.clone(),
+            verification,
             notifier.clone(),
             audit.clone(),
             policy.clone(),
@@ -301,6 +320,7 @@ pub fn build_core(
             crypto.access_tokens.clone(),
             clock.clone(),
             issuer,
+            devices.clone(),
             audit.clone(),
             policy.clone(),
         ),
@@ -314,7 +334,7 @@ pub fn build_core(
                 digester: crypto.digester.clone(),
                 clock: clock.clone(),
             },
-            devices.clone(),
+            credentials.clone(),
             throttle.clone(),
             notifier.clone(),
             audit.clone(),
@@ -322,7 +342,7 @@ pub fn build_core(
         ),
         password_change: PasswordChange::new(
             stores.users.clone(),
-            stores.sessions.clone(),
+            credentials,
             crypto.passwords.clone(),
             clock.clone(),
             checker.clone(),

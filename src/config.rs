@@ -95,6 +95,8 @@ pub struct Config {
     pub currency: Currency,
     pub log_format: LogFormat,
     pub auth_rate_limit_per_minute: u32,
+    /// `SESSION_IDLE_DAYS`: a refresh token unused for longer ends its session.
+    pub session_idle_days: u32,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -203,6 +205,10 @@ impl Config {
                 "expected a whole number of at least 1",
             )
         })?;
+        let session_idle_days = parse_session_idle_days(&get(
+            "SESSION_IDLE_DAYS",
+            &DEFAULT_SESSION_IDLE_DAYS.to_string(),
+        ))?;
 
         Ok(Self {
             http_addr,
@@ -215,8 +221,20 @@ impl Config {
             currency,
             log_format,
             auth_rate_limit_per_minute,
+            session_idle_days,
         })
     }
+}
+
+/// A week without a refresh ends a session (OWASP ASVS 5.0 V7.3.1; docs/security.md).
+pub const DEFAULT_SESSION_IDLE_DAYS: u32 = 7;
+
+/// At least a day, and no longer than a session lives at all (30 days).
+fn parse_session_idle_days(raw: &str) -> Result<u32, ConfigError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|days| (1..=30).contains(days))
+        .ok_or_else(|| invalid("SESSION_IDLE_DAYS", "expected a whole number of days, 1 to 30"))
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {

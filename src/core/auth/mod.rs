@@ -14,6 +14,7 @@
 //! password typed again, the `SecondFactorCodes`, the `SessionIssuer`, and — from the rest of
 //! the core — the `Notifier` and the `AuditTrail`.
 
+mod credential_change;
 mod devices;
 mod login;
 mod password_change;
@@ -25,7 +26,9 @@ mod second_factor_codes;
 mod session_tokens;
 mod sessions;
 mod throttle;
+mod verification_links;
 
+pub use credential_change::CredentialChange;
 pub use devices::{ForgetDeviceError, RememberedDevices};
 pub use login::{
     LoginChallengeView, LoginError, LoginOutcome, LoginRequest, ResendCodeError, SignIn,
@@ -48,3 +51,4 @@ pub use second_factor_codes::SecondFactorCodes;
 pub use session_tokens::{SessionIssuer, SessionTokens};
 pub use sessions::{AuthenticateError, EndSessionError, RefreshError, SessionView, Sessions};
 pub use throttle::{Throttle, Throttled};
+pub use verification_links::VerificationLinks;

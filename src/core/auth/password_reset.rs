@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::devices::RememberedDevices;
+use super::credential_change::CredentialChange;
 use super::throttle::Throttle;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
@@ -61,7 +61,7 @@ pub struct PasswordRecoveryPorts {
 #[derive(Clone)]
 pub struct PasswordRecovery {
     ports: PasswordRecoveryPorts,
-    devices: RememberedDevices,
+    credentials: CredentialChange,
     throttle: Throttle,
     notifier: Notifier,
     audit: AuditTrail,
@@ -71,7 +71,7 @@ pub struct PasswordRecovery {
 impl PasswordRecovery {
     pub fn new(
         ports: PasswordRecoveryPorts,
-        devices: RememberedDevices,
+        credentials: CredentialChange,
         throttle: Throttle,
         notifier: Notifier,
         audit: AuditTrail,
@@ -79,7 +79,7 @@ impl PasswordRecovery {
     ) -> Self {
         Self {
             ports,
-            devices,
+            credentials,
             throttle,
             notifier,
             audit,
@@ -133,8 +133,9 @@ impl PasswordRecovery {
     /// judged (against the token's user's name and email) BEFORE the token is used, so a weak
     /// one leaves the token usable; then the token is consumed atomically, so of concurrent
     /// resets with one token exactly one wins. Success ends every session of the account,
-    /// clears its password throttle (its owner just proved control of the mailbox) and mails
-    /// its owner a notice.
+    /// forgets its remembered devices, spends every other reset link and closes every open
+    /// login challenge, ends its password lockdown (its owner just proved control of the
+    /// mailbox) and mails its owner a notice.
     pub async fn reset_password(
         &self,
         request: ResetPasswordRequest,
@@ -181,14 +182,9 @@ impl PasswordRecovery {
             // The account was deleted meanwhile: nothing left to reset.
             return Err(ResetPasswordError::InvalidToken);
         }
-        self.ports
-            .sessions
-            .revoke_user_sessions(user.id, now)
-            .await?;
-        // A device remembered with the old password must not skip the second factor now.
-        self.devices.forget_all_devices(user.id).await?;
+        self.credentials.after_reset(user.id).await?;
         self.throttle
-            .clear(&self.throttle.password_key(user.email.as_str()))
+            .clear_password_lockdown(user.email.as_str(), &request.client)
             .await?;
         self.audit
             .record(AuditKind::PasswordReset.about(user.id), &request.client)

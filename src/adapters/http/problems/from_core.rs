@@ -66,7 +66,6 @@ impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
             LoginError::InvalidCredentials => ApiError::InvalidCredentials,
-            LoginError::EmailNotVerified => ApiError::EmailNotVerified,
             LoginError::PendingApproval => ApiError::AccountPendingApproval,
             LoginError::Suspended => ApiError::AccountSuspended,
             LoginError::Throttled {

@@ -31,7 +31,6 @@ pub enum ProblemCode {
     WrongPassword,
     InvalidCode,
     InvalidRefreshToken,
-    EmailNotVerified,
     AccountPendingApproval,
     AccountSuspended,
     Forbidden,
@@ -112,8 +111,6 @@ pub enum ApiError {
     InvalidCode,
     #[error("invalid refresh token")]
     InvalidRefreshToken,
-    #[error("email not verified")]
-    EmailNotVerified,
     #[error("account pending approval")]
     AccountPendingApproval,
     #[error("account suspended")]
@@ -233,11 +230,6 @@ impl ProblemCode {
                 S::UNAUTHORIZED,
                 "Invalid refresh token",
                 "The refresh token is invalid, expired or of an ended session; sign in again.",
-            ),
-            ProblemCode::EmailNotVerified => definition(
-                S::FORBIDDEN,
-                "Email not verified",
-                "Confirm your email address with the link we mailed you, then sign in.",
             ),
             ProblemCode::AccountPendingApproval => definition(
                 S::FORBIDDEN,
@@ -365,7 +357,6 @@ impl ApiError {
             ApiError::WrongPassword => ProblemCode::WrongPassword,
             ApiError::InvalidCode => ProblemCode::InvalidCode,
             ApiError::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
-            ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
             ApiError::AccountPendingApproval => ProblemCode::AccountPendingApproval,
             ApiError::AccountSuspended => ProblemCode::AccountSuspended,
             ApiError::Forbidden => ProblemCode::Forbidden,
