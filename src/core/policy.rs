@@ -66,6 +66,10 @@ pub struct AuthPolicy {
     /// Wrong second-factor codes per account, across its login challenges, before the second
     /// factor locks: a stolen password must not buy unlimited fresh challenges to guess in.
     pub second_factor_lockout: LockoutRule,
+    /// How long the "this wasn't me" link mailed when an authenticator app is turned on
+    /// works. Long enough for an owner back from a weekend; short, because until it expires
+    /// a mailbox (plus a new password) can still turn the app off.
+    pub totp_disown_ttl: Duration,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
     /// How long a remembered device skips the second factor (API contract: 30 days). Not
@@ -117,6 +121,7 @@ impl Default for AuthPolicy {
                 max_lock: Duration::minutes(15),
                 forget_after: Duration::hours(24),
             },
+            totp_disown_ttl: Duration::hours(72),
             recovery_code_count: 10,
             remembered_device_ttl: Duration::days(30),
         }

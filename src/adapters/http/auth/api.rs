@@ -283,7 +283,8 @@ impl AuthApi {
 
     /// Sign out everywhere
     ///
-    /// Ends every session of the signed-in user, this one included.
+    /// Ends every session of the signed-in user, this one included, and forgets their
+    /// remembered devices: the next sign-in anywhere asks for the second factor.
     #[oai(path = "/logout-all", method = "post", operation_id = "logout_all")]
     async fn logout_all(
         &self,

@@ -224,6 +224,12 @@ impl From<SetUpTotpError> for ApiError {
     fn from(error: SetUpTotpError) -> Self {
         match error {
             SetUpTotpError::AlreadyEnabled => ApiError::TotpAlreadyEnabled,
+            SetUpTotpError::WrongPassword => ApiError::WrongPassword,
+            SetUpTotpError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             SetUpTotpError::NotFound => ApiError::NotFound,
             SetUpTotpError::Unexpected(error) => fault(error),
         }
