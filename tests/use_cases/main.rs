@@ -3,8 +3,10 @@
 //! `testkit`. One module per concern; a few also check the rule's HTTP answer.
 
 mod audit;
+mod credentials;
 mod auth;
 mod devices;
+mod lockout;
 mod orders;
 mod password_change;
 mod password_reset;
