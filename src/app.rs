@@ -24,10 +24,10 @@ use crate::adapters::sqlite::SqliteStore;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::audit::AuditTrail;
 use crate::core::auth::{
-    CredentialChange,
-    PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts, Registration,
-    RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings, VerificationLinks,
+    CredentialChange, PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts,
+    Registration, RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings,
     SecondFactorSettingsPorts, SessionIssuer, Sessions, SignIn, SignInPorts, Throttle,
+    VerificationLinks,
 };
 use crate::core::catalogue::CatalogueService;
 use crate::core::model::Currency;

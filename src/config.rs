@@ -234,7 +234,12 @@ fn parse_session_idle_days(raw: &str) -> Result<u32, ConfigError> {
     raw.parse::<u32>()
         .ok()
         .filter(|days| (1..=30).contains(days))
-        .ok_or_else(|| invalid("SESSION_IDLE_DAYS", "expected a whole number of days, 1 to 30"))
+        .ok_or_else(|| {
+            invalid(
+                "SESSION_IDLE_DAYS",
+                "expected a whole number of days, 1 to 30",
+            )
+        })
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {

@@ -32,10 +32,12 @@ pub async fn reserve_attempt(
     rule: &LockoutRule,
     now: DateTime<Utc>,
 ) -> Result<ReserveOutcome, StoreError> {
-    Ok(match reserve_counted_attempt(throttles, key, rule, now).await? {
-        CountedAttempt::Counted { .. } => ReserveOutcome::Reserved,
-        CountedAttempt::Locked { until } => ReserveOutcome::Locked { until },
-    })
+    Ok(
+        match reserve_counted_attempt(throttles, key, rule, now).await? {
+            CountedAttempt::Counted { .. } => ReserveOutcome::Reserved,
+            CountedAttempt::Locked { until } => ReserveOutcome::Locked { until },
+        },
+    )
 }
 
 /// `reserve_attempt`, telling also how many attempts the key holds with this one.

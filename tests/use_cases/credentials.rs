@@ -65,7 +65,10 @@ async fn open_challenge(world: &World, password: &str) -> (String, String) {
     )
 }
 
-async fn finish(world: &World, (challenge_id, code): (String, String)) -> Result<(), VerifyCodeError> {
+async fn finish(
+    world: &World,
+    (challenge_id, code): (String, String),
+) -> Result<(), VerifyCodeError> {
     world
         .sign_in
         .verify_code(VerifyCodeRequest {
@@ -125,7 +128,10 @@ async fn a_reset_spends_every_other_reset_token_of_the_account() {
         .reset_password(reset(&older, "yet another passphrase"))
         .await;
 
-    assert!(matches!(with_older, Err(ResetPasswordError::InvalidToken)), "{with_older:?}");
+    assert!(
+        matches!(with_older, Err(ResetPasswordError::InvalidToken)),
+        "{with_older:?}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +151,10 @@ async fn a_password_change_spends_outstanding_reset_tokens() {
         .reset_password(reset(&token, "yet another passphrase"))
         .await;
 
-    assert!(matches!(with_token, Err(ResetPasswordError::InvalidToken)), "{with_token:?}");
+    assert!(
+        matches!(with_token, Err(ResetPasswordError::InvalidToken)),
+        "{with_token:?}"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +170,10 @@ async fn a_reset_closes_a_sign_in_begun_with_the_old_password() {
         .await
         .unwrap();
 
-    assert!(matches!(finish(&world, begun).await, Err(VerifyCodeError::InvalidCode)));
+    assert!(matches!(
+        finish(&world, begun).await,
+        Err(VerifyCodeError::InvalidCode)
+    ));
 }
 
 #[tokio::test]
@@ -177,7 +189,10 @@ async fn a_password_change_closes_a_sign_in_begun_with_the_old_password() {
         .await
         .unwrap();
 
-    assert!(matches!(finish(&world, begun).await, Err(VerifyCodeError::InvalidCode)));
+    assert!(matches!(
+        finish(&world, begun).await,
+        Err(VerifyCodeError::InvalidCode)
+    ));
 }
 
 #[tokio::test]
@@ -222,10 +237,19 @@ async fn a_refresh_token_unused_past_the_inactivity_limit_is_refused_and_its_ses
     assert_eq!(idle, Duration::days(7));
 
     world.clock.advance(idle + Duration::seconds(1));
-    let late = world.sessions.refresh(&tokens.refresh_token, &client()).await;
+    let late = world
+        .sessions
+        .refresh(&tokens.refresh_token, &client())
+        .await;
 
     assert!(matches!(late, Err(RefreshError::InvalidToken)), "{late:?}");
-    assert!(world.sessions.authenticate(&tokens.access_token).await.is_err());
+    assert!(
+        world
+            .sessions
+            .authenticate(&tokens.access_token)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]

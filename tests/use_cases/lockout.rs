@@ -45,7 +45,10 @@ async fn guess_from(world: &World, client: ClientInfo) -> bool {
 
 /// The owner's right password from `client` reaches the second factor.
 async fn owner_gets_a_challenge_from(world: &World, client: ClientInfo) {
-    let outcome = world.sign_in.login(login_from(client, PASSWORD, None)).await;
+    let outcome = world
+        .sign_in
+        .login(login_from(client, PASSWORD, None))
+        .await;
     assert!(
         matches!(outcome, Ok(LoginOutcome::Challenge(_))),
         "at {}: {outcome:?}",
@@ -94,7 +97,12 @@ async fn one_address_guessing_every_minute_for_three_days_gets_at_most_101_judge
     let day = 24 * 60;
     let most_in_a_day = judged_at
         .iter()
-        .map(|start| judged_at.iter().filter(|t| (*start..start + day).contains(*t)).count())
+        .map(|start| {
+            judged_at
+                .iter()
+                .filter(|t| (*start..start + day).contains(*t))
+                .count()
+        })
         .max()
         .unwrap();
     assert!(most_in_a_day <= 101, "{most_in_a_day}");
@@ -242,5 +250,8 @@ async fn a_password_reset_ends_the_lockdown() {
         .sign_in
         .login(login_from(owner_at_home(), "a brand new passphrase", None))
         .await;
-    assert!(matches!(outcome, Ok(LoginOutcome::Challenge(_))), "{outcome:?}");
+    assert!(
+        matches!(outcome, Ok(LoginOutcome::Challenge(_))),
+        "{outcome:?}"
+    );
 }

@@ -3,8 +3,8 @@
 //! `testkit`. One module per concern; a few also check the rule's HTTP answer.
 
 mod audit;
-mod credentials;
 mod auth;
+mod credentials;
 mod devices;
 mod lockout;
 mod orders;

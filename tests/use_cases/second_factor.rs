@@ -10,11 +10,13 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use allomedia::core::auth::{
-    ConfirmTotpError, DisableTotpError, LoginError, RegenerateRecoveryCodesError,
-    ResendCodeError, ResetPasswordError, ResetPasswordRequest, SessionTokens, SetUpTotpError,
-    VerifyCodeError, VerifyCodeRequest,
+    ConfirmTotpError, DisableTotpError, LoginError, RegenerateRecoveryCodesError, ResendCodeError,
+    ResetPasswordError, ResetPasswordRequest, SessionTokens, SetUpTotpError, VerifyCodeError,
+    VerifyCodeRequest,
 };
-use allomedia::core::model::{AuditFilter, AuditKind, MailMessage, PageRequest, SecondFactor, UserId};
+use allomedia::core::model::{
+    AuditFilter, AuditKind, MailMessage, PageRequest, SecondFactor, UserId,
+};
 use allomedia::core::ports::{AuditLog, Clock, SecondFactorStore};
 use testkit::authenticator::code_at;
 use testkit::yielding::YieldingSecondFactors;
@@ -57,7 +59,11 @@ async fn setting_up_totp_gives_a_secret_its_uri_and_qr_code_and_leaves_totp_off(
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
 
-    let setup = world.second_factor.set_up_totp(id, PASSWORD, &client()).await.unwrap();
+    let setup = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await
+        .unwrap();
 
     assert_eq!(setup.secret_base32.len(), 32, "160 bits in base32");
     assert!(setup.otpauth_uri.starts_with("otpauth://totp/"));
@@ -137,7 +143,10 @@ async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
     let world = World::new();
     let (id, secret, _) = with_totp(&world).await;
 
-    let setup = world.second_factor.set_up_totp(id, PASSWORD, &client()).await;
+    let setup = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await;
     let confirm = world
         .second_factor
         .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
@@ -646,8 +655,14 @@ async fn with_totp_on_no_login_code_is_mailed_and_none_is_accepted_or_resent() {
         .await;
 
     assert_eq!(login_codes_mailed(&world), codes_mailed_before);
-    assert!(matches!(resend, Err(ResendCodeError::InvalidChallenge)), "{resend:?}");
-    assert!(matches!(guess, Err(VerifyCodeError::InvalidCode)), "{guess:?}");
+    assert!(
+        matches!(resend, Err(ResendCodeError::InvalidChallenge)),
+        "{resend:?}"
+    );
+    assert!(
+        matches!(guess, Err(VerifyCodeError::InvalidCode)),
+        "{guess:?}"
+    );
 }
 
 #[tokio::test]
@@ -674,7 +689,10 @@ async fn a_code_mailed_before_totp_was_turned_on_no_longer_signs_in() {
         .verify_code(verify(&challenge_id, "email", &mailed_code))
         .await;
 
-    assert!(matches!(outcome, Err(VerifyCodeError::InvalidCode)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(VerifyCodeError::InvalidCode)),
+        "{outcome:?}"
+    );
 }
 
 fn login_codes_mailed(world: &World) -> usize {
@@ -699,14 +717,12 @@ async fn setting_up_totp_needs_the_password() {
         .set_up_totp(id, "not my password", &client())
         .await;
 
-    assert!(matches!(wrong, Err(SetUpTotpError::WrongPassword)), "{wrong:?}");
     assert!(
-        world
-            .store
-            .totp_enrolment(id)
-            .await
-            .unwrap()
-            .is_none(),
+        matches!(wrong, Err(SetUpTotpError::WrongPassword)),
+        "{wrong:?}"
+    );
+    assert!(
+        world.store.totp_enrolment(id).await.unwrap().is_none(),
         "nothing was stored"
     );
 }
@@ -721,7 +737,10 @@ async fn turning_totp_on_mails_the_owner_and_is_recorded() {
     assert!(
         matches!(
             mailed.last(),
-            Some(MailMessage::TotpEnabled { valid_hours: 72, .. })
+            Some(MailMessage::TotpEnabled {
+                valid_hours: 72,
+                ..
+            })
         ),
         "{mailed:?}"
     );
@@ -752,7 +771,12 @@ async fn new_recovery_codes_and_turning_totp_off_mail_the_owner() {
     let after_regenerating = world.mailer.sent_to(EMAIL).last().cloned();
     world
         .second_factor
-        .disable_totp(id, PASSWORD, &code_at(&secret, world.clock.now()), &client())
+        .disable_totp(
+            id,
+            PASSWORD,
+            &code_at(&secret, world.clock.now()),
+            &client(),
+        )
         .await
         .unwrap();
     let after_disabling = world.mailer.sent_to(EMAIL).last().cloned();
@@ -876,7 +900,10 @@ async fn the_disown_token_works_once_and_not_after_seventy_two_hours() {
         .disown_totp(disown(&token, OWNER_NEW_PASSWORD))
         .await;
 
-    assert!(matches!(late, Err(ResetPasswordError::InvalidToken)), "{late:?}");
+    assert!(
+        matches!(late, Err(ResetPasswordError::InvalidToken)),
+        "{late:?}"
+    );
 }
 
 #[tokio::test]
@@ -910,7 +937,12 @@ async fn turning_the_app_off_spends_its_disown_token() {
     let token = world.mailer.disown_token(EMAIL);
     world
         .second_factor
-        .disable_totp(id, PASSWORD, &code_at(&secret, world.clock.now()), &client())
+        .disable_totp(
+            id,
+            PASSWORD,
+            &code_at(&secret, world.clock.now()),
+            &client(),
+        )
         .await
         .unwrap();
 

@@ -660,7 +660,11 @@ mod tests {
         )
         .unwrap();
 
-        assert!(disabled.subject.contains("turned off"), "{}", disabled.subject);
+        assert!(
+            disabled.subject.contains("turned off"),
+            "{}",
+            disabled.subject
+        );
         assert!(
             regenerated.subject.contains("New recovery codes"),
             "{}",

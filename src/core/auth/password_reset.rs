@@ -17,8 +17,8 @@ use crate::core::model::{
 use crate::core::notifier::Notifier;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    Clock, OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester,
-    SecretGenerator, UserStore,
+    Clock, OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator,
+    UserStore,
 };
 use crate::core::unexpected::port_failures_are_unexpected;
 
@@ -156,12 +156,17 @@ impl PasswordRecovery {
     /// ended, devices forgotten, reset links spent) and turns the app off with its recovery
     /// codes. The owner's mailbox plus a new password is what ends a second factor they did
     /// not set up; the next sign-in asks for the emailed code again.
-    pub async fn disown_totp(&self, request: ResetPasswordRequest) -> Result<(), ResetPasswordError> {
+    pub async fn disown_totp(
+        &self,
+        request: ResetPasswordRequest,
+    ) -> Result<(), ResetPasswordError> {
         let user = self
             .set_password_with_token(&request, TokenPurpose::DisownTotp, disown_text)
             .await?;
         self.ports.second_factors.remove_totp(user.id).await?;
-        let reset = AuditKind::PasswordReset.about(user.id).detail("disown_totp");
+        let reset = AuditKind::PasswordReset
+            .about(user.id)
+            .detail("disown_totp");
         self.audit.record(reset, &request.client).await;
         let disowned = AuditKind::TotpDisabled.about(user.id).detail("disowned");
         self.audit.record(disowned, &request.client).await;

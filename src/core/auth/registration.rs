@@ -8,13 +8,12 @@ use thiserror::Error;
 use super::verification_links::VerificationLinks;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
-    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, Password, Phone,
-    Role, TokenPurpose, User, UserId, ValidationErrors,
+    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, Password, Phone, Role,
+    TokenPurpose, User, UserId, ValidationErrors,
 };
 use crate::core::notifier::Notifier;
 use crate::core::ports::{
-    Clock, InsertUserError, OneTimeTokenStore, PasswordHashing, SecretDigester,
-    UserStore,
+    Clock, InsertUserError, OneTimeTokenStore, PasswordHashing, SecretDigester, UserStore,
 };
 use crate::core::unexpected::port_failures_are_unexpected;
 
@@ -244,7 +243,10 @@ impl Registration {
         if token.is_empty() || token.len() > 256 {
             return Err(VerifyEmailError::InvalidToken);
         }
-        let digest = self.ports.digester.digest(&VerificationLinks::digest_text(token));
+        let digest = self
+            .ports
+            .digester
+            .digest(&VerificationLinks::digest_text(token));
         let now = self.ports.clock.now();
         let user_id = self
             .ports
@@ -313,4 +315,3 @@ impl Registration {
         Ok(())
     }
 }
-

@@ -88,7 +88,11 @@ impl Throttle {
     }
 
     /// The key of password attempts on this email text from one client network.
-    pub(crate) fn password_network_key(&self, email_text: &str, client: &ClientInfo) -> SecretDigest {
+    pub(crate) fn password_network_key(
+        &self,
+        email_text: &str,
+        client: &ClientInfo,
+    ) -> SecretDigest {
         let email = normalised(email_text);
         let network = client.network();
         self.digester
@@ -98,7 +102,11 @@ impl Throttle {
     /// The key of password attempts on this email text made with a remembered device.
     fn password_device_key(&self, email_text: &str, device: &SecretDigest) -> SecretDigest {
         let email = normalised(email_text);
-        let device: String = device.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let device: String = device
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         self.digester
             .digest(&format!("throttle|password|{email}|device|{device}"))
     }
@@ -143,13 +151,17 @@ impl Throttle {
             PasswordSource::Client(client) => client,
         };
         let network_key = self.password_network_key(email_text, client);
-        let network_attempts =
-            match reserve_counted_attempt(&*self.throttles, &network_key, &self.password_lockout, now)
-                .await?
-            {
-                CountedAttempt::Counted { attempts } => attempts,
-                CountedAttempt::Locked { until } => return Ok(Err(Throttled::until(until, now))),
-            };
+        let network_attempts = match reserve_counted_attempt(
+            &*self.throttles,
+            &network_key,
+            &self.password_lockout,
+            now,
+        )
+        .await?
+        {
+            CountedAttempt::Counted { attempts } => attempts,
+            CountedAttempt::Locked { until } => return Ok(Err(Throttled::until(until, now))),
+        };
         let account_key = self.password_account_key(email_text);
         let account = reserve_counted_attempt(
             &*self.throttles,
@@ -200,7 +212,10 @@ impl Throttle {
         self.reserve(&key, &self.second_factor_lockout).await
     }
 
-    pub(crate) async fn clear_totp_confirmation(&self, user_id: UserId) -> Result<(), anyhow::Error> {
+    pub(crate) async fn clear_totp_confirmation(
+        &self,
+        user_id: UserId,
+    ) -> Result<(), anyhow::Error> {
         self.clear(&self.totp_confirmation_key(user_id)).await
     }
 
@@ -346,14 +361,18 @@ mod tests {
         let device = SecretDigest::from_bytes([4; 32]);
         for _ in 0..3 {
             block_on(
-                throttle.reserve_password_attempt("amina@example.com", PasswordSource::Client(&attacker)),
+                throttle.reserve_password_attempt(
+                    "amina@example.com",
+                    PasswordSource::Client(&attacker),
+                ),
             )
             .unwrap()
             .unwrap();
         }
 
         let attacker_again = block_on(
-            throttle.reserve_password_attempt("amina@example.com", PasswordSource::Client(&attacker)),
+            throttle
+                .reserve_password_attempt("amina@example.com", PasswordSource::Client(&attacker)),
         )
         .unwrap();
         let owner_elsewhere = block_on(
@@ -381,7 +400,8 @@ mod tests {
         let fresh = from("192.0.2.50");
         let reserve = |client: &ClientInfo| {
             block_on(
-                throttle.reserve_password_attempt("amina@example.com", PasswordSource::Client(client)),
+                throttle
+                    .reserve_password_attempt("amina@example.com", PasswordSource::Client(client)),
             )
             .unwrap()
         };

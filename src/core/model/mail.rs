@@ -28,7 +28,10 @@ pub enum MailMessage {
     PasswordChanged,
     /// An authenticator app was just turned on for the account. If it was not its owner, the
     /// token — with a new password — turns it off again (`POST /auth/2fa/totp/disown`).
-    TotpEnabled { disown_token: String, valid_hours: i64 },
+    TotpEnabled {
+        disown_token: String,
+        valid_hours: i64,
+    },
     /// The authenticator app was turned off; the emailed code is the second factor again.
     TotpDisabled,
     /// New recovery codes were made; the old ones no longer work.
