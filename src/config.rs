@@ -363,11 +363,26 @@ mod tests {
             ("CURRENCY", "dirham"),
             ("LOG_FORMAT", "xml"),
             ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+            ("SESSION_IDLE_DAYS", "0"),
+            ("SESSION_IDLE_DAYS", "31"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");
             assert!(error.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn the_session_inactivity_limit_defaults_to_a_week_and_reaches_the_policy() {
+        let default = config(&[]).unwrap();
+        let daily = config(&[("SESSION_IDLE_DAYS", "1")]).unwrap();
+
+        assert_eq!(default.session_idle_days, 7);
+        let settings = crate::app::CoreSettings::from_config(&daily);
+        assert_eq!(
+            settings.policy.auth.session_idle_limit,
+            chrono::Duration::days(1)
+        );
     }
 
     #[test]
