@@ -10,9 +10,10 @@
 //! - `SecondFactorSettings` (`second_factor.rs`): the authenticator app and recovery codes;
 //! - `RememberedDevices` (`devices.rs`).
 //!
-//! They share small collaborators: the per-account `Throttle`, the `PasswordChecker` for a
-//! password typed again, the `SecondFactorCodes`, the `SessionIssuer`, and — from the rest of
-//! the core — the `Notifier` and the `AuditTrail`.
+//! They share small collaborators: the `Throttle` (per account and client network), the
+//! `PasswordChecker` for a password typed again, the `SecondFactorCodes`, the `SessionIssuer`,
+//! `VerificationLinks` (mailing a confirmation link), `CredentialChange` (what a new password
+//! voids), and — from the rest of the core — the `Notifier` and the `AuditTrail`.
 
 mod credential_change;
 mod devices;
