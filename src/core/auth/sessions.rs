@@ -73,6 +73,7 @@ pub struct Sessions {
 }
 
 impl Sessions {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         sessions: Arc<dyn SessionStore>,
         users: Arc<dyn UserStore>,
