@@ -26,9 +26,10 @@ use crate::adapters::time_limit::TimeLimited;
 use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
 use crate::core::audit::AuditTrail;
 use crate::core::auth::{
-    PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts, Registration,
-    RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings,
+    CredentialChange, PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts,
+    Registration, RegistrationPorts, RememberedDevices, SecondFactorCodes, SecondFactorSettings,
     SecondFactorSettingsPorts, SessionIssuer, Sessions, SignIn, SignInPorts, Throttle,
+    VerificationLinks,
 };
 use crate::core::catalogue::CatalogueService;
 use crate::core::housekeeping::Housekeeping;
@@ -198,7 +199,10 @@ impl CoreSettings {
     /// The settings of a deployment: the configured secret and currency, the production
     /// policy and hashing parameters.
     pub fn from_config(config: &Config) -> Self {
-        Self::new(config.secret.as_bytes(), config.currency.clone())
+        let mut settings = Self::new(config.secret.as_bytes(), config.currency.clone());
+        settings.policy.auth.session_idle_limit =
+            chrono::Duration::days(i64::from(config.session_idle_days));
+        settings
     }
 
     /// Production policy and hashing over this master secret and currency; change the public
@@ -305,6 +309,21 @@ pub fn build_core(
     );
     let devices = RememberedDevices::new(stores.devices.clone(), clock.clone());
     let request_limits = RequestLimits::new(stores.rate_windows.clone(), clock.clone());
+    let credentials = CredentialChange::new(
+        stores.tokens.clone(),
+        stores.challenges.clone(),
+        stores.sessions.clone(),
+        devices.clone(),
+        clock.clone(),
+    );
+    let verification = VerificationLinks::new(
+        stores.tokens.clone(),
+        crypto.secrets.clone(),
+        crypto.digester.clone(),
+        clock.clone(),
+        notifier.clone(),
+        policy.clone(),
+    );
 
     CoreServices {
         registration: Registration::new(
@@ -312,13 +331,12 @@ pub fn build_core(
                 users: stores.users.clone(),
                 tokens: stores.tokens.clone(),
                 passwords: crypto.passwords.clone(),
-                secrets: crypto.secrets.clone(),
                 digester: crypto.digester.clone(),
                 clock: clock.clone(),
             },
+            verification.clone(),
             notifier.clone(),
             audit.clone(),
-            policy.clone(),
         ),
         sign_in: SignIn::new(
             SignInPorts {
@@ -333,6 +351,7 @@ pub fn build_core(
             codes.clone(),
             throttle.clone(),
             issuer.clone(),
+            verification,
             notifier.clone(),
             audit.clone(),
             policy.clone(),
@@ -343,6 +362,7 @@ pub fn build_core(
             crypto.access_tokens.clone(),
             clock.clone(),
             issuer,
+            devices.clone(),
             audit.clone(),
             policy.clone(),
         ),
@@ -350,13 +370,13 @@ pub fn build_core(
             PasswordRecoveryPorts {
                 users: stores.users.clone(),
                 tokens: stores.tokens.clone(),
-                sessions: stores.sessions.clone(),
+                second_factors: stores.second_factors.clone(),
                 passwords: crypto.passwords.clone(),
                 secrets: crypto.secrets.clone(),
                 digester: crypto.digester.clone(),
                 clock: clock.clone(),
             },
-            devices.clone(),
+            credentials.clone(),
             throttle.clone(),
             notifier.clone(),
             audit.clone(),
@@ -364,24 +384,29 @@ pub fn build_core(
         ),
         password_change: PasswordChange::new(
             stores.users.clone(),
-            stores.sessions.clone(),
+            credentials,
             crypto.passwords.clone(),
             clock.clone(),
             checker.clone(),
-            notifier,
+            notifier.clone(),
             audit.clone(),
         ),
         second_factor: SecondFactorSettings::new(
             SecondFactorSettingsPorts {
                 users: stores.users.clone(),
                 second_factors: stores.second_factors.clone(),
+                tokens: stores.tokens.clone(),
                 totp: crypto.totp.clone(),
+                secrets: crypto.secrets.clone(),
+                digester: crypto.digester.clone(),
                 clock: clock.clone(),
             },
             codes,
             throttle,
             checker.clone(),
+            notifier.clone(),
             audit.clone(),
+            policy.clone(),
         ),
         devices,
         profile: ProfileService::new(stores.users.clone(), clock.clone()),

@@ -108,6 +108,8 @@ pub struct Config {
     /// `STORE_TIMEOUT_MS`: how long one store call may take before it fails (and the request
     /// answers 503).
     pub store_timeout: Duration,
+    /// `SESSION_IDLE_DAYS`: a refresh token unused for longer ends its session.
+    pub session_idle_days: u32,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -278,6 +280,10 @@ impl Config {
 
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES", ""))
             .map_err(|problem| invalid("TRUSTED_PROXIES", problem))?;
+        let session_idle_days = parse_session_idle_days(&get(
+            "SESSION_IDLE_DAYS",
+            &DEFAULT_SESSION_IDLE_DAYS.to_string(),
+        ))?;
 
         Ok(Self {
             http_addr,
@@ -293,6 +299,7 @@ impl Config {
             auth_rate_limit_per_minute,
             trusted_proxies,
             store_timeout,
+            session_idle_days,
         })
     }
 }
@@ -366,6 +373,22 @@ fn estimated_entropy_bits(secret: &str) -> f64 {
         })
         .sum();
     per_char * length
+}
+
+/// A week without a refresh ends a session (OWASP ASVS 5.0 V7.3.1; docs/security.md).
+pub const DEFAULT_SESSION_IDLE_DAYS: u32 = 7;
+
+/// At least a day, and no longer than a session lives at all (30 days).
+fn parse_session_idle_days(raw: &str) -> Result<u32, ConfigError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|days| (1..=30).contains(days))
+        .ok_or_else(|| {
+            invalid(
+                "SESSION_IDLE_DAYS",
+                "expected a whole number of days, 1 to 30",
+            )
+        })
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
@@ -630,11 +653,26 @@ mod tests {
             ("STORE_TIMEOUT_MS", "600001"),
             ("METRICS_ADDR", "localhost:9090"),
             ("ALLOW_HTTP_PUBLIC_URL", "yes"),
+            ("SESSION_IDLE_DAYS", "0"),
+            ("SESSION_IDLE_DAYS", "31"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");
             assert!(error.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn the_session_inactivity_limit_defaults_to_a_week_and_reaches_the_policy() {
+        let default = config(&[]).unwrap();
+        let daily = config(&[("SESSION_IDLE_DAYS", "1")]).unwrap();
+
+        assert_eq!(default.session_idle_days, 7);
+        let settings = crate::app::CoreSettings::from_config(&daily);
+        assert_eq!(
+            settings.policy.auth.session_idle_limit,
+            chrono::Duration::days(1)
+        );
     }
 
     #[test]

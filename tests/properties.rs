@@ -890,7 +890,11 @@ fn a_recovery_code_is_accepted_however_it_is_typed_and_an_altered_one_is_refused
             let world = World::new();
             world.verified_client(EMAIL).await;
             let id = world.user_id(EMAIL).await;
-            let setup = world.second_factor.set_up_totp(id).await.unwrap();
+            let setup = world
+                .second_factor
+                .set_up_totp(id, PASSWORD, &client())
+                .await
+                .unwrap();
             let totp_code =
                 testkit::authenticator::code_at(&setup.secret_base32, world.clock.now());
             let codes = world
@@ -970,7 +974,11 @@ fn a_totp_code_outside_the_steps_around_now_is_refused_at_login() {
             let world = World::new();
             world.verified_client(EMAIL).await;
             let id = world.user_id(EMAIL).await;
-            let setup = world.second_factor.set_up_totp(id).await.unwrap();
+            let setup = world
+                .second_factor
+                .set_up_totp(id, PASSWORD, &client())
+                .await
+                .unwrap();
             let secret = totp_rs::Secret::try_from_base32(&setup.secret_base32)
                 .unwrap()
                 .as_ref()

@@ -171,10 +171,35 @@ impl OneTimeTokenStore for TimeLimited<dyn OneTimeTokenStore> {
         self.bounded("peek_token", self.inner.peek_token(digest, purpose, now))
             .await
     }
+
+    async fn spend_user_tokens(
+        &self,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.bounded(
+            "spend_user_tokens",
+            self.inner.spend_user_tokens(user_id, purpose, now),
+        )
+        .await
+    }
 }
 
 #[async_trait]
 impl ChallengeStore for TimeLimited<dyn ChallengeStore> {
+    async fn close_user_challenges(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.bounded(
+            "close_user_challenges",
+            self.inner.close_user_challenges(user_id, now),
+        )
+        .await
+    }
+
     async fn insert_challenge(&self, challenge: &LoginChallenge) -> Result<(), StoreError> {
         self.bounded("insert_challenge", self.inner.insert_challenge(challenge))
             .await

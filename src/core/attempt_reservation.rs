@@ -32,16 +32,43 @@ pub async fn reserve_attempt(
     rule: &LockoutRule,
     now: DateTime<Utc>,
 ) -> Result<ReserveOutcome, StoreError> {
+    Ok(
+        match reserve_counted_attempt(throttles, key, rule, now).await? {
+            CountedAttempt::Counted { .. } => ReserveOutcome::Reserved,
+            CountedAttempt::Locked { until } => ReserveOutcome::Locked { until },
+        },
+    )
+}
+
+/// `reserve_attempt`, telling also how many attempts the key holds with this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountedAttempt {
+    /// The attempt was counted; it is the key's `attempts`-th since it was last fresh. Of
+    /// concurrent reservations on a fresh key exactly one sees `attempts == 1`.
+    Counted { attempts: u32 },
+    /// The key is locked until then; do not judge anything.
+    Locked { until: DateTime<Utc> },
+}
+
+/// Counts one attempt on `key` like `reserve_attempt`, and reports the count it stored.
+pub async fn reserve_counted_attempt(
+    throttles: &dyn AttemptThrottleStore,
+    key: &SecretDigest,
+    rule: &LockoutRule,
+    now: DateTime<Utc>,
+) -> Result<CountedAttempt, StoreError> {
     for _ in 0..MAX_ROUNDS {
         let stored = throttles.throttle_record(key).await?;
         match rule.judge_attempt(stored.as_ref(), now) {
-            AttemptVerdict::Locked { until } => return Ok(ReserveOutcome::Locked { until }),
+            AttemptVerdict::Locked { until } => return Ok(CountedAttempt::Locked { until }),
             AttemptVerdict::Count(record) => {
                 if throttles
                     .replace_throttle_record(key, stored.as_ref(), &record)
                     .await?
                 {
-                    return Ok(ReserveOutcome::Reserved);
+                    return Ok(CountedAttempt::Counted {
+                        attempts: record.attempts,
+                    });
                 }
             }
         }

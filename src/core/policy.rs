@@ -46,15 +46,30 @@ pub struct AuthPolicy {
     pub access_token_ttl: Duration,
     /// Absolute lifetime of a session and so of its refresh tokens.
     pub session_ttl: Duration,
+    /// Inactivity limit: a session whose refresh token has not been used (nor the session
+    /// opened) for longer is ended at its next refresh (OWASP ASVS 5.0 V7.3.1; configured by
+    /// `SESSION_IDLE_DAYS`).
+    pub session_idle_limit: Duration,
     /// How long the refresh token just rotated away stays acceptable, so that two concurrent
     /// refreshes by one client do not look like token theft (API contract: at most 5 s).
     pub refresh_grace: Duration,
-    /// Wrong passwords per account (or unknown email) before it locks (API contract: at most
-    /// 10), then back-off up to 15 min (OWASP ASVS 2.2.1, NIST SP 800-63B §5.2.2).
+    /// Wrong passwords per account (or unknown email) FROM ONE CLIENT NETWORK (/24 IPv4, /64
+    /// IPv6) before that network is locked out of the account (API contract: at most 10),
+    /// then back-off up to 15 min (OWASP ASVS 6.3.1, NIST SP 800-63B §5.2.2). Keyed by network
+    /// so that one address cannot lock an owner out from everywhere.
     pub password_lockout: LockoutRule,
+    /// Wrong passwords per account from every network together before the account is in
+    /// lockdown (NIST SP 800-63B: at most 100 consecutive failures per account). In lockdown
+    /// only a network with no failure on the account, or a remembered device of it, is
+    /// judged — so the owner still gets in while the guesses stay bounded (docs/security.md).
+    pub password_account_ceiling: LockoutRule,
     /// Wrong second-factor codes per account, across its login challenges, before the second
     /// factor locks: a stolen password must not buy unlimited fresh challenges to guess in.
     pub second_factor_lockout: LockoutRule,
+    /// How long the "this wasn't me" link mailed when an authenticator app is turned on
+    /// works. Long enough for an owner back from a weekend; short, because until it expires
+    /// a mailbox (plus a new password) can still turn the app off.
+    pub totp_disown_ttl: Duration,
     /// Recovery codes handed out when TOTP is turned on or the codes regenerated.
     pub recovery_code_count: usize,
     /// How long a remembered device skips the second factor (API contract: 30 days). Not
@@ -86,11 +101,18 @@ impl Default for AuthPolicy {
             login_code_resend_cooldown: Duration::seconds(30),
             access_token_ttl: Duration::minutes(15),
             session_ttl: Duration::days(30),
+            session_idle_limit: Duration::days(7),
             refresh_grace: Duration::seconds(5),
             password_lockout: LockoutRule {
                 max_attempts: 10,
                 first_lock: Duration::minutes(1),
                 max_lock: Duration::minutes(15),
+                forget_after: Duration::hours(24),
+            },
+            password_account_ceiling: LockoutRule {
+                max_attempts: 100,
+                first_lock: Duration::hours(24),
+                max_lock: Duration::hours(24),
                 forget_after: Duration::hours(24),
             },
             second_factor_lockout: LockoutRule {
@@ -99,6 +121,7 @@ impl Default for AuthPolicy {
                 max_lock: Duration::minutes(15),
                 forget_after: Duration::hours(24),
             },
+            totp_disown_ttl: Duration::hours(72),
             recovery_code_count: 10,
             remembered_device_ttl: Duration::days(30),
         }

@@ -196,6 +196,16 @@ pub trait OneTimeTokenStore: Send + Sync {
         purpose: TokenPurpose,
         now: DateTime<Utc>,
     ) -> Result<Option<UserId>, StoreError>;
+
+    /// Spends every token of the user with this purpose that is still usable at `now`, in
+    /// one operation (a credential change voids the links already mailed); how many it
+    /// spent. A spent token then behaves exactly like a consumed one.
+    async fn spend_user_tokens(
+        &self,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// What happened to an attempt at a login challenge.
@@ -259,6 +269,15 @@ pub trait ChallengeStore: Send + Sync {
         cooldown: Duration,
         now: DateTime<Utc>,
     ) -> Result<ReplaceCodeOutcome, StoreError>;
+
+    /// Closes every open challenge of the user (not completed, `now` before its expiry) by
+    /// marking it completed at `now`, in one operation; how many it closed. A credential
+    /// change thus ends every half-finished sign-in begun with the old password.
+    async fn close_user_challenges(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Failure counters that lock a key (a digest naming an account, or an email that has none)

@@ -123,6 +123,18 @@ impl CapturingMailer {
             .unwrap_or_else(|| panic!("no password-reset mail to {email}"))
     }
 
+    /// The "this wasn't me" token of the newest "authenticator app turned on" mail to `email`.
+    pub fn disown_token(&self, email: &str) -> String {
+        self.sent_to(email)
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                MailMessage::TotpEnabled { disown_token, .. } => Some(disown_token),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no authenticator-app mail to {email}"))
+    }
+
     /// The code of the newest login-code mail to `email`.
     pub fn login_code(&self, email: &str) -> String {
         self.sent_to(email)
@@ -267,7 +279,7 @@ impl World {
         let id = self.user_id(email).await;
         let secret = self
             .second_factor
-            .set_up_totp(id)
+            .set_up_totp(id, PASSWORD, &client())
             .await
             .unwrap()
             .secret_base32;

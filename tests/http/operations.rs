@@ -320,7 +320,9 @@ fn every_operation_is_named_tagged_and_declares_its_problems_as_problem_json() {
 
     let operations = operations(&spec);
 
-    assert_eq!(operations.len(), 42);
+    // 43: `POST /auth/2fa/totp/disown` ("this wasn't me") came in with issue 11, and
+    // `/metrics` moved to its own listener, out of the public spec.
+    assert_eq!(operations.len(), 43);
     for (method, path, operation) in operations {
         let name = format!("{method} {path}");
         assert!(operation["operationId"].is_string(), "{name}");

@@ -37,7 +37,13 @@ async fn delete_json_as(api: &Api, path: &str, access: &str, body: Value) -> Rep
 async fn with_totp(api: &Api) -> (String, String, Vec<String>) {
     api.verified_account(EMAIL).await;
     let access = api.sign_in(EMAIL).await.access;
-    let setup = api.post_as("/api/v1/me/2fa/totp/setup", &access).await;
+    let setup = api
+        .post_json_as(
+            "/api/v1/me/2fa/totp/setup",
+            &access,
+            json!({"password": PASSWORD}),
+        )
+        .await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
     let secret = setup.json()["secret"].as_str().unwrap().to_owned();
     let code = code_at(&secret, api.world.clock.now());
@@ -73,7 +79,13 @@ async fn a_user_turns_totp_on_signs_out_and_signs_in_with_the_authenticator_app(
     api.verified_account(EMAIL).await;
     let access = api.sign_in(EMAIL).await.access;
 
-    let setup = api.post_as("/api/v1/me/2fa/totp/setup", &access).await;
+    let setup = api
+        .post_json_as(
+            "/api/v1/me/2fa/totp/setup",
+            &access,
+            json!({"password": PASSWORD}),
+        )
+        .await;
     assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
     let setup = setup.json();
     let secret = setup["secret"].as_str().unwrap().to_owned();
@@ -111,7 +123,7 @@ async fn a_user_turns_totp_on_signs_out_and_signs_in_with_the_authenticator_app(
     let login = api.login(EMAIL, PASSWORD).await;
     assert_eq!(login.status, StatusCode::ACCEPTED);
     let login = login.json();
-    assert_eq!(login["methods"], json!(["email", "totp", "recovery_code"]));
+    assert_eq!(login["methods"], json!(["totp", "recovery_code"]));
     let challenge_id = login["challenge_id"].as_str().unwrap();
     let code = code_at(&secret, api.world.clock.now());
     let signed_in = verify_with(&api, challenge_id, "totp", &code).await;
@@ -129,7 +141,13 @@ async fn setting_up_needs_a_session_and_is_refused_while_totp_is_on() {
     let (access, _, _) = with_totp(&api).await;
 
     let anonymous = api.post("/api/v1/me/2fa/totp/setup", json!({})).await;
-    let again = api.post_as("/api/v1/me/2fa/totp/setup", &access).await;
+    let again = api
+        .post_json_as(
+            "/api/v1/me/2fa/totp/setup",
+            &access,
+            json!({"password": PASSWORD}),
+        )
+        .await;
 
     anonymous.assert_problem(401, "unauthenticated");
     again.assert_problem(409, "totp_already_enabled");
@@ -143,7 +161,12 @@ async fn confirming_without_a_setup_a_wrong_code_or_an_unknown_field_is_refused(
     let path = "/api/v1/me/2fa/totp/confirm";
 
     let without_setup = post_json_as(&api, path, &access, json!({"code": "123456"})).await;
-    api.post_as("/api/v1/me/2fa/totp/setup", &access).await;
+    api.post_json_as(
+        "/api/v1/me/2fa/totp/setup",
+        &access,
+        json!({"password": PASSWORD}),
+    )
+    .await;
     let wrong = post_json_as(&api, path, &access, json!({"code": "abcdef"})).await;
     let smuggled = post_json_as(&api, path, &access, json!({"code": "1", "secret": "x"})).await;
 
@@ -319,4 +342,72 @@ async fn turning_totp_off_and_new_recovery_codes_refuse_an_unknown_field() {
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains("keep_codes"), "{}", reply.body);
     }
+}
+
+#[tokio::test]
+async fn setting_up_with_a_wrong_or_missing_password_is_refused() {
+    let api = Api::new();
+    api.verified_account(EMAIL).await;
+    let access = api.sign_in(EMAIL).await.access;
+    let path = "/api/v1/me/2fa/totp/setup";
+
+    let wrong = api
+        .post_json_as(path, &access, json!({"password": "not my password"}))
+        .await;
+    let missing = api.post_json_as(path, &access, json!({})).await;
+
+    wrong.assert_problem(403, "wrong_password");
+    missing.assert_problem(400, "malformed_request");
+}
+
+#[tokio::test]
+async fn with_totp_on_the_login_offers_the_app_and_recovery_codes_and_resend_is_refused() {
+    let api = Api::new();
+    with_totp(&api).await;
+
+    let login = api.login(EMAIL, PASSWORD).await;
+    assert_eq!(login.status, StatusCode::ACCEPTED, "{}", login.body);
+    let challenge_id = login.json()["challenge_id"].as_str().unwrap().to_owned();
+    let resend = api
+        .post(
+            "/api/v1/auth/2fa/resend",
+            json!({"challenge_id": challenge_id}),
+        )
+        .await;
+
+    assert_eq!(login.json()["methods"], json!(["totp", "recovery_code"]));
+    resend.assert_problem(401, "invalid_code");
+}
+
+#[tokio::test]
+async fn this_wasnt_me_turns_the_app_off_with_the_mailed_token_and_a_new_password() {
+    let api = Api::new();
+    let (access, _, _) = with_totp(&api).await;
+    let token = api.world.mailer.disown_token(EMAIL);
+    let path = "/api/v1/auth/2fa/totp/disown";
+
+    let weak = api
+        .post(path, json!({"token": token, "new_password": "123"}))
+        .await;
+    let disowned = api
+        .post(
+            path,
+            json!({"token": token, "new_password": "the owner takes it back"}),
+        )
+        .await;
+    let again = api
+        .post(
+            path,
+            json!({"token": token, "new_password": "the owner takes it back"}),
+        )
+        .await;
+
+    weak.assert_problem(422, "validation_failed");
+    assert_eq!(disowned.status, StatusCode::NO_CONTENT, "{}", disowned.body);
+    again.assert_problem(400, "invalid_token");
+    api.get_as("/api/v1/me", &access)
+        .await
+        .assert_problem(401, "unauthenticated");
+    let login = api.login(EMAIL, "the owner takes it back").await;
+    assert_eq!(login.json()["methods"], json!(["email"]));
 }

@@ -3,6 +3,43 @@
 use crate::builders::*;
 
 store_contract! {
+    pub async fn closing_a_users_challenges_closes_every_open_one_and_no_one_elses<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let open = a_stored_challenge(&*store, &user, |_| {}).await;
+        let also_open = a_stored_challenge(&*store, &user, |c| c.attempts = 2).await;
+        let completed_at = t0() + Duration::minutes(1);
+        let completed =
+            a_stored_challenge(&*store, &user, |c| c.completed_at = Some(completed_at)).await;
+        let expired = a_stored_challenge(&*store, &user, |c| {
+            c.expires_at = t0() + Duration::minutes(2);
+        })
+        .await;
+        let others = a_stored_challenge(&*store, &other, |_| {}).await;
+        let now = t0() + Duration::minutes(3);
+
+        let closed = store.close_user_challenges(user.id, now).await.unwrap();
+
+        assert_eq!(closed, 2);
+        for id in [open.id, also_open.id] {
+            assert_eq!(
+                store.count_attempt(id, 5, now).await.unwrap(),
+                AttemptOutcome::Closed
+            );
+            let stored = store.challenge(id).await.unwrap().unwrap();
+            assert_eq!(stored.completed_at, Some(now));
+        }
+        // A finished challenge keeps its own completion time; an expired one is left as is.
+        assert_eq!(store.challenge(completed.id).await.unwrap(), Some(completed));
+        assert_eq!(store.challenge(expired.id).await.unwrap(), Some(expired));
+        assert!(matches!(
+            store.count_attempt(others.id, 5, now).await.unwrap(),
+            AttemptOutcome::Counted(_)
+        ));
+    }
+
     pub async fn an_inserted_challenge_reads_back_with_every_field<S: Store>(store: Arc<S>) {
         let user = a_stored_user(&*store, "amina@example.com").await;
         let open = LoginChallenge {

@@ -3,6 +3,61 @@
 use crate::builders::*;
 
 store_contract! {
+    pub async fn spending_a_users_tokens_spends_every_usable_one_of_that_purpose_only<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let other = a_stored_user(&*store, "youssef@example.com").await;
+        let reset = |digest, expires_at| OneTimeToken {
+            purpose: TokenPurpose::ResetPassword,
+            ..token_for(&user, digest, expires_at)
+        };
+        let later = t0() + Duration::hours(1);
+        store.insert_token(&reset(digest(1), later)).await.unwrap();
+        store.insert_token(&reset(digest(2), later)).await.unwrap();
+        // Already expired at `now`: not counted.
+        store
+            .insert_token(&reset(digest(3), t0() + Duration::minutes(1)))
+            .await
+            .unwrap();
+        let verification = token_for(&user, digest(4), later);
+        store.insert_token(&verification).await.unwrap();
+        let others_reset = OneTimeToken {
+            purpose: TokenPurpose::ResetPassword,
+            ..token_for(&other, digest(5), later)
+        };
+        store.insert_token(&others_reset).await.unwrap();
+        let now = t0() + Duration::minutes(30);
+
+        let spent = store
+            .spend_user_tokens(user.id, TokenPurpose::ResetPassword, now)
+            .await
+            .unwrap();
+
+        assert_eq!(spent, 2);
+        let purpose = TokenPurpose::ResetPassword;
+        assert_eq!(store.consume_token(&digest(1), purpose, now).await.unwrap(), None);
+        assert_eq!(store.consume_token(&digest(2), purpose, now).await.unwrap(), None);
+        assert_eq!(store.peek_token(&digest(1), purpose, now).await.unwrap(), None);
+        // Another purpose and another user keep theirs.
+        assert_eq!(
+            store
+                .consume_token(&digest(4), TokenPurpose::VerifyEmail, now)
+                .await
+                .unwrap(),
+            Some(user.id)
+        );
+        assert_eq!(
+            store.consume_token(&digest(5), purpose, now).await.unwrap(),
+            Some(other.id)
+        );
+        // Nothing left to spend.
+        assert_eq!(
+            store.spend_user_tokens(user.id, purpose, now).await.unwrap(),
+            0
+        );
+    }
+
     pub async fn consuming_a_token_twice_fails_the_second_time<S: Store>(store: Arc<S>) {
         let user = a_stored_user(&*store, "amina@example.com").await;
         let token = token_for(&user, digest(7), t0() + Duration::hours(24));

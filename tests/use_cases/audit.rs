@@ -181,7 +181,7 @@ async fn a_correct_password_refused_for_the_account_state_is_recorded_with_the_r
         .await
         .unwrap_err();
 
-    assert!(matches!(refused, LoginError::EmailNotVerified));
+    assert!(matches!(refused, LoginError::InvalidCredentials));
     let event = last(&world, AuditKind::LoginRefused).await;
     assert_eq!(event.user_id, Some(world.user_id(EMAIL).await));
     assert_eq!(event.detail.as_deref(), Some("email_not_verified"));

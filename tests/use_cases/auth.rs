@@ -13,7 +13,9 @@ use allomedia::core::auth::{
 use allomedia::core::model::{AccountStatus, Email, Mail, MailMessage, Role};
 use allomedia::core::ports::{Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::{ProfileError, UpdateProfileRequest};
-use testkit::{CapturingMailer, ExpectChallenge, PASSWORD, World, code_request, other_code};
+use testkit::{
+    CapturingMailer, ExpectChallenge, PASSWORD, World, client, code_request, other_code,
+};
 
 mockall::mock! {
     pub Mailer {}
@@ -337,25 +339,75 @@ async fn unknown_email_and_wrong_password_fail_alike() {
 }
 
 #[tokio::test]
-async fn account_state_is_told_only_after_a_correct_password() {
+async fn an_unverified_address_answers_a_correct_password_like_a_wrong_one_and_remails_the_link() {
     let world = World::new();
     world
         .registration
         .register(World::registration("Amina", "amina@example.com"))
         .await
         .unwrap();
+    let first_link = world.mailer.verification_token("amina@example.com");
 
     let wrong = world
         .sign_in
         .login(World::login_request("amina@example.com", "wrong password!"))
         .await;
+    let mails_after_wrong = world.mailer.sent_to("amina@example.com").len();
     let right = world
         .sign_in
         .login(World::login_request("Amina@Example.com", PASSWORD))
         .await;
 
     assert!(matches!(wrong, Err(LoginError::InvalidCredentials)));
-    assert!(matches!(right, Err(LoginError::EmailNotVerified)));
+    assert!(matches!(right, Err(LoginError::InvalidCredentials)));
+    // Only the right password re-mails the link, and only to the address itself.
+    assert_eq!(mails_after_wrong, 1);
+    let second_link = world.mailer.verification_token("amina@example.com");
+    assert_ne!(second_link, first_link);
+    assert_eq!(world.mailer.sent().len(), 2);
+    world
+        .registration
+        .verify_email(&second_link, &client())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn registering_a_free_or_a_taken_address_then_signing_in_looks_the_same() {
+    // The attacker registers X with their own password, then signs in with it: a free X
+    // (their own unverified account) must answer exactly like a taken one.
+    let world = World::new();
+    world.verified_client("taken@example.com").await;
+    let mut outcomes = Vec::new();
+    for email in ["free@example.com", "taken@example.com"] {
+        let mut attacker = World::registration("Mallory", email);
+        attacker.password = "mallory-own-passphrase".into();
+        world.registration.register(attacker).await.unwrap();
+        let mut answers = Vec::new();
+        // Nine wrong passwords, the attacker's own, then wrong ones until the throttle: a
+        // right password that cleared the count would stand out here too.
+        for attempt in 0..14 {
+            let password = if attempt == 9 {
+                "mallory-own-passphrase"
+            } else {
+                "a wrong passphrase"
+            };
+            let answer = world
+                .sign_in
+                .login(World::login_request(email, password))
+                .await;
+            answers.push(match answer {
+                Err(LoginError::InvalidCredentials) => "invalid_credentials".to_owned(),
+                Err(LoginError::Throttled { .. }) => "throttled".to_owned(),
+                other => format!("{other:?}"),
+            });
+        }
+        outcomes.push(answers);
+    }
+
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0][9], "invalid_credentials");
+    assert_eq!(outcomes[0][10], "throttled");
 }
 
 #[tokio::test]

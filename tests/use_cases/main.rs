@@ -4,7 +4,9 @@
 
 mod audit;
 mod auth;
+mod credentials;
 mod devices;
+mod lockout;
 mod orders;
 mod password_change;
 mod password_reset;

@@ -10,11 +10,14 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use allomedia::core::auth::{
-    ConfirmTotpError, DisableTotpError, RegenerateRecoveryCodesError, SessionTokens,
-    SetUpTotpError, VerifyCodeError, VerifyCodeRequest,
+    ConfirmTotpError, DisableTotpError, LoginError, RegenerateRecoveryCodesError, ResendCodeError,
+    ResetPasswordError, ResetPasswordRequest, SessionTokens, SetUpTotpError, VerifyCodeError,
+    VerifyCodeRequest,
 };
-use allomedia::core::model::{MailMessage, SecondFactor, UserId};
-use allomedia::core::ports::Clock;
+use allomedia::core::model::{
+    AuditFilter, AuditKind, MailMessage, PageRequest, SecondFactor, UserId,
+};
+use allomedia::core::ports::{AuditLog, Clock, SecondFactorStore};
 use testkit::authenticator::code_at;
 use testkit::yielding::YieldingSecondFactors;
 use testkit::{ExpectChallenge, PASSWORD, World};
@@ -56,7 +59,11 @@ async fn setting_up_totp_gives_a_secret_its_uri_and_qr_code_and_leaves_totp_off(
     world.verified_client(EMAIL).await;
     let id = world.user_id(EMAIL).await;
 
-    let setup = world.second_factor.set_up_totp(id).await.unwrap();
+    let setup = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await
+        .unwrap();
 
     assert_eq!(setup.secret_base32.len(), 32, "160 bits in base32");
     assert!(setup.otpauth_uri.starts_with("otpauth://totp/"));
@@ -85,7 +92,7 @@ async fn confirming_with_a_wrong_code_is_refused_and_totp_stays_off() {
     let id = world.user_id(EMAIL).await;
     let secret = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
@@ -107,13 +114,13 @@ async fn a_new_setup_replaces_the_pending_secret_so_the_old_one_cannot_confirm()
     let id = world.user_id(EMAIL).await;
     let first = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
     let second = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
@@ -136,7 +143,10 @@ async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
     let world = World::new();
     let (id, secret, _) = with_totp(&world).await;
 
-    let setup = world.second_factor.set_up_totp(id).await;
+    let setup = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await;
     let confirm = world
         .second_factor
         .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
@@ -147,7 +157,7 @@ async fn setting_up_or_confirming_again_while_totp_is_on_is_refused() {
 }
 
 #[tokio::test]
-async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
+async fn once_totp_is_on_login_offers_the_app_and_recovery_codes_instead_of_the_email_code() {
     let world = World::new();
     world.verified_client(EMAIL).await;
     let before = world
@@ -160,7 +170,7 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
     let id = world.user_id(EMAIL).await;
     let secret = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
@@ -186,11 +196,7 @@ async fn login_offers_totp_and_recovery_codes_only_once_totp_is_on() {
     assert_eq!(pending.methods, vec![SecondFactor::Email]);
     assert_eq!(
         after.methods,
-        vec![
-            SecondFactor::Email,
-            SecondFactor::Totp,
-            SecondFactor::RecoveryCode
-        ]
+        vec![SecondFactor::Totp, SecondFactor::RecoveryCode]
     );
 }
 
@@ -273,7 +279,7 @@ async fn the_code_that_confirmed_totp_cannot_then_sign_in() {
     let id = world.user_id(EMAIL).await;
     let secret = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
@@ -603,7 +609,7 @@ async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
     let id = world.user_id(EMAIL).await;
     let secret = world
         .second_factor
-        .set_up_totp(id)
+        .set_up_totp(id, PASSWORD, &client())
         .await
         .unwrap()
         .secret_base32;
@@ -630,4 +636,320 @@ async fn confirming_totp_is_throttled_after_ten_wrong_codes() {
         "{eleventh:?}"
     );
     assert!(!world.second_factor.totp_enabled(id).await.unwrap());
+}
+
+// ---- the emailed code retires once an authenticator app is on ----
+
+#[tokio::test]
+async fn with_totp_on_no_login_code_is_mailed_and_none_is_accepted_or_resent() {
+    let world = World::new();
+    with_totp(&world).await;
+    let codes_mailed_before = login_codes_mailed(&world);
+
+    let challenge_id = challenge(&world).await;
+    let resend = world.sign_in.resend_code(&challenge_id).await;
+    // Whatever six digits are tried, the email method is not judged for this account.
+    let guess = world
+        .sign_in
+        .verify_code(verify(&challenge_id, "email", "000000"))
+        .await;
+
+    assert_eq!(login_codes_mailed(&world), codes_mailed_before);
+    assert!(
+        matches!(resend, Err(ResendCodeError::InvalidChallenge)),
+        "{resend:?}"
+    );
+    assert!(
+        matches!(guess, Err(VerifyCodeError::InvalidCode)),
+        "{guess:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_code_mailed_before_totp_was_turned_on_no_longer_signs_in() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let challenge_id = challenge(&world).await;
+    let mailed_code = world.mailer.login_code(EMAIL);
+    let id = world.user_id(EMAIL).await;
+    let secret = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await
+        .unwrap()
+        .secret_base32;
+    world
+        .second_factor
+        .confirm_totp(id, &code_at(&secret, world.clock.now()), &client())
+        .await
+        .unwrap();
+
+    let outcome = world
+        .sign_in
+        .verify_code(verify(&challenge_id, "email", &mailed_code))
+        .await;
+
+    assert!(
+        matches!(outcome, Err(VerifyCodeError::InvalidCode)),
+        "{outcome:?}"
+    );
+}
+
+fn login_codes_mailed(world: &World) -> usize {
+    world
+        .mailer
+        .sent_to(EMAIL)
+        .iter()
+        .filter(|m| matches!(m, MailMessage::LoginCode { .. }))
+        .count()
+}
+
+// ---- changes to sign-in methods need the password and are told to the owner ----
+
+#[tokio::test]
+async fn setting_up_totp_needs_the_password() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = world.user_id(EMAIL).await;
+
+    let wrong = world
+        .second_factor
+        .set_up_totp(id, "not my password", &client())
+        .await;
+
+    assert!(
+        matches!(wrong, Err(SetUpTotpError::WrongPassword)),
+        "{wrong:?}"
+    );
+    assert!(
+        world.store.totp_enrolment(id).await.unwrap().is_none(),
+        "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn turning_totp_on_mails_the_owner_and_is_recorded() {
+    let world = World::new();
+
+    let (id, _, _) = with_totp(&world).await;
+
+    let mailed = world.mailer.sent_to(EMAIL);
+    assert!(
+        matches!(
+            mailed.last(),
+            Some(MailMessage::TotpEnabled {
+                valid_hours: 72,
+                ..
+            })
+        ),
+        "{mailed:?}"
+    );
+    let events = world
+        .store
+        .audit_events(
+            &AuditFilter {
+                user_id: Some(id),
+                kind: Some(AuditKind::TotpEnabled),
+            },
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+}
+
+#[tokio::test]
+async fn new_recovery_codes_and_turning_totp_off_mail_the_owner() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+
+    world
+        .second_factor
+        .regenerate_recovery_codes(id, PASSWORD, &client())
+        .await
+        .unwrap();
+    let after_regenerating = world.mailer.sent_to(EMAIL).last().cloned();
+    world
+        .second_factor
+        .disable_totp(
+            id,
+            PASSWORD,
+            &code_at(&secret, world.clock.now()),
+            &client(),
+        )
+        .await
+        .unwrap();
+    let after_disabling = world.mailer.sent_to(EMAIL).last().cloned();
+
+    assert_eq!(
+        after_regenerating,
+        Some(MailMessage::RecoveryCodesRegenerated)
+    );
+    assert_eq!(after_disabling, Some(MailMessage::TotpDisabled));
+}
+
+#[tokio::test]
+async fn wrong_confirmation_codes_do_not_lock_the_owners_sign_in() {
+    let world = World::new();
+    world.verified_client(EMAIL).await;
+    let id = world.user_id(EMAIL).await;
+    let secret = world
+        .second_factor
+        .set_up_totp(id, PASSWORD, &client())
+        .await
+        .unwrap()
+        .secret_base32;
+    let wrong = wrong_code_for(&world, &secret);
+    for _ in 0..11 {
+        let _ = world
+            .second_factor
+            .confirm_totp(id, &wrong, &client())
+            .await;
+    }
+
+    let challenge_id = challenge(&world).await;
+    let signed_in = world
+        .sign_in
+        .verify_code(verify(
+            &challenge_id,
+            "email",
+            &world.mailer.login_code(EMAIL),
+        ))
+        .await;
+
+    assert!(signed_in.is_ok(), "{signed_in:?}");
+}
+
+// ---- "this wasn't me": the mailbox plus a new password ends an app the owner did not set up ----
+
+const OWNER_NEW_PASSWORD: &str = "the owner takes it back";
+
+fn disown(token: &str, new_password: &str) -> ResetPasswordRequest {
+    ResetPasswordRequest {
+        token: token.into(),
+        new_password: new_password.into(),
+        client: client(),
+    }
+}
+
+/// Signs in with the app's current code; the access token.
+async fn signed_in_with_totp(world: &World, secret: &str) -> String {
+    let challenge_id = challenge(world).await;
+    world
+        .sign_in
+        .verify_code(verify(
+            &challenge_id,
+            "totp",
+            &code_at(secret, world.clock.now()),
+        ))
+        .await
+        .unwrap()
+        .access_token
+}
+
+#[tokio::test]
+async fn the_disown_token_turns_the_app_off_sets_the_password_and_ends_every_session() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+    let intruder = signed_in_with_totp(&world, &secret).await;
+    let token = world.mailer.disown_token(EMAIL);
+
+    world
+        .password_recovery
+        .disown_totp(disown(&token, OWNER_NEW_PASSWORD))
+        .await
+        .unwrap();
+
+    assert!(!world.second_factor.totp_enabled(id).await.unwrap());
+    assert!(world.sessions.authenticate(&intruder).await.is_err());
+    let next = world
+        .sign_in
+        .login(World::login_request(EMAIL, OWNER_NEW_PASSWORD))
+        .await
+        .unwrap()
+        .challenge();
+    assert_eq!(next.methods, vec![SecondFactor::Email]);
+    let old = world
+        .sign_in
+        .login(World::login_request(EMAIL, PASSWORD))
+        .await;
+    assert!(matches!(old, Err(LoginError::InvalidCredentials)));
+    let disowned = world
+        .store
+        .audit_events(
+            &AuditFilter {
+                user_id: Some(id),
+                kind: Some(AuditKind::TotpDisabled),
+            },
+            PageRequest::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(disowned[0].detail.as_deref(), Some("disowned"));
+}
+
+#[tokio::test]
+async fn the_disown_token_works_once_and_not_after_seventy_two_hours() {
+    let world = World::new();
+    with_totp(&world).await;
+    let token = world.mailer.disown_token(EMAIL);
+    world.clock.advance(Duration::hours(72));
+
+    let late = world
+        .password_recovery
+        .disown_totp(disown(&token, OWNER_NEW_PASSWORD))
+        .await;
+
+    assert!(
+        matches!(late, Err(ResetPasswordError::InvalidToken)),
+        "{late:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_disown_token_is_spent_once_used_and_is_no_reset_token() {
+    let world = World::new();
+    with_totp(&world).await;
+    let token = world.mailer.disown_token(EMAIL);
+
+    let as_reset = world
+        .password_recovery
+        .reset_password(disown(&token, OWNER_NEW_PASSWORD))
+        .await;
+    world
+        .password_recovery
+        .disown_totp(disown(&token, OWNER_NEW_PASSWORD))
+        .await
+        .unwrap();
+    let again = world
+        .password_recovery
+        .disown_totp(disown(&token, "yet another passphrase"))
+        .await;
+
+    assert!(matches!(as_reset, Err(ResetPasswordError::InvalidToken)));
+    assert!(matches!(again, Err(ResetPasswordError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn turning_the_app_off_spends_its_disown_token() {
+    let world = World::new();
+    let (id, secret, _) = with_totp(&world).await;
+    let token = world.mailer.disown_token(EMAIL);
+    world
+        .second_factor
+        .disable_totp(
+            id,
+            PASSWORD,
+            &code_at(&secret, world.clock.now()),
+            &client(),
+        )
+        .await
+        .unwrap();
+
+    let later = world
+        .password_recovery
+        .disown_totp(disown(&token, OWNER_NEW_PASSWORD))
+        .await;
+
+    assert!(matches!(later, Err(ResetPasswordError::InvalidToken)));
 }

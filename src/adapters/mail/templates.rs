@@ -54,6 +54,20 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
             )
         }
         MailMessage::PasswordChanged => password_changed(&greeting),
+        MailMessage::TotpEnabled {
+            disown_token,
+            valid_hours,
+        } => {
+            let endpoint = totp_disown_endpoint(public_url)?;
+            totp_enabled(
+                &greeting,
+                disown_token,
+                endpoint.as_str(),
+                &hours(*valid_hours),
+            )
+        }
+        MailMessage::TotpDisabled => totp_disabled(&greeting),
+        MailMessage::RecoveryCodesRegenerated => recovery_codes_regenerated(&greeting),
     };
     Ok(RenderedMail {
         to: mail.to.as_str().to_owned(),
@@ -89,6 +103,19 @@ pub fn password_reset_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
         .map_err(|()| NotABaseUrl(public_url.to_string()))?
         .pop_if_empty()
         .extend(["api", "v1", "auth", "password", "reset"]);
+    Ok(endpoint)
+}
+
+/// `{PUBLIC_URL}/api/v1/auth/2fa/totp/disown`: where the "this wasn't me" token is POSTed.
+pub fn totp_disown_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
+    let mut endpoint = public_url.clone();
+    endpoint.set_query(None);
+    endpoint.set_fragment(None);
+    endpoint
+        .path_segments_mut()
+        .map_err(|()| NotABaseUrl(public_url.to_string()))?
+        .pop_if_empty()
+        .extend(["api", "v1", "auth", "2fa", "totp", "disown"]);
     Ok(endpoint)
 }
 
@@ -306,6 +333,100 @@ fn password_changed(greeting: &str) -> Parts {
     (subject, text, html)
 }
 
+fn totp_enabled(greeting: &str, token: &str, endpoint: &str, validity: &str) -> Parts {
+    // The token stays out of the subject, which phones show on a locked screen.
+    let subject = format!("An authenticator app was turned on for your {SERVICE_NAME} account");
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         An authenticator app was just turned on as the second factor of your {SERVICE_NAME} \
+         account. From now on signing in asks for a code from that app or a recovery code; \
+         codes by mail are no longer accepted.\n\
+         \n\
+         If it was you, there is nothing to do.\n\
+         \n\
+         If it was NOT you, someone has your password and a session. Choose a new password \
+         with this token; that turns the app off, signs out every session and forgets every \
+         remembered device:\n\
+         \n\
+         POST {endpoint}\n\
+         Content-Type: application/json\n\
+         \n\
+         {{\"token\": \"{token}\", \"new_password\": \"<your new password>\"}}\n\
+         \n\
+         The token works once, for {validity}.\n"
+    );
+    let (greeting, token, endpoint, validity) = (
+        escape(greeting),
+        escape(token),
+        escape(endpoint),
+        escape(validity),
+    );
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>An authenticator app was just turned on as the second factor of your \
+         {SERVICE_NAME} account. From now on signing in asks for a code from that app or a \
+         recovery code; codes by mail are no longer accepted.</p>\n\
+         <p>If it was you, there is nothing to do.</p>\n\
+         <p>If it was <strong>not</strong> you, someone has your password and a session. \
+         Choose a new password with this token; that turns the app off, signs out every \
+         session and forgets every remembered device:</p>\n\
+         <p><code>{token}</code></p>\n\
+         <pre>POST {endpoint}\n\
+         Content-Type: application/json\n\
+         \n\
+         {{&quot;token&quot;: &quot;{token}&quot;, &quot;new_password&quot;: &quot;&lt;your new \
+         password&gt;&quot;}}</pre>\n\
+         <p>The token works once, for {validity}.</p>"
+    );
+    (subject, text, html)
+}
+
+fn totp_disabled(greeting: &str) -> Parts {
+    let subject = format!("The authenticator app of your {SERVICE_NAME} account was turned off");
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         The authenticator app of your {SERVICE_NAME} account was just turned off, and its \
+         recovery codes with it. Signing in now asks for a code sent to this address.\n\
+         \n\
+         If it was not you, reset your password now with \"forgot password\" \
+         (POST /api/v1/auth/password/forgot) and turn the app on again.\n"
+    );
+    let greeting = escape(greeting);
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>The authenticator app of your {SERVICE_NAME} account was just turned off, and its \
+         recovery codes with it. Signing in now asks for a code sent to this address.</p>\n\
+         <p>If it was not you, reset your password now with &quot;forgot password&quot; \
+         (POST /api/v1/auth/password/forgot) and turn the app on again.</p>"
+    );
+    (subject, text, html)
+}
+
+fn recovery_codes_regenerated(greeting: &str) -> Parts {
+    let subject = format!("New recovery codes were made for your {SERVICE_NAME} account");
+    let text = format!(
+        "{greeting}\n\
+         \n\
+         New recovery codes were just made for your {SERVICE_NAME} account; the old ones no \
+         longer work.\n\
+         \n\
+         If it was not you, someone has your password and a session: reset your password now \
+         with \"forgot password\" (POST /api/v1/auth/password/forgot) and sign out everywhere.\n"
+    );
+    let greeting = escape(greeting);
+    let html = format!(
+        "<p>{greeting}</p>\n\
+         <p>New recovery codes were just made for your {SERVICE_NAME} account; the old ones no \
+         longer work.</p>\n\
+         <p>If it was not you, someone has your password and a session: reset your password \
+         now with &quot;forgot password&quot; (POST /api/v1/auth/password/forgot) and sign out \
+         everywhere.</p>"
+    );
+    (subject, text, html)
+}
+
 fn login_code(greeting: &str, code: &str, validity: &str) -> Parts {
     // The code stays out of the subject, which phones show on a locked screen.
     let subject = format!("Your {SERVICE_NAME} sign-in code");
@@ -507,6 +628,47 @@ mod tests {
             rendered.html.contains(
                 "href=\"https://example.com/a&amp;b/api/v1/auth/verify-email?token=abc\""
             )
+        );
+    }
+
+    #[test]
+    fn the_totp_enabled_mail_carries_the_disown_token_and_its_api_call_out_of_the_subject() {
+        let enabled = mail(MailMessage::TotpEnabled {
+            disown_token: "dis-123".to_owned(),
+            valid_hours: 72,
+        });
+
+        let rendered = render(&enabled, &url("https://shop.example/base/")).unwrap();
+
+        assert!(!rendered.subject.contains("dis-123"));
+        for body in [&rendered.text, &rendered.html] {
+            assert!(body.contains("dis-123"), "{body}");
+            assert!(
+                body.contains("https://shop.example/base/api/v1/auth/2fa/totp/disown"),
+                "{body}"
+            );
+            assert!(body.contains("72 hours"), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_second_factor_notices_say_what_changed() {
+        let disabled = render(&mail(MailMessage::TotpDisabled), &url("https://a.example")).unwrap();
+        let regenerated = render(
+            &mail(MailMessage::RecoveryCodesRegenerated),
+            &url("https://a.example"),
+        )
+        .unwrap();
+
+        assert!(
+            disabled.subject.contains("turned off"),
+            "{}",
+            disabled.subject
+        );
+        assert!(
+            regenerated.subject.contains("New recovery codes"),
+            "{}",
+            regenerated.subject
         );
     }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{MemoryStore, State, duplicate};
-use crate::core::model::{ChallengeId, LoginChallenge, SecretDigest};
+use crate::core::model::{ChallengeId, LoginChallenge, SecretDigest, UserId};
 use crate::core::ports::{AttemptOutcome, ChallengeStore, ReplaceCodeOutcome, StoreError};
 
 impl State {
@@ -91,5 +91,24 @@ impl ChallengeStore for MemoryStore {
         challenge.code_digest = *code_digest;
         challenge.code_sent_at = now;
         Ok(ReplaceCodeOutcome::Replaced)
+    }
+
+    async fn close_user_challenges(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut closed = 0;
+        for challenge in state.challenges.values_mut() {
+            if challenge.user_id == user_id
+                && challenge.completed_at.is_none()
+                && now < challenge.expires_at
+            {
+                challenge.completed_at = Some(now);
+                closed += 1;
+            }
+        }
+        Ok(closed)
     }
 }

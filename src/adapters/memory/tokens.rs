@@ -62,4 +62,25 @@ impl OneTimeTokenStore for MemoryStore {
         });
         Ok(usable.map(|stored| stored.token.user_id))
     }
+
+    async fn spend_user_tokens(
+        &self,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state()?;
+        let mut spent = 0;
+        for stored in state.tokens.values_mut() {
+            if stored.token.user_id == user_id
+                && stored.token.purpose == purpose
+                && stored.consumed_at.is_none()
+                && now < stored.token.expires_at
+            {
+                stored.consumed_at = Some(now);
+                spent += 1;
+            }
+        }
+        Ok(spent)
+    }
 }

@@ -198,6 +198,28 @@ impl ChallengeStore for MongoStore {
         })
         .await
     }
+
+    async fn close_user_challenges(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        run("closing a user's login challenges", async {
+            let closed = self
+                .challenges
+                .update_many(
+                    doc! {
+                        "user_id": bson_uuid(user_id.as_uuid()),
+                        "completed_at": null,
+                        "expires_at": { "$gt": bson_time(now) },
+                    },
+                    doc! { "$set": { "completed_at": bson_time(now) } },
+                )
+                .await?;
+            Ok(closed.modified_count)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -107,6 +107,31 @@ impl OneTimeTokenStore for MongoStore {
         })
         .await
     }
+
+    async fn spend_user_tokens(
+        &self,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        // The same condition as `consume_token`, over every token of the user.
+        run("spending a user's one-time tokens", async {
+            let spent = self
+                .tokens
+                .update_many(
+                    doc! {
+                        "user_id": bson_uuid(user_id.as_uuid()),
+                        "purpose": purpose.as_str(),
+                        "consumed_at": null,
+                        "expires_at": { "$gt": bson_time(now) },
+                    },
+                    doc! { "$set": { "consumed_at": bson_time(now) } },
+                )
+                .await?;
+            Ok(spent.modified_count)
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

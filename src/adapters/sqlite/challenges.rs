@@ -15,7 +15,7 @@ use super::columns::{
     column, digest_column, millis, optional_millis, optional_time_column, parsed_column,
     time_column,
 };
-use crate::core::model::{ChallengeId, LoginChallenge, SecretDigest};
+use crate::core::model::{ChallengeId, LoginChallenge, SecretDigest, UserId};
 use crate::core::ports::{AttemptOutcome, ChallengeStore, ReplaceCodeOutcome, StoreError};
 
 const CHALLENGE_COLUMNS: &str =
@@ -183,6 +183,26 @@ impl ChallengeStore for SqliteStore {
                 Some(sent_at) => ReplaceCodeOutcome::TooSoon { sent_at },
                 None => ReplaceCodeOutcome::Closed,
             })
+        })
+        .await
+    }
+
+    async fn close_user_challenges(
+        &self,
+        user_id: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.run("closing a user's login challenges", move |connection| {
+            let closed = connection
+                .prepare_cached(&format!(
+                    "UPDATE login_challenges SET completed_at = :now
+                     WHERE user_id = :user_id AND {IS_OPEN}"
+                ))?
+                .execute(named_params! {
+                    ":user_id": user_id.to_string(),
+                    ":now": millis(now),
+                })?;
+            Ok(closed as u64)
         })
         .await
     }

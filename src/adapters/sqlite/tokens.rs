@@ -89,4 +89,27 @@ impl OneTimeTokenStore for SqliteStore {
         })
         .await
     }
+
+    async fn spend_user_tokens(
+        &self,
+        user_id: UserId,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.run("spending a user's one-time tokens", move |connection| {
+            let spent = connection
+                .prepare_cached(
+                    "UPDATE one_time_tokens SET consumed_at = :now
+                     WHERE user_id = :user_id AND purpose = :purpose
+                       AND consumed_at IS NULL AND :now < expires_at",
+                )?
+                .execute(named_params! {
+                    ":user_id": user_id.to_string(),
+                    ":purpose": purpose.as_str(),
+                    ":now": millis(now),
+                })?;
+            Ok(spent as u64)
+        })
+        .await
+    }
 }

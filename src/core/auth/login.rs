@@ -10,11 +10,12 @@ use thiserror::Error;
 use super::password_check::MAX_CANDIDATE_PASSWORD_BYTES;
 use super::second_factor_codes::SecondFactorCodes;
 use super::session_tokens::{SessionIssuer, SessionTokens};
-use super::throttle::Throttle;
+use super::throttle::{PasswordSource, Throttle};
+use super::verification_links::VerificationLinks;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
     AccountStatus, AuditKind, ChallengeId, ClientInfo, DeviceId, Email, LoginChallenge, Mail,
-    MailMessage, RememberedDevice, SecondFactor, User, UserId,
+    MailMessage, RememberedDevice, SecondFactor, SecretDigest, User, UserId,
 };
 use crate::core::notifier::Notifier;
 use crate::core::policy::AuthPolicy;
@@ -56,11 +57,10 @@ pub struct LoginChallengeView {
 
 #[derive(Debug, Error)]
 pub enum LoginError {
-    /// Unknown email or wrong password — deliberately not told apart.
+    /// Unknown email, wrong password, or an address not yet verified — deliberately not
+    /// told apart.
     #[error("invalid credentials")]
     InvalidCredentials,
-    #[error("email not verified")]
-    EmailNotVerified,
     #[error("account pending approval")]
     PendingApproval,
     #[error("account suspended")]
@@ -124,6 +124,7 @@ pub struct SignIn {
     codes: SecondFactorCodes,
     throttle: Throttle,
     issuer: SessionIssuer,
+    verification: VerificationLinks,
     notifier: Notifier,
     audit: AuditTrail,
     policy: AuthPolicy,
@@ -148,6 +149,7 @@ impl SignIn {
         codes: SecondFactorCodes,
         throttle: Throttle,
         issuer: SessionIssuer,
+        verification: VerificationLinks,
         notifier: Notifier,
         audit: AuditTrail,
         policy: AuthPolicy,
@@ -172,6 +174,7 @@ impl SignIn {
             codes,
             throttle,
             issuer,
+            verification,
             notifier,
             audit,
             policy,
@@ -181,31 +184,49 @@ impl SignIn {
     /// Checks the password and, when it is right and the account may sign in, opens a
     /// challenge and mails its code. Unknown emails cost a full hash verification too, so
     /// neither the answer nor its timing says whether an account exists; account-state
-    /// errors come only after a correct password. A live remembered device of this user skips
-    /// the second factor; any other device token (unknown, expired, forgotten, another
-    /// user's) is ignored without a word, so it reveals nothing.
+    /// errors come only after a correct password. An unverified address answers exactly like
+    /// a wrong password — the same error, the same throttle count, nothing cleared — and a
+    /// correct password on it quietly re-mails the confirmation link to the address itself:
+    /// registering an address and then signing in with it must not tell whether it was free.
     ///
-    /// Each attempt is reserved in the per-email throttle before the hash is verified, so
-    /// parallel guesses cannot exceed the limit, and a locked email is refused — even with
-    /// the right password — without verifying anything. A right password clears the count.
+    /// A live remembered device of this user skips the second factor and is throttled on its
+    /// own, so an owner's device is judged even while the account is throttled for others;
+    /// any other device token (unknown, expired, forgotten, another user's) is ignored
+    /// without a word, so it reveals nothing. Presenting a live device marks it used, whatever
+    /// the password.
+    ///
+    /// Each attempt is reserved in the throttle (per client network, and per account with a
+    /// higher ceiling) before the hash is verified, so parallel guesses cannot exceed the
+    /// limit, and a locked-out client is refused — even with the right password — without
+    /// verifying anything. A right password clears its network's (or device's) count.
     pub async fn login(&self, request: LoginRequest) -> Result<LoginOutcome, LoginError> {
-        let throttle_key = self.throttle.password_key(&request.email);
-        let reserved = self
-            .throttle
-            .reserve_password_attempt(&throttle_key)
-            .await?;
         let user = match Email::parse(&request.email) {
             Ok(email) => self.users.user_by_email(&email).await?,
             Err(_) => None,
         };
         let user_id = user.as_ref().map(|user| user.id);
-        if let Err(throttled) = reserved {
-            let throttled_login = AuditKind::Throttled.concerning(user_id).detail("password");
-            self.audit.record(throttled_login, &request.client).await;
-            return Err(LoginError::Throttled {
-                retry_after_seconds: throttled.retry_after_seconds,
-            });
-        }
+        let device = match (&user, request.device_token.as_deref()) {
+            (Some(user), Some(token)) => self.use_remembered_device(user, token).await?,
+            _ => None,
+        };
+        let source = match &device {
+            Some(device) => PasswordSource::RememberedDevice(device),
+            None => PasswordSource::Client(&request.client),
+        };
+        let attempt = match self
+            .throttle
+            .reserve_password_attempt(&request.email, source)
+            .await?
+        {
+            Ok(attempt) => attempt,
+            Err(throttled) => {
+                let throttled_login = AuditKind::Throttled.concerning(user_id).detail("password");
+                self.audit.record(throttled_login, &request.client).await;
+                return Err(LoginError::Throttled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
+        };
         let candidate = if request.password.len() > MAX_CANDIDATE_PASSWORD_BYTES {
             ""
         } else {
@@ -223,7 +244,16 @@ impl SignIn {
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        self.throttle.clear(&throttle_key).await?;
+        if !user.email_verified() {
+            // The throttle is not cleared: its count must not tell a right password either.
+            let refused = AuditKind::LoginRefused
+                .about(user.id)
+                .detail(SignInRefusal::EmailNotVerified.as_str());
+            self.audit.record(refused, &request.client).await;
+            self.verification.send(&user).await?;
+            return Err(LoginError::InvalidCredentials);
+        }
+        self.throttle.clear_password_attempt(&attempt).await?;
         if let Err(refusal) = ensure_may_sign_in(&user) {
             let refused = AuditKind::LoginRefused
                 .about(user.id)
@@ -231,9 +261,7 @@ impl SignIn {
             self.audit.record(refused, &request.client).await;
             return Err(refusal.into());
         }
-        if let Some(token) = request.device_token.as_deref()
-            && self.use_remembered_device(&user, token).await?
-        {
+        if device.is_some() {
             let signed_in = AuditKind::LoginSucceeded
                 .about(user.id)
                 .detail("remembered_device");
@@ -247,15 +275,20 @@ impl SignIn {
         Ok(LoginOutcome::Challenge(challenge))
     }
 
-    /// Whether `token` is a live remembered device of `user`; marks it used if so.
-    async fn use_remembered_device(&self, user: &User, token: &str) -> Result<bool, LoginError> {
+    /// The digest of `token` if it is a live remembered device of `user`; marks it used if so.
+    async fn use_remembered_device(
+        &self,
+        user: &User,
+        token: &str,
+    ) -> Result<Option<SecretDigest>, LoginError> {
         let token = token.trim();
         if token.is_empty() || token.len() > MAX_DEVICE_TOKEN_BYTES {
-            return Ok(false);
+            return Ok(None);
         }
         let digest = self.digester.digest(&RememberedDevice::token_text(token));
         let now = self.clock.now();
-        Ok(self.devices.use_device(user.id, &digest, now).await?)
+        let live = self.devices.use_device(user.id, &digest, now).await?;
+        Ok(live.then_some(digest))
     }
 
     /// Remembers the device that just passed the second factor; returns its token, which
@@ -283,6 +316,9 @@ impl SignIn {
     async fn open_challenge(&self, user: &User) -> Result<LoginChallengeView, LoginError> {
         let now = self.clock.now();
         let id = ChallengeId::new();
+        let methods = self.second_factors_of(user).await?;
+        // With an authenticator app on, the code is drawn and digested but never mailed:
+        // nobody knows it, and `judge` refuses the emailed method anyway.
         let code = self.secrets.numeric_code(self.policy.login_code_digits);
         let challenge = LoginChallenge {
             id,
@@ -294,23 +330,26 @@ impl SignIn {
             completed_at: None,
         };
         self.challenges.insert_challenge(&challenge).await?;
-        self.mail_code(user, code).await;
+        if methods.contains(&SecondFactor::Email) {
+            self.mail_code(user, code).await;
+        }
         Ok(LoginChallengeView {
             challenge_id: id,
-            methods: self.second_factors_of(user).await?,
+            methods,
             expires_at: challenge.expires_at,
         })
     }
 
-    /// The ways `user` can pass the second step: the emailed code always, the authenticator
-    /// app once turned on, recovery codes while TOTP is on and some are left.
+    /// The ways `user` can pass the second step: the emailed code until an authenticator
+    /// app is on; then the app, and recovery codes while some are left — no longer the
+    /// mailbox, or TOTP would add nothing against a mailbox takeover.
     async fn second_factors_of(&self, user: &User) -> Result<Vec<SecondFactor>, anyhow::Error> {
-        let mut methods = vec![SecondFactor::Email];
-        if self.codes.totp_enabled(user.id).await? {
-            methods.push(SecondFactor::Totp);
-            if self.codes.unused_recovery_codes(user.id).await? > 0 {
-                methods.push(SecondFactor::RecoveryCode);
-            }
+        if !self.codes.totp_enabled(user.id).await? {
+            return Ok(vec![SecondFactor::Email]);
+        }
+        let mut methods = vec![SecondFactor::Totp];
+        if self.codes.unused_recovery_codes(user.id).await? > 0 {
+            methods.push(SecondFactor::RecoveryCode);
         }
         Ok(methods)
     }
@@ -418,6 +457,9 @@ impl SignIn {
         let user_id = challenge.user_id;
         match method {
             SecondFactor::Email => {
+                if self.codes.totp_enabled(user_id).await? {
+                    return Ok(false);
+                }
                 let submitted = self
                     .digester
                     .digest(&login_code_text(challenge.id, code.trim()));
@@ -461,6 +503,12 @@ impl SignIn {
         let Ok(challenge_id) = challenge_id.trim().parse::<ChallengeId>() else {
             return Err(ResendCodeError::InvalidChallenge);
         };
+        // No emailed code for an account with an authenticator app: told like a closed one.
+        if let Some(challenge) = self.challenges.challenge(challenge_id).await?
+            && self.codes.totp_enabled(challenge.user_id).await?
+        {
+            return Err(ResendCodeError::InvalidChallenge);
+        }
         let now = self.clock.now();
         let code = self.secrets.numeric_code(self.policy.login_code_digits);
         let digest = self.digester.digest(&login_code_text(challenge_id, &code));
@@ -537,7 +585,8 @@ impl SignInRefusal {
 impl From<SignInRefusal> for LoginError {
     fn from(refusal: SignInRefusal) -> Self {
         match refusal {
-            SignInRefusal::EmailNotVerified => LoginError::EmailNotVerified,
+            // `login` answers an unverified address before this rule, like a wrong password.
+            SignInRefusal::EmailNotVerified => LoginError::InvalidCredentials,
             SignInRefusal::PendingApproval => LoginError::PendingApproval,
             SignInRefusal::Suspended => LoginError::Suspended,
         }

@@ -10,10 +10,12 @@
 //! - `SecondFactorSettings` (`second_factor.rs`): the authenticator app and recovery codes;
 //! - `RememberedDevices` (`devices.rs`).
 //!
-//! They share small collaborators: the per-account `Throttle`, the `PasswordChecker` for a
-//! password typed again, the `SecondFactorCodes`, the `SessionIssuer`, and — from the rest of
-//! the core — the `Notifier` and the `AuditTrail`.
+//! They share small collaborators: the `Throttle` (per account and client network), the
+//! `PasswordChecker` for a password typed again, the `SecondFactorCodes`, the `SessionIssuer`,
+//! `VerificationLinks` (mailing a confirmation link), `CredentialChange` (what a new password
+//! voids), and — from the rest of the core — the `Notifier` and the `AuditTrail`.
 
+mod credential_change;
 mod devices;
 mod login;
 mod password_change;
@@ -25,7 +27,9 @@ mod second_factor_codes;
 mod session_tokens;
 mod sessions;
 mod throttle;
+mod verification_links;
 
+pub use credential_change::CredentialChange;
 pub use devices::{ForgetDeviceError, RememberedDevices};
 pub use login::{
     LoginChallengeView, LoginError, LoginOutcome, LoginRequest, ResendCodeError, SignIn,
@@ -48,3 +52,4 @@ pub use second_factor_codes::SecondFactorCodes;
 pub use session_tokens::{SessionIssuer, SessionTokens};
 pub use sessions::{AuthenticateError, EndSessionError, RefreshError, SessionView, Sessions};
 pub use throttle::{Throttle, Throttled};
+pub use verification_links::VerificationLinks;

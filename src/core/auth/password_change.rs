@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use super::credential_change::CredentialChange;
 use super::password_check::{PasswordCheck, PasswordChecker};
 use super::password_reset::{password_changed, validate_new_password};
 use crate::core::audit::AuditTrail;
 use crate::core::model::{AuditKind, ClientInfo, Principal, ValidationErrors};
 use crate::core::notifier::Notifier;
-use crate::core::ports::{Clock, PasswordHashing, SessionStore, UserStore};
+use crate::core::ports::{Clock, PasswordHashing, UserStore};
 use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Clone, Default)]
@@ -42,7 +43,7 @@ port_failures_are_unexpected!(ChangePasswordError);
 #[derive(Clone)]
 pub struct PasswordChange {
     users: Arc<dyn UserStore>,
-    sessions: Arc<dyn SessionStore>,
+    credentials: CredentialChange,
     passwords: Arc<dyn PasswordHashing>,
     clock: Arc<dyn Clock>,
     checker: PasswordChecker,
@@ -53,7 +54,7 @@ pub struct PasswordChange {
 impl PasswordChange {
     pub fn new(
         users: Arc<dyn UserStore>,
-        sessions: Arc<dyn SessionStore>,
+        credentials: CredentialChange,
         passwords: Arc<dyn PasswordHashing>,
         clock: Arc<dyn Clock>,
         checker: PasswordChecker,
@@ -62,7 +63,7 @@ impl PasswordChange {
     ) -> Self {
         Self {
             users,
-            sessions,
+            credentials,
             passwords,
             clock,
             checker,
@@ -71,7 +72,8 @@ impl PasswordChange {
         }
     }
 
-    /// Replaces the caller's password and ends their other sessions, keeping this one.
+    /// Replaces the caller's password and ends their other sessions, keeping this one; their
+    /// remembered devices, reset links and open sign-ins go too (`CredentialChange`).
     pub async fn change_password(
         &self,
         principal: Principal,
@@ -103,8 +105,8 @@ impl PasswordChange {
         let hash = self.passwords.hash(&new_password).await?;
         let now = self.clock.now();
         self.users.set_password_hash(user.id, &hash, now).await?;
-        self.sessions
-            .revoke_other_user_sessions(user.id, principal.session_id, now)
+        self.credentials
+            .after_change(user.id, principal.session_id)
             .await?;
         let changed = AuditKind::PasswordChanged.about(user.id);
         self.audit.record(changed, &request.client).await;

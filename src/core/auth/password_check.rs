@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::throttle::{Throttle, Throttled};
+use super::throttle::{PasswordSource, Throttle, Throttled};
 use crate::core::audit::AuditTrail;
 use crate::core::model::{AuditKind, ClientInfo, User};
 use crate::core::ports::PasswordHashing;
@@ -50,12 +50,19 @@ impl PasswordChecker {
         candidate: &str,
         client: &ClientInfo,
     ) -> Result<PasswordCheck, anyhow::Error> {
-        let key = self.throttle.password_key(user.email.as_str());
-        if let Err(throttled) = self.throttle.reserve_password_attempt(&key).await? {
-            let refused = AuditKind::Throttled.about(user.id).detail("password");
-            self.audit.record(refused, client).await;
-            return Ok(PasswordCheck::Throttled(throttled));
-        }
+        let source = PasswordSource::Client(client);
+        let attempt = match self
+            .throttle
+            .reserve_password_attempt(user.email.as_str(), source)
+            .await?
+        {
+            Ok(attempt) => attempt,
+            Err(throttled) => {
+                let refused = AuditKind::Throttled.about(user.id).detail("password");
+                self.audit.record(refused, client).await;
+                return Ok(PasswordCheck::Throttled(throttled));
+            }
+        };
         let candidate = if candidate.len() > MAX_CANDIDATE_PASSWORD_BYTES {
             ""
         } else {
@@ -71,7 +78,7 @@ impl PasswordChecker {
             self.audit.record(wrong, client).await;
             return Ok(PasswordCheck::Wrong);
         }
-        self.throttle.clear(&key).await?;
+        self.throttle.clear_password_attempt(&attempt).await?;
         Ok(PasswordCheck::Right)
     }
 }
@@ -127,7 +134,9 @@ mod tests {
         let check = block_on(f.checker.check(&user, PASSWORD, &ClientInfo::default())).unwrap();
 
         assert_eq!(check, PasswordCheck::Right);
-        let key = f.throttle.password_key("amina@example.com");
+        let key = f
+            .throttle
+            .password_network_key("amina@example.com", &ClientInfo::default());
         assert_eq!(f.throttles.cleared(), vec![key]);
         assert!(f.log.kinds().is_empty());
     }
@@ -140,7 +149,9 @@ mod tests {
         let check = block_on(f.checker.check(&user, "guess", &ClientInfo::default())).unwrap();
 
         assert_eq!(check, PasswordCheck::Wrong);
-        let key = f.throttle.password_key("amina@example.com");
+        let key = f
+            .throttle
+            .password_network_key("amina@example.com", &ClientInfo::default());
         assert_eq!(
             f.throttles.record(&key).map(|record| record.attempts),
             Some(1)

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::devices::RememberedDevices;
+use super::credential_change::CredentialChange;
+use super::second_factor::disown_text;
 use super::throttle::Throttle;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
@@ -16,7 +17,7 @@ use crate::core::model::{
 use crate::core::notifier::Notifier;
 use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    Clock, OneTimeTokenStore, PasswordHashing, SecretDigester, SecretGenerator, SessionStore,
+    Clock, OneTimeTokenStore, PasswordHashing, SecondFactorStore, SecretDigester, SecretGenerator,
     UserStore,
 };
 use crate::core::unexpected::port_failures_are_unexpected;
@@ -50,7 +51,7 @@ port_failures_are_unexpected!(ResetPasswordError);
 pub struct PasswordRecoveryPorts {
     pub users: Arc<dyn UserStore>,
     pub tokens: Arc<dyn OneTimeTokenStore>,
-    pub sessions: Arc<dyn SessionStore>,
+    pub second_factors: Arc<dyn SecondFactorStore>,
     pub passwords: Arc<dyn PasswordHashing>,
     pub secrets: Arc<dyn SecretGenerator>,
     pub digester: Arc<dyn SecretDigester>,
@@ -61,7 +62,7 @@ pub struct PasswordRecoveryPorts {
 #[derive(Clone)]
 pub struct PasswordRecovery {
     ports: PasswordRecoveryPorts,
-    devices: RememberedDevices,
+    credentials: CredentialChange,
     throttle: Throttle,
     notifier: Notifier,
     audit: AuditTrail,
@@ -71,7 +72,7 @@ pub struct PasswordRecovery {
 impl PasswordRecovery {
     pub fn new(
         ports: PasswordRecoveryPorts,
-        devices: RememberedDevices,
+        credentials: CredentialChange,
         throttle: Throttle,
         notifier: Notifier,
         audit: AuditTrail,
@@ -79,7 +80,7 @@ impl PasswordRecovery {
     ) -> Self {
         Self {
             ports,
-            devices,
+            credentials,
             throttle,
             notifier,
             audit,
@@ -133,18 +134,70 @@ impl PasswordRecovery {
     /// judged (against the token's user's name and email) BEFORE the token is used, so a weak
     /// one leaves the token usable; then the token is consumed atomically, so of concurrent
     /// resets with one token exactly one wins. Success ends every session of the account,
-    /// clears its password throttle (its owner just proved control of the mailbox) and mails
-    /// its owner a notice.
+    /// forgets its remembered devices, spends every other reset link and closes every open
+    /// login challenge, ends its password lockdown (its owner just proved control of the
+    /// mailbox) and mails its owner a notice.
     pub async fn reset_password(
         &self,
         request: ResetPasswordRequest,
     ) -> Result<(), ResetPasswordError> {
+        let user = self
+            .set_password_with_token(&request, TokenPurpose::ResetPassword, reset_text)
+            .await?;
+        self.audit
+            .record(AuditKind::PasswordReset.about(user.id), &request.client)
+            .await;
+        self.notifier.send(password_changed(&user)).await;
+        Ok(())
+    }
+
+    /// "This wasn't me": with the token mailed when an authenticator app was turned on, sets
+    /// a new password exactly as a reset does (same rules, same aftermath: every session
+    /// ended, devices forgotten, reset links spent) and turns the app off with its recovery
+    /// codes. The owner's mailbox plus a new password is what ends a second factor they did
+    /// not set up; the next sign-in asks for the emailed code again.
+    pub async fn disown_totp(
+        &self,
+        request: ResetPasswordRequest,
+    ) -> Result<(), ResetPasswordError> {
+        let user = self
+            .set_password_with_token(&request, TokenPurpose::DisownTotp, disown_text)
+            .await?;
+        self.ports.second_factors.remove_totp(user.id).await?;
+        let reset = AuditKind::PasswordReset
+            .about(user.id)
+            .detail("disown_totp");
+        self.audit.record(reset, &request.client).await;
+        let disowned = AuditKind::TotpDisabled.about(user.id).detail("disowned");
+        self.audit.record(disowned, &request.client).await;
+        self.notifier.send(password_changed(&user)).await;
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message: MailMessage::TotpDisabled,
+            })
+            .await;
+        Ok(())
+    }
+
+    /// Sets a new password with a mailed token of `purpose`. The password is judged (against
+    /// the token's user's name and email) BEFORE the token is used, so a weak one leaves the
+    /// token usable; then the token is consumed atomically, so of concurrent calls with one
+    /// token exactly one wins. Then every session ends, remembered devices are forgotten,
+    /// every reset link is spent, every open sign-in closed, and the password lockdown ends
+    /// (the owner just proved control of the mailbox).
+    async fn set_password_with_token(
+        &self,
+        request: &ResetPasswordRequest,
+        purpose: TokenPurpose,
+        token_text: fn(&str) -> String,
+    ) -> Result<User, ResetPasswordError> {
         let token = request.token.trim();
         if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(ResetPasswordError::InvalidToken);
         }
-        let digest = self.ports.digester.digest(&reset_text(token));
-        let purpose = TokenPurpose::ResetPassword;
+        let digest = self.ports.digester.digest(&token_text(token));
         let now = self.ports.clock.now();
         let user_id = self
             .ports
@@ -169,7 +222,7 @@ impl PasswordRecovery {
             .consume_token(&digest, purpose, now)
             .await?;
         if consumed != Some(user.id) {
-            // Used by a concurrent reset (or expired) between the peek and now.
+            // Used by a concurrent call (or expired) between the peek and now.
             return Err(ResetPasswordError::InvalidToken);
         }
         let replaced = self
@@ -181,20 +234,11 @@ impl PasswordRecovery {
             // The account was deleted meanwhile: nothing left to reset.
             return Err(ResetPasswordError::InvalidToken);
         }
-        self.ports
-            .sessions
-            .revoke_user_sessions(user.id, now)
-            .await?;
-        // A device remembered with the old password must not skip the second factor now.
-        self.devices.forget_all_devices(user.id).await?;
+        self.credentials.after_reset(user.id).await?;
         self.throttle
-            .clear(&self.throttle.password_key(user.email.as_str()))
+            .clear_password_lockdown(user.email.as_str(), &request.client)
             .await?;
-        self.audit
-            .record(AuditKind::PasswordReset.about(user.id), &request.client)
-            .await;
-        self.notifier.send(password_changed(&user)).await;
-        Ok(())
+        Ok(user)
     }
 }
 

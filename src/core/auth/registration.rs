@@ -5,16 +5,15 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use super::verification_links::VerificationLinks;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
-    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, OneTimeToken, Password,
-    Phone, Role, TokenPurpose, User, UserId, ValidationErrors,
+    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, Password, Phone, Role,
+    TokenPurpose, User, UserId, ValidationErrors,
 };
 use crate::core::notifier::Notifier;
-use crate::core::policy::AuthPolicy;
 use crate::core::ports::{
-    Clock, InsertUserError, OneTimeTokenStore, PasswordHashing, SecretDigester, SecretGenerator,
-    UserStore,
+    Clock, InsertUserError, OneTimeTokenStore, PasswordHashing, SecretDigester, UserStore,
 };
 use crate::core::unexpected::port_failures_are_unexpected;
 
@@ -123,7 +122,6 @@ pub struct RegistrationPorts {
     pub users: Arc<dyn UserStore>,
     pub tokens: Arc<dyn OneTimeTokenStore>,
     pub passwords: Arc<dyn PasswordHashing>,
-    pub secrets: Arc<dyn SecretGenerator>,
     pub digester: Arc<dyn SecretDigester>,
     pub clock: Arc<dyn Clock>,
 }
@@ -133,23 +131,23 @@ pub struct RegistrationPorts {
 #[derive(Clone)]
 pub struct Registration {
     ports: RegistrationPorts,
+    links: VerificationLinks,
     notifier: Notifier,
     audit: AuditTrail,
-    policy: AuthPolicy,
 }
 
 impl Registration {
     pub fn new(
         ports: RegistrationPorts,
+        links: VerificationLinks,
         notifier: Notifier,
         audit: AuditTrail,
-        policy: AuthPolicy,
     ) -> Self {
         Self {
             ports,
+            links,
             notifier,
             audit,
-            policy,
         }
     }
 
@@ -245,7 +243,10 @@ impl Registration {
         if token.is_empty() || token.len() > 256 {
             return Err(VerifyEmailError::InvalidToken);
         }
-        let digest = self.ports.digester.digest(&verification_text(token));
+        let digest = self
+            .ports
+            .digester
+            .digest(&VerificationLinks::digest_text(token));
         let now = self.ports.clock.now();
         let user_id = self
             .ports
@@ -298,27 +299,7 @@ impl Registration {
     }
 
     async fn send_verification(&self, user: &User) -> Result<(), anyhow::Error> {
-        let secret = self.ports.secrets.url_token();
-        let now = self.ports.clock.now();
-        let token = OneTimeToken {
-            digest: self.ports.digester.digest(&verification_text(&secret)),
-            purpose: TokenPurpose::VerifyEmail,
-            user_id: user.id,
-            created_at: now,
-            expires_at: now + self.policy.verification_ttl,
-        };
-        self.ports.tokens.insert_token(&token).await?;
-        self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::VerifyEmail {
-                    token: secret,
-                    valid_hours: self.policy.verification_ttl.num_hours(),
-                },
-            })
-            .await;
-        Ok(())
+        self.links.send(user).await
     }
 
     async fn warn_owner_of(&self, email: &Email) -> Result<(), anyhow::Error> {
@@ -333,9 +314,4 @@ impl Registration {
         }
         Ok(())
     }
-}
-
-/// Domain-separates verification tokens from every other digested secret.
-fn verification_text(secret: &str) -> String {
-    format!("verify-email|{secret}")
 }

@@ -9,8 +9,16 @@ use super::password_check::{PasswordCheck, PasswordChecker};
 use super::second_factor_codes::SecondFactorCodes;
 use super::throttle::Throttle;
 use crate::core::audit::AuditTrail;
-use crate::core::model::{AuditKind, ClientInfo, TotpProvisioning, User, UserId};
-use crate::core::ports::{Clock, SecondFactorStore, TotpEngine, UserStore};
+use crate::core::model::{
+    AuditKind, ClientInfo, Mail, MailMessage, OneTimeToken, TokenPurpose, TotpProvisioning, User,
+    UserId,
+};
+use crate::core::notifier::Notifier;
+use crate::core::policy::AuthPolicy;
+use crate::core::ports::{
+    Clock, OneTimeTokenStore, SecondFactorStore, SecretDigester, SecretGenerator, TotpEngine,
+    UserStore,
+};
 use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Error)]
@@ -18,6 +26,12 @@ pub enum SetUpTotpError {
     /// TOTP is already on; turn it off first to enrol another app.
     #[error("TOTP already enabled")]
     AlreadyEnabled,
+    /// Wrong password.
+    #[error("wrong password")]
+    WrongPassword,
+    /// Too many wrong passwords for this account lately; nothing was judged.
+    #[error("password checks throttled")]
+    PasswordThrottled { retry_after_seconds: u64 },
     /// The account no longer exists (deleted while the token was still live).
     #[error("account not found")]
     NotFound,
@@ -33,7 +47,8 @@ pub enum ConfirmTotpError {
     /// The code is not right for the pending secret at this time.
     #[error("invalid code")]
     InvalidCode,
-    /// Too many wrong second-factor codes for this account lately.
+    /// Too many wrong confirmation codes for this account lately (counted apart from the
+    /// sign-in's second factor, which they never lock).
     #[error("second factor throttled")]
     Throttled { retry_after_seconds: u64 },
     #[error(transparent)]
@@ -87,7 +102,10 @@ port_failures_are_unexpected!(
 pub struct SecondFactorSettingsPorts {
     pub users: Arc<dyn UserStore>,
     pub second_factors: Arc<dyn SecondFactorStore>,
+    pub tokens: Arc<dyn OneTimeTokenStore>,
     pub totp: Arc<dyn TotpEngine>,
+    pub secrets: Arc<dyn SecretGenerator>,
+    pub digester: Arc<dyn SecretDigester>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -98,33 +116,55 @@ pub struct SecondFactorSettings {
     codes: SecondFactorCodes,
     throttle: Throttle,
     checker: PasswordChecker,
+    notifier: Notifier,
     audit: AuditTrail,
+    policy: AuthPolicy,
 }
 
 impl SecondFactorSettings {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         ports: SecondFactorSettingsPorts,
         codes: SecondFactorCodes,
         throttle: Throttle,
         checker: PasswordChecker,
+        notifier: Notifier,
         audit: AuditTrail,
+        policy: AuthPolicy,
     ) -> Self {
         Self {
             ports,
             codes,
             throttle,
             checker,
+            notifier,
             audit,
+            policy,
         }
     }
 
     /// Draws a new secret and stores it as pending, replacing a pending one. The secret is
-    /// shown in this answer only; afterwards it exists only sealed in the store.
-    pub async fn set_up_totp(&self, user_id: UserId) -> Result<TotpProvisioning, SetUpTotpError> {
+    /// shown in this answer only; afterwards it exists only sealed in the store. Needs the
+    /// password: a stolen access token alone must not enrol an app its owner cannot remove.
+    pub async fn set_up_totp(
+        &self,
+        user_id: UserId,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<TotpProvisioning, SetUpTotpError> {
         let user = self
             .existing_user(user_id)
             .await?
             .ok_or(SetUpTotpError::NotFound)?;
+        match self.checker.check(&user, password, client).await? {
+            PasswordCheck::Right => {}
+            PasswordCheck::Wrong => return Err(SetUpTotpError::WrongPassword),
+            PasswordCheck::Throttled(throttled) => {
+                return Err(SetUpTotpError::PasswordThrottled {
+                    retry_after_seconds: throttled.retry_after_seconds,
+                });
+            }
+        }
         let secret = self.ports.totp.new_secret()?;
         let stored = self
             .ports
@@ -153,10 +193,13 @@ impl SecondFactorSettings {
             .await?
             .filter(|enrolment| !enrolment.is_enabled())
             .ok_or(ConfirmTotpError::NoPendingSetup)?;
-        // Codes judged here count against the same per-account limit as at login, or a
-        // stolen session could guess codes without bound.
-        if let Err(throttled) = self.throttle.reserve_second_factor_attempt(user_id).await? {
-            let refused = AuditKind::Throttled.about(user_id).detail("second_factor");
+        // Codes judged here are limited per account, or a stolen session could guess codes
+        // without bound — under their own key, so that wrong confirmation codes never lock
+        // the owner's sign-in.
+        if let Err(throttled) = self.throttle.reserve_totp_confirmation(user_id).await? {
+            let refused = AuditKind::Throttled
+                .about(user_id)
+                .detail("totp_confirmation");
             self.audit.record(refused, client).await;
             return Err(ConfirmTotpError::Throttled {
                 retry_after_seconds: throttled.retry_after_seconds,
@@ -177,11 +220,12 @@ impl SecondFactorSettings {
         if !enabled {
             return Err(ConfirmTotpError::NoPendingSetup);
         }
-        self.throttle.clear_second_factor(user_id).await?;
+        self.throttle.clear_totp_confirmation(user_id).await?;
         let codes = self.codes.issue_recovery_codes(user_id).await?;
         self.audit
             .record(AuditKind::TotpEnabled.about(user_id), client)
             .await;
+        self.mail_totp_enabled(user_id).await?;
         Ok(codes)
     }
 
@@ -234,9 +278,15 @@ impl SecondFactorSettings {
         }
         self.throttle.clear_second_factor(user_id).await?;
         self.ports.second_factors.remove_totp(user_id).await?;
+        // The "this wasn't me" link of the app just removed has nothing left to undo.
+        self.ports
+            .tokens
+            .spend_user_tokens(user_id, TokenPurpose::DisownTotp, self.ports.clock.now())
+            .await?;
         self.audit
             .record(AuditKind::TotpDisabled.about(user_id), client)
             .await;
+        self.notify(&user, MailMessage::TotpDisabled).await;
         Ok(())
     }
 
@@ -267,6 +317,8 @@ impl SecondFactorSettings {
         self.audit
             .record(AuditKind::RecoveryCodesRegenerated.about(user_id), client)
             .await;
+        self.notify(&user, MailMessage::RecoveryCodesRegenerated)
+            .await;
         Ok(codes)
     }
 
@@ -275,7 +327,52 @@ impl SecondFactorSettings {
         self.codes.totp_enabled(user_id).await
     }
 
+    /// Tells the owner an authenticator app was turned on, with a single-use "this wasn't
+    /// me" token (stored as its digest, valid `totp_disown_ttl`) that, with a new password,
+    /// turns it off again (`PasswordRecovery::disown_totp`). Tokens of an earlier app are
+    /// spent first: only the app now on can be disowned.
+    async fn mail_totp_enabled(&self, user_id: UserId) -> Result<(), anyhow::Error> {
+        let Some(user) = self.existing_user(user_id).await? else {
+            return Ok(());
+        };
+        let now = self.ports.clock.now();
+        self.ports
+            .tokens
+            .spend_user_tokens(user_id, TokenPurpose::DisownTotp, now)
+            .await?;
+        let secret = self.ports.secrets.url_token();
+        let token = OneTimeToken {
+            digest: self.ports.digester.digest(&disown_text(&secret)),
+            purpose: TokenPurpose::DisownTotp,
+            user_id,
+            created_at: now,
+            expires_at: now + self.policy.totp_disown_ttl,
+        };
+        self.ports.tokens.insert_token(&token).await?;
+        let message = MailMessage::TotpEnabled {
+            disown_token: secret,
+            valid_hours: self.policy.totp_disown_ttl.num_hours(),
+        };
+        self.notify(&user, message).await;
+        Ok(())
+    }
+
+    async fn notify(&self, user: &User, message: MailMessage) {
+        self.notifier
+            .send(Mail {
+                to: user.email.clone(),
+                to_name: user.name.to_string(),
+                message,
+            })
+            .await;
+    }
+
     async fn existing_user(&self, user_id: UserId) -> Result<Option<User>, anyhow::Error> {
         Ok(self.ports.users.user_by_id(user_id).await?)
     }
+}
+
+/// Domain-separates "this wasn't me" tokens from every other digested secret.
+pub(super) fn disown_text(secret: &str) -> String {
+    format!("disown-totp|{secret}")
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
+use super::devices::RememberedDevices;
 use super::session_tokens::{SessionIssuer, SessionTokens};
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
@@ -66,17 +67,20 @@ pub struct Sessions {
     access_tokens: Arc<dyn AccessTokens>,
     clock: Arc<dyn Clock>,
     issuer: SessionIssuer,
+    devices: RememberedDevices,
     audit: AuditTrail,
     policy: AuthPolicy,
 }
 
 impl Sessions {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         sessions: Arc<dyn SessionStore>,
         users: Arc<dyn UserStore>,
         access_tokens: Arc<dyn AccessTokens>,
         clock: Arc<dyn Clock>,
         issuer: SessionIssuer,
+        devices: RememberedDevices,
         audit: AuditTrail,
         policy: AuthPolicy,
     ) -> Self {
@@ -86,12 +90,14 @@ impl Sessions {
             access_tokens,
             clock,
             issuer,
+            devices,
             audit,
             policy,
         }
     }
 
-    /// Rotates a refresh token. The current one yields the next generation. The one just
+    /// Rotates a refresh token. A session whose refresh token went unused for longer than
+    /// the inactivity limit is ended instead. The current one yields the next generation. The one just
     /// rotated away, within the grace window, yields the tokens its concurrent winner got —
     /// the same session, the same refresh token. Any older one is a replay of a stolen token,
     /// and ends the session for everyone holding it.
@@ -114,6 +120,9 @@ impl Sessions {
             .await?
             .filter(|s| s.is_live(now))
             .ok_or(RefreshError::InvalidToken)?;
+        if now - session.last_used_at > self.policy.session_idle_limit {
+            return Err(self.end_idle_session(&session, now, client).await?);
+        }
 
         if presented.generation == session.refresh_generation {
             let advanced = self
@@ -132,6 +141,23 @@ impl Sessions {
         }
         self.judge_rotated_token(&session, presented.generation, now, client)
             .await
+    }
+
+    /// Ends a session left unused past the inactivity limit; its owner signs in again.
+    async fn end_idle_session(
+        &self,
+        session: &Session,
+        now: DateTime<Utc>,
+        client: &ClientInfo,
+    ) -> Result<RefreshError, anyhow::Error> {
+        if self.sessions.revoke_session(session.id, now).await? {
+            let idle_days = (now - session.last_used_at).num_days();
+            let ended = AuditKind::SessionEnded
+                .about(session.user_id)
+                .detail(format!("session={} idle_days={idle_days}", session.id));
+            self.audit.record(ended, client).await;
+        }
+        Ok(RefreshError::InvalidToken)
     }
 
     async fn refresh_after_lost_race(
@@ -223,7 +249,9 @@ impl Sessions {
         Ok(())
     }
 
-    /// Ends every session of the caller, this one included.
+    /// Ends every session of the caller, this one included, and forgets their remembered
+    /// devices: "log out everywhere" is what someone does who fears a device is not theirs
+    /// any more, so none of them may skip the second factor afterwards.
     pub async fn logout_all(
         &self,
         principal: Principal,
@@ -234,9 +262,10 @@ impl Sessions {
             .sessions
             .revoke_user_sessions(principal.user_id, now)
             .await?;
+        let forgotten = self.devices.forget_all_devices(principal.user_id).await?;
         let all_ended = AuditKind::AllSessionsEnded
             .about(principal.user_id)
-            .detail(format!("sessions={ended}"));
+            .detail(format!("sessions={ended} devices={forgotten}"));
         self.audit.record(all_ended, client).await;
         Ok(())
     }

@@ -26,6 +26,16 @@ pub enum MailMessage {
     PasswordReset { token: String, valid_minutes: i64 },
     /// The account's password was just changed or reset: its owner hears of it either way.
     PasswordChanged,
+    /// An authenticator app was just turned on for the account. If it was not its owner, the
+    /// token — with a new password — turns it off again (`POST /auth/2fa/totp/disown`).
+    TotpEnabled {
+        disown_token: String,
+        valid_hours: i64,
+    },
+    /// The authenticator app was turned off; the emailed code is the second factor again.
+    TotpDisabled,
+    /// New recovery codes were made; the old ones no longer work.
+    RecoveryCodesRegenerated,
     /// An order reached the client: what they received and what it cost.
     OrderReceipt(OrderReceipt),
 }
@@ -58,6 +68,9 @@ impl MailMessage {
             MailMessage::RecoveryCodeUsed { .. } => "recovery_code_used",
             MailMessage::PasswordReset { .. } => "password_reset",
             MailMessage::PasswordChanged => "password_changed",
+            MailMessage::TotpEnabled { .. } => "totp_enabled",
+            MailMessage::TotpDisabled => "totp_disabled",
+            MailMessage::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             MailMessage::OrderReceipt(_) => "order_receipt",
         }
     }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod challenge;
+mod client_network;
 mod device;
 mod email;
 mod ids;

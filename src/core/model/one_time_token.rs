@@ -1,4 +1,5 @@
-//! Core layer: single-use tokens mailed to people (email verification, password reset).
+//! Core layer: single-use tokens mailed to people (email verification, password reset, disowning an
+//! authenticator app).
 
 use chrono::{DateTime, Utc};
 
@@ -8,6 +9,9 @@ use super::{SecretDigest, UserId};
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    /// "This wasn't me": mailed when an authenticator app is turned on; with a new password it
+    /// turns the app off again (docs/security.md).
+    DisownTotp,
 }
 
 impl TokenPurpose {
@@ -15,6 +19,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::DisownTotp => "disown_totp",
         }
     }
 }

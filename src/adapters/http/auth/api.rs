@@ -283,7 +283,8 @@ impl AuthApi {
 
     /// Sign out everywhere
     ///
-    /// Ends every session of the signed-in user, this one included.
+    /// Ends every session of the signed-in user, this one included, and forgets their
+    /// remembered devices: the next sign-in anywhere asks for the second factor.
     #[oai(path = "/logout-all", method = "post", operation_id = "logout_all")]
     async fn logout_all(
         &self,
@@ -304,7 +305,6 @@ fn login_outcome(outcome: &Result<LoginOutcome, LoginError>) -> &'static str {
         Ok(LoginOutcome::Challenge(_)) => "challenge_issued",
         Ok(LoginOutcome::SignedIn(_)) => "remembered_device",
         Err(LoginError::InvalidCredentials) => "invalid_credentials",
-        Err(LoginError::EmailNotVerified) => "email_not_verified",
         Err(LoginError::PendingApproval) => "pending_approval",
         Err(LoginError::Suspended) => "suspended",
         Err(LoginError::Throttled { .. }) => "throttled",
@@ -376,11 +376,12 @@ responses! {
         /// The password is right: a code is mailed; finish with `/auth/2fa/verify`.
         202 ChallengeIssued(Json<LoginChallengeBody>),
         400 malformed_body,
-        /// Unknown email or wrong password — deliberately not told apart
-        /// (`invalid_credentials`).
+        /// Unknown email, wrong password or an address not yet confirmed — deliberately not
+        /// told apart (`invalid_credentials`); a right password on an unconfirmed address
+        /// quietly mails its confirmation link again.
         401 InvalidCredentials(problem),
-        /// The password is right but the account may not sign in: `email_not_verified`,
-        /// `account_pending_approval` or `account_suspended`.
+        /// The password is right but the account may not sign in: `account_pending_approval`
+        /// or `account_suspended`.
         403 Forbidden(problem),
         413 payload_too_large,
         /// Too many wrong passwords for this email lately (`login_throttled`) — answered even to

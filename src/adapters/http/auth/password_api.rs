@@ -99,9 +99,10 @@ impl PasswordApi {
 
     /// Reset my password
     ///
-    /// Sets a new password with the token from a reset mail (single use, one hour) and signs
-    /// the account out everywhere. A refused password leaves the token usable. The next
-    /// sign-in still asks for the second factor.
+    /// Sets a new password with the token from a reset mail (single use, one hour), signs
+    /// the account out everywhere, forgets its remembered devices and spends every other
+    /// reset token. A refused password leaves the token usable. The next sign-in still asks
+    /// for the second factor.
     #[oai(
         path = "/password/reset",
         method = "post",
@@ -124,10 +125,39 @@ impl PasswordApi {
         }
     }
 
+    /// This wasn't me: turn off an authenticator app I did not set up
+    ///
+    /// With the token from the "authenticator app turned on" mail (single use, 72 hours) and
+    /// a new password: sets the password as a reset does, turns the authenticator app off
+    /// with its recovery codes, signs the account out everywhere and forgets its remembered
+    /// devices. The next sign-in asks for a code by mail. A refused password leaves the token
+    /// usable. Recorded in the audit log (`password_reset`, `totp_disabled`).
+    #[oai(
+        path = "/2fa/totp/disown",
+        method = "post",
+        operation_id = "disown_totp"
+    )]
+    async fn disown_totp(
+        &self,
+        Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        body: Json<ResetPasswordBody>,
+    ) -> ResetPasswordResponse {
+        match services
+            .core
+            .password_recovery
+            .disown_totp(body.0.into_request(client))
+            .await
+        {
+            Ok(()) => ResetPasswordResponse::Reset,
+            Err(error) => ApiError::from(error).into(),
+        }
+    }
+
     /// Change my password
     ///
-    /// Replaces the password once the current one is given, and signs every other device out;
-    /// this session stays. Wrong current passwords count towards the account's sign-in
+    /// Replaces the password once the current one is given, signs every other device out,
+    /// forgets remembered devices and spends outstanding reset tokens; this session stays. Wrong current passwords count towards the account's sign-in
     /// throttle (10 in a row lock it, 429 with `Retry-After`).
     #[oai(
         path = "/password/change",
@@ -186,7 +216,8 @@ responses! {
 
 responses! {
     pub enum ResetPasswordResponse {
-        /// The password is replaced; every session of the account is ended.
+        /// The password is replaced; every session of the account is ended (and, for
+        /// `disown`, the authenticator app is off).
         204 Reset,
         /// The token is unknown, already used or expired (`invalid_token`), or the body is
         /// malformed (`malformed_request`).

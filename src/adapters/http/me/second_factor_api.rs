@@ -23,9 +23,10 @@ pub struct SecondFactorApi;
 impl SecondFactorApi {
     /// Set up an authenticator app
     ///
-    /// Draws a new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) and returns it with its
-    /// `otpauth://` URI and QR code. It stays pending until confirmed; a new setup replaces a
-    /// pending one. The secret is shown only here. 409 `totp_already_enabled` while TOTP is on.
+    /// Needs the password (a wrong one is a 403 `wrong_password`). Draws a new TOTP secret
+    /// (RFC 6238: SHA-1, 6 digits, 30 s) and returns it with its `otpauth://` URI and QR
+    /// code. It stays pending until confirmed; a new setup replaces a pending one. The secret
+    /// is shown only here. 409 `totp_already_enabled` while TOTP is on.
     #[oai(
         path = "/me/2fa/totp/setup",
         method = "post",
@@ -35,11 +36,14 @@ impl SecondFactorApi {
         &self,
         BearerAuth(principal): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
+        RequestClient(client): RequestClient,
+        body: Json<PasswordBody>,
     ) -> SetUpTotpResponse {
+        let password = String::from(body.0.password);
         match services
             .core
             .second_factor
-            .set_up_totp(principal.user_id)
+            .set_up_totp(principal.user_id, &password, &client)
             .await
         {
             Ok(provisioning) => SetUpTotpResponse::Pending(Json(provisioning.into())),
@@ -50,7 +54,10 @@ impl SecondFactorApi {
     /// Turn the authenticator app on
     ///
     /// Confirms the pending setup with a code from the app, turns TOTP on and returns 10
-    /// single-use recovery codes, shown only here. A wrong code is a 422 on `code`.
+    /// single-use recovery codes, shown only here. A wrong code is a 422 on `code`; wrong
+    /// codes here are limited apart from sign-in, which they never lock. From now on sign-in
+    /// asks for the app or a recovery code, not an emailed code. The owner is mailed, with a
+    /// "this wasn't me" token for `POST /auth/2fa/totp/disown`.
     #[oai(
         path = "/me/2fa/totp/confirm",
         method = "post",
@@ -143,10 +150,17 @@ responses! {
     pub enum SetUpTotpResponse {
         /// The pending secret, its URI and QR code.
         200 Pending(Json<TotpSetupView>),
+        400 malformed_json,
         401 unauthenticated,
+        /// The password is wrong (`wrong_password`).
+        403 WrongPassword(problem),
         404 account_gone,
         /// TOTP is already on (`totp_already_enabled`).
         409 Conflict(problem),
+        413 payload_too_large,
+        /// Too many wrong passwords for this account lately (`login_throttled`); nothing was
+        /// judged.
+        429 TooManyRequests(problem),
         500 internal_error,
         503 store_timeout,
     }
@@ -163,8 +177,8 @@ responses! {
         413 payload_too_large,
         /// The code is wrong (`validation_failed` on `code`).
         422 Invalid(problem),
-        /// Too many wrong passwords (`login_throttled`) or codes (`second_factor_throttled`)
-        /// for this account lately; nothing was judged.
+        /// Too many wrong confirmation codes for this account lately
+        /// (`second_factor_throttled`); nothing was judged.
         429 TooManyRequests(problem),
         500 internal_error,
         503 store_timeout,

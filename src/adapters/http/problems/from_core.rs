@@ -73,7 +73,6 @@ impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
             LoginError::InvalidCredentials => ApiError::InvalidCredentials,
-            LoginError::EmailNotVerified => ApiError::EmailNotVerified,
             LoginError::PendingApproval => ApiError::AccountPendingApproval,
             LoginError::Suspended => ApiError::AccountSuspended,
             LoginError::Throttled {
@@ -232,6 +231,12 @@ impl From<SetUpTotpError> for ApiError {
     fn from(error: SetUpTotpError) -> Self {
         match error {
             SetUpTotpError::AlreadyEnabled => ApiError::TotpAlreadyEnabled,
+            SetUpTotpError::WrongPassword => ApiError::WrongPassword,
+            SetUpTotpError::PasswordThrottled {
+                retry_after_seconds,
+            } => ApiError::LoginThrottled {
+                retry_after_seconds,
+            },
             SetUpTotpError::NotFound => ApiError::NotFound,
             SetUpTotpError::Unexpected(error) => fault(error),
         }

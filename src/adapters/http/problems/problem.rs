@@ -35,7 +35,6 @@ pub enum ProblemCode {
     WrongPassword,
     InvalidCode,
     InvalidRefreshToken,
-    EmailNotVerified,
     AccountPendingApproval,
     AccountSuspended,
     Forbidden,
@@ -117,8 +116,6 @@ pub enum ApiError {
     InvalidCode,
     #[error("invalid refresh token")]
     InvalidRefreshToken,
-    #[error("email not verified")]
-    EmailNotVerified,
     #[error("account pending approval")]
     AccountPendingApproval,
     #[error("account suspended")]
@@ -242,11 +239,6 @@ impl ProblemCode {
                 S::UNAUTHORIZED,
                 "Invalid refresh token",
                 "The refresh token is invalid, expired or of an ended session; sign in again.",
-            ),
-            ProblemCode::EmailNotVerified => definition(
-                S::FORBIDDEN,
-                "Email not verified",
-                "Confirm your email address with the link we mailed you, then sign in.",
             ),
             ProblemCode::AccountPendingApproval => definition(
                 S::FORBIDDEN,
@@ -380,7 +372,6 @@ impl ApiError {
             ApiError::WrongPassword => ProblemCode::WrongPassword,
             ApiError::InvalidCode => ProblemCode::InvalidCode,
             ApiError::InvalidRefreshToken => ProblemCode::InvalidRefreshToken,
-            ApiError::EmailNotVerified => ProblemCode::EmailNotVerified,
             ApiError::AccountPendingApproval => ProblemCode::AccountPendingApproval,
             ApiError::AccountSuspended => ProblemCode::AccountSuspended,
             ApiError::Forbidden => ProblemCode::Forbidden,
