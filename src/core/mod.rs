@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod model;
 pub mod notifier;
 pub mod orders;
+pub mod outbox;
 pub mod people;
 pub mod policy;
 pub mod ports;

@@ -5,6 +5,7 @@ mod audit;
 mod challenges;
 mod devices;
 mod orders;
+mod outbox;
 mod products;
 mod second_factors;
 mod sessions;
@@ -55,6 +56,8 @@ struct State {
     /// The security-event log, ordered by id (so by time). Append-only: `delete_user` keeps
     /// the events that name the user.
     audit_events: BTreeMap<AuditEventId, AuditEvent>,
+    /// The mail outbox and the per-recipient mail counts.
+    outbox: outbox::OutboxState,
 }
 
 impl MemoryStore {

@@ -13,6 +13,7 @@ mod challenges;
 mod devices;
 mod indexes;
 mod orders;
+mod outbox;
 mod products;
 mod second_factors;
 mod sessions;

@@ -175,6 +175,31 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_events_user_id ON audit_events (user_id, id DESC);
     CREATE INDEX audit_events_kind ON audit_events (kind, id DESC);
 "#,
+    // The mail outbox. `body` (sealed) is NULL once the mail is delivered or given up;
+    // `attempts` identifies the current claim. The per-recipient counts live in their own
+    // table, by clock hour, so the cap is one conditional upsert.
+    r#"
+    CREATE TABLE outbox_mails (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        kind            TEXT    NOT NULL,
+        body            BLOB,
+        state           TEXT    NOT NULL CHECK (state IN ('queued', 'sent', 'abandoned')),
+        attempts        INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until     INTEGER,
+        created_at      INTEGER NOT NULL,
+        finished_at     INTEGER
+    ) STRICT;
+    CREATE INDEX outbox_mails_due ON outbox_mails (state, next_attempt_at);
+    CREATE INDEX outbox_mails_finished ON outbox_mails (finished_at)
+        WHERE finished_at IS NOT NULL;
+    CREATE TABLE outbox_recipient_windows (
+        recipient    BLOB    NOT NULL,
+        window_start INTEGER NOT NULL,
+        mails        INTEGER NOT NULL,
+        PRIMARY KEY (recipient, window_start)
+    ) STRICT;
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

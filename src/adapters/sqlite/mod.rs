@@ -11,6 +11,7 @@ mod columns;
 mod devices;
 mod migrations;
 mod orders;
+mod outbox;
 mod pool;
 mod products;
 mod second_factors;
