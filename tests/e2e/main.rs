@@ -6,6 +6,7 @@ use testkit::process::Binary;
 
 mod journey;
 mod orders;
+mod outbox;
 mod smtp;
 mod smtp_mailer;
 

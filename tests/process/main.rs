@@ -6,6 +6,7 @@ use testkit::process::Binary;
 
 mod cli;
 mod crash_safety;
+mod mail_outbox;
 mod two_instances;
 
 /// The binary under test (Cargo names it to test crates alone; see `Binary`).

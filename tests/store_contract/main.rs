@@ -13,7 +13,7 @@ use std::io::Write;
 
 use allomedia::core::ports::{
     AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, OneTimeTokenStore, OrderStore,
-    ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
+    OutboxStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth, UserStore,
 };
 
 #[macro_use]
@@ -62,6 +62,7 @@ mod challenges;
 mod devices;
 mod health;
 mod orders;
+mod outbox;
 mod products;
 mod second_factors;
 mod sessions;
@@ -86,6 +87,7 @@ pub trait Store:
     + OrderStore
     + AuditLog
     + StoreHealth
+    + OutboxStore
     + 'static
 {
 }
@@ -102,6 +104,7 @@ impl<S> Store for S where
         + OrderStore
         + AuditLog
         + StoreHealth
+        + OutboxStore
         + 'static
 {
 }

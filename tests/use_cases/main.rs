@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod devices;
 mod orders;
+mod outbox;
 mod password_change;
 mod password_reset;
 mod people;
