@@ -26,7 +26,7 @@ fn fast_settings() -> SmtpSettings {
 }
 
 fn sealing() -> Arc<MailSealing> {
-    let sealer = Sealer::new(b"a mail sealing key for the tests!", MAIL_SEAL_PURPOSE).unwrap();
+    let sealer = Sealer::new(&[4; 32], MAIL_SEAL_PURPOSE).unwrap();
     Arc::new(MailSealing::new(sealer, Url::parse(PUBLIC_URL).unwrap()).unwrap())
 }
 
@@ -343,7 +343,7 @@ async fn each_bad_setting_is_refused_naming_its_variable_and_never_the_password(
     let clear_credentials = Url::parse("smtp://user:hunter2@mail.example.com").unwrap();
     let mailto = Url::parse("mailto:admin@example.com").unwrap();
     let settings = SmtpSettings::default();
-    let sealer = || Sealer::new(b"a mail sealing key for the tests!", MAIL_SEAL_PURPOSE).unwrap();
+    let sealer = || Sealer::new(&[4; 32], MAIL_SEAL_PURPOSE).unwrap();
 
     for (error, variable) in [
         (
