@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 
 use allomedia::core::model::{ClaimedMail, OutboxMailId, QueuedMail, SealedMail};
-use allomedia::core::ports::OutboxStore;
 use tokio::task::JoinSet;
 
 use crate::builders::*;
