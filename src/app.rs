@@ -14,16 +14,19 @@ use tokio::task::JoinHandle;
 
 use crate::adapters::crypto::{
     Argon2Hashing, Argon2Settings, HmacDigester, JwtAccessTokens, OsSecretGenerator,
-    SealedTotpEngine, SystemClock,
+    SealedTotpEngine, Sealer, SystemClock,
 };
 use crate::adapters::http::{self, AfterResponse, HttpServices, HttpSettings};
-use crate::adapters::mail::{ConsoleMailer, SmtpMailer};
+use crate::adapters::mail::{
+    ConsoleMailer, ConsoleTransport, MAIL_SEAL_PURPOSE, MailSealing, MailSender, SenderSettings,
+    SmtpSettings, SmtpTransport,
+};
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::metrics::Metrics;
 use crate::adapters::mongo::MongoStore;
 use crate::adapters::sqlite::SqliteStore;
 use crate::adapters::time_limit::TimeLimited;
-use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig};
+use crate::config::{Config, DatabaseConfig, LogFormat, MailConfig, MailDelivery};
 use crate::core::audit::AuditTrail;
 use crate::core::auth::{
     CredentialChange, PasswordChange, PasswordChecker, PasswordRecovery, PasswordRecoveryPorts,
@@ -36,14 +39,15 @@ use crate::core::housekeeping::Housekeeping;
 use crate::core::model::Currency;
 use crate::core::notifier::Notifier;
 use crate::core::orders::{OrderPorts, OrderService};
+use crate::core::outbox::{Courier, MailPolicy, Outbox};
 use crate::core::people::UserAdministration;
 use crate::core::policy::Policy;
 use crate::core::ports::RateWindowStore;
 use crate::core::ports::{
     AccessTokens, AttemptThrottleStore, AuditLog, ChallengeStore, Clock, DeviceStore,
-    ExpiredRecordStore, Mailer, OneTimeTokenStore, OrderStore, PasswordHashing, ProductStore,
-    SecondFactorStore, SecretDigester, SecretGenerator, SessionStore, StoreHealth, TotpEngine,
-    UserStore,
+    ExpiredRecordStore, MailTransport, Mailer, OneTimeTokenStore, OrderStore, OutboxStore,
+    PasswordHashing, ProductStore, SecondFactorStore, SecretDigester, SecretGenerator,
+    SessionStore, StoreHealth, TotpEngine, UserStore,
 };
 use crate::core::profile::ProfileService;
 use crate::core::request_limit::RequestLimits;
@@ -56,8 +60,9 @@ const TOKEN_AUDIENCE: &str = "allomedia-api";
 const SHUTDOWN_GRACE_SECONDS: u64 = 30;
 /// How often expired tokens, challenges, sessions, devices and throttle records are purged.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
-/// How long queued mails may take to leave after the server stopped.
-const MAIL_FLUSH_SECONDS: u64 = 10;
+/// How long the mail sender may take to finish its current mails at shutdown; what it has
+/// not delivered stays queued in the store.
+const MAIL_SENDER_STOP_SECONDS: u64 = 10;
 
 /// Every store port, implemented by one adapter chosen by `DATABASE_URL`.
 #[derive(Clone)]
@@ -75,6 +80,7 @@ pub struct Stores {
     pub health: Arc<dyn StoreHealth>,
     pub rate_windows: Arc<dyn RateWindowStore>,
     pub expired: Arc<dyn ExpiredRecordStore>,
+    pub outbox: Arc<dyn OutboxStore>,
 }
 
 impl Stores {
@@ -94,6 +100,7 @@ impl Stores {
             + StoreHealth
             + RateWindowStore
             + ExpiredRecordStore
+            + OutboxStore
             + 'static,
     {
         let store = Arc::new(store);
@@ -110,6 +117,7 @@ impl Stores {
             audit: store.clone(),
             rate_windows: store.clone(),
             health: store.clone(),
+            outbox: store.clone(),
             expired: store,
         }
     }
@@ -130,6 +138,7 @@ impl Stores {
             audit: Arc::new(TimeLimited::new(self.audit, limit)),
             rate_windows: Arc::new(TimeLimited::new(self.rate_windows, limit)),
             expired: Arc::new(TimeLimited::new(self.expired, limit)),
+            outbox: Arc::new(TimeLimited::new(self.outbox, limit)),
             health: Arc::new(TimeLimited::new(self.health, limit)),
         }
     }
@@ -474,8 +483,8 @@ pub struct RunningApp {
     task: JoinHandle<std::io::Result<()>>,
     /// Work requests left running after their answer; it may still queue mails.
     after_response: AfterResponse,
-    /// The SMTP queue to flush once no request can add to it.
-    smtp: Option<Arc<SmtpMailer>>,
+    /// The outbox's sender, stopped once no request can add to the outbox.
+    mail_sender: Option<MailSender>,
 }
 
 impl RunningApp {
@@ -494,8 +503,9 @@ impl RunningApp {
         {
             tracing::warn!("work started by requests was still running at shutdown");
         }
-        if let Some(smtp) = self.smtp {
-            smtp.shutdown(std::time::Duration::from_secs(MAIL_FLUSH_SECONDS))
+        if let Some(sender) = self.mail_sender {
+            sender
+                .shutdown(std::time::Duration::from_secs(MAIL_SENDER_STOP_SECONDS))
                 .await;
         }
         served
@@ -512,42 +522,107 @@ impl RunningApp {
 }
 
 /// Opens the store, builds every service and starts serving on `config.http_addr`
-/// (port 0 picks a free port; see `RunningApp::local_addr`).
+/// (port 0 picks a free port; see `RunningApp::local_addr`). Mails go through the durable
+/// outbox, delivered by a sender to `MAIL_URL`.
 pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
-    match &config.mail {
-        MailConfig::Console => {
-            let console = Arc::new(ConsoleMailer::new(config.public_url.clone()));
-            start_serving(config, console, None).await
-        }
-        MailConfig::Smtp(url) => {
-            let smtp = Arc::new(SmtpMailer::new(
-                url,
-                &config.mail_from,
-                config.public_url.clone(),
-            )?);
-            start_serving(config, smtp.clone(), Some(smtp)).await
-        }
-    }
+    start_serving(config, None).await
 }
 
-/// `start`, with mails going to `mailer` whatever `MAIL_URL` says (tests read them there).
+/// `start`, with mails going to `mailer` whatever `MAIL_URL` says, and no outbox (tests read
+/// them there).
 pub async fn start_with_mailer(
     config: Config,
     mailer: Arc<dyn Mailer>,
 ) -> anyhow::Result<RunningApp> {
-    start_serving(config, mailer, None).await
+    start_serving(config, Some(mailer)).await
+}
+
+/// The core's mail rules as configured.
+pub fn mail_policy(delivery: &MailDelivery, sender: &SenderSettings) -> MailPolicy {
+    let defaults = MailPolicy::default();
+    let max_retry = chrono::Duration::seconds(i64::from(delivery.retry_max_seconds));
+    let send_timeout = chrono::Duration::seconds(i64::from(delivery.send_timeout_seconds));
+    MailPolicy {
+        max_per_recipient_per_hour: delivery.max_per_recipient_per_hour,
+        first_retry: defaults.first_retry.min(max_retry),
+        max_retry,
+        // A whole batch at the time limit, and a margin: a slow batch's tail is never
+        // claimed by another sender while its own still may send it.
+        lease: send_timeout * i32::try_from(sender.batch).unwrap_or(i32::MAX)
+            + chrono::Duration::seconds(30),
+        ..defaults
+    }
+}
+
+/// The outbox (the mailer the core is given) and its sender, started, for `MAIL_URL`.
+fn start_mail(
+    config: &Config,
+    settings: &CoreSettings,
+    stores: &Stores,
+    crypto: &CryptoPorts,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> anyhow::Result<(Arc<dyn Mailer>, MailSender)> {
+    let delivery = &config.mail_delivery;
+    let sealer = Sealer::new(
+        &derive_key(&settings.master_secret, "allomedia/outbox-mail-sealing/v1")?,
+        MAIL_SEAL_PURPOSE,
+    )
+    .context("deriving the mail sealing key")?;
+    let sealing = Arc::new(MailSealing::new(sealer, config.public_url.clone())?);
+    let transports: Vec<Arc<dyn MailTransport>> = match &config.mail {
+        // The log is one "connection": more would only interleave the lines.
+        MailConfig::Console => vec![Arc::new(ConsoleTransport::new(sealing.clone()))],
+        MailConfig::Smtp(url) => {
+            let smtp = SmtpSettings {
+                timeout: std::time::Duration::from_secs(u64::from(delivery.send_timeout_seconds)),
+            };
+            (0..delivery.connections)
+                .map(|_| {
+                    SmtpTransport::new(url, &config.mail_from, sealing.clone(), &smtp)
+                        .map(|transport| Arc::new(transport) as Arc<dyn MailTransport>)
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let sender_settings = SenderSettings::default();
+    let policy = mail_policy(delivery, &sender_settings);
+    let outbox = Arc::new(Outbox::new(
+        stores.outbox.clone(),
+        sealing,
+        crypto.digester.clone(),
+        clock.clone(),
+        policy.clone(),
+    ));
+    let courier = Courier::new(stores.outbox.clone(), clock, policy);
+    let sender = MailSender::start(courier, transports, sender_settings, metrics.clone());
+    let mailer = Arc::new(sender.waking(outbox));
+    Ok((mailer, sender))
 }
 
 async fn start_serving(
     config: Config,
-    mailer: Arc<dyn Mailer>,
-    smtp: Option<Arc<SmtpMailer>>,
+    test_mailer: Option<Arc<dyn Mailer>>,
 ) -> anyhow::Result<RunningApp> {
     let stores = Stores::open(&config.database, config.store_timeout).await?;
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let settings = CoreSettings::from_config(&config);
     let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
+    let (mailer, mail_sender) = match test_mailer {
+        Some(mailer) => (mailer, None),
+        None => {
+            let (mailer, sender) = start_mail(
+                &config,
+                &settings,
+                &stores,
+                &crypto,
+                clock.clone(),
+                &metrics,
+            )?;
+            (mailer, Some(sender))
+        }
+    };
     let core = build_core(&settings, &stores, crypto, mailer, clock.clone());
     let purge_task = tokio::spawn(purge_periodically(Housekeeping::new(
         stores.expired.clone(),
@@ -605,7 +680,7 @@ async fn start_serving(
         shutdown,
         task,
         after_response,
-        smtp,
+        mail_sender,
     })
 }
 

@@ -110,6 +110,68 @@ pub struct Config {
     pub store_timeout: Duration,
     /// `SESSION_IDLE_DAYS`: a refresh token unused for longer ends its session.
     pub session_idle_days: u32,
+    pub mail_delivery: MailDelivery,
+}
+
+/// How the outbox delivers (`MAIL_*` besides the URL and sender).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailDelivery {
+    /// `MAIL_CONNECTIONS` (default 8; 4 measured below the 150 mails/s the login ceiling needs): SMTP connections delivering side by side.
+    pub connections: usize,
+    /// `MAIL_SEND_TIMEOUT_SECONDS` (default 10): the time limit of one delivery.
+    pub send_timeout_seconds: u32,
+    /// `MAIL_RETRY_MAX_SECONDS` (default 600): the longest wait between two attempts.
+    pub retry_max_seconds: u32,
+    /// `MAIL_MAX_PER_RECIPIENT_PER_HOUR` (default 20): mails one address may get per hour.
+    pub max_per_recipient_per_hour: u32,
+}
+
+impl Default for MailDelivery {
+    fn default() -> Self {
+        Self {
+            connections: 8,
+            send_timeout_seconds: 10,
+            retry_max_seconds: 600,
+            max_per_recipient_per_hour: 20,
+        }
+    }
+}
+
+impl MailDelivery {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let number = |variable: &'static str, default: u32, max: u32| match lookup(variable)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    invalid(variable, format!("expected a whole number from 1 to {max}"))
+                }),
+        };
+        Ok(Self {
+            connections: number("MAIL_CONNECTIONS", 8, 64)? as usize,
+            send_timeout_seconds: number(
+                "MAIL_SEND_TIMEOUT_SECONDS",
+                defaults.send_timeout_seconds,
+                300,
+            )?,
+            retry_max_seconds: number(
+                "MAIL_RETRY_MAX_SECONDS",
+                defaults.retry_max_seconds,
+                86_400,
+            )?,
+            max_per_recipient_per_hour: number(
+                "MAIL_MAX_PER_RECIPIENT_PER_HOUR",
+                defaults.max_per_recipient_per_hour,
+                100_000,
+            )?,
+        })
+    }
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -300,6 +362,7 @@ impl Config {
             trusted_proxies,
             store_timeout,
             session_idle_days,
+            mail_delivery: MailDelivery::from_lookup(&lookup)?,
         })
     }
 }
@@ -694,5 +757,40 @@ mod tests {
         )])
         .unwrap();
         assert!(matches!(c.database, DatabaseConfig::Mongo(_)));
+    }
+
+    #[test]
+    fn mail_delivery_has_defaults_and_refuses_what_it_cannot_use() {
+        let defaults = config(&[]).unwrap().mail_delivery;
+        let tuned = config(&[
+            ("MAIL_CONNECTIONS", "2"),
+            ("MAIL_SEND_TIMEOUT_SECONDS", "3"),
+            ("MAIL_RETRY_MAX_SECONDS", "1"),
+            ("MAIL_MAX_PER_RECIPIENT_PER_HOUR", "5"),
+        ])
+        .unwrap()
+        .mail_delivery;
+
+        assert_eq!(defaults, MailDelivery::default());
+        assert_eq!(defaults.connections, 8);
+        assert_eq!(
+            tuned,
+            MailDelivery {
+                connections: 2,
+                send_timeout_seconds: 3,
+                retry_max_seconds: 1,
+                max_per_recipient_per_hour: 5,
+            }
+        );
+        for (variable, value) in [
+            ("MAIL_CONNECTIONS", "0"),
+            ("MAIL_CONNECTIONS", "65"),
+            ("MAIL_SEND_TIMEOUT_SECONDS", "ten"),
+            ("MAIL_RETRY_MAX_SECONDS", "-1"),
+            ("MAIL_MAX_PER_RECIPIENT_PER_HOUR", "0"),
+        ] {
+            let error = config(&[(variable, value)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+        }
     }
 }

@@ -54,6 +54,12 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailStateLabels {
+    /// `queued`, `sent` or `abandoned`.
+    pub state: String,
+}
+
 /// All metrics of one process. Cloning shares the underlying counters.
 #[derive(Clone)]
 pub struct Metrics {
@@ -65,6 +71,13 @@ pub struct Metrics {
     pub hashes_waiting: Gauge,
     /// Password hashes being computed right now.
     pub hashes_running: Gauge,
+    /// Deliveries by this process's mail sender, by outcome (`sent`, `retried`, `abandoned`).
+    pub mail_deliveries: Family<OutcomeLabels, Counter>,
+    /// Mails in the outbox by state, shared by every instance on the store (delivered and
+    /// abandoned ones until the retention purges them).
+    pub mail_outbox: Family<MailStateLabels, Gauge>,
+    /// Age of the oldest mail still waiting; 0 when none waits.
+    pub mail_oldest_queued_age_seconds: Gauge,
 }
 
 impl Metrics {
@@ -104,14 +117,58 @@ impl Metrics {
             "Password hashes being computed",
             hashes_running.clone(),
         );
+        let mail_deliveries = Family::<OutcomeLabels, Counter>::default();
+        let mail_outbox = Family::<MailStateLabels, Gauge>::default();
+        let mail_oldest_queued_age_seconds = Gauge::default();
+        registry.register(
+            "mail_deliveries",
+            "Mail delivery attempts by this instance, by outcome",
+            mail_deliveries.clone(),
+        );
+        registry.register(
+            "mail_outbox",
+            "Mails in the outbox by state (all instances)",
+            mail_outbox.clone(),
+        );
+        registry.register(
+            "mail_oldest_queued_age_seconds",
+            "Age of the oldest mail waiting in the outbox",
+            mail_oldest_queued_age_seconds.clone(),
+        );
         Self {
             registry: std::sync::Arc::new(registry),
+            mail_deliveries,
+            mail_outbox,
+            mail_oldest_queued_age_seconds,
             http_requests,
             http_duration,
             login_outcomes,
             hashes_waiting,
             hashes_running,
         }
+    }
+
+    /// Shows the outbox's counts as read at `now`.
+    pub fn report_outbox(
+        &self,
+        status: crate::core::model::OutboxStatus,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        for (state, count) in [
+            ("queued", status.queued),
+            ("sent", status.sent),
+            ("abandoned", status.abandoned),
+        ] {
+            self.mail_outbox
+                .get_or_create(&MailStateLabels {
+                    state: state.to_owned(),
+                })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+        let age = status
+            .oldest_queued_at
+            .map_or(0, |queued_at| (now - queued_at).num_seconds().max(0));
+        self.mail_oldest_queued_age_seconds.set(age);
     }
 
     /// The Prometheus text exposition of every metric.

@@ -18,16 +18,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::core::model::{
-    AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, OneTimeToken, Order,
-    OrderFilter, OrderId, OrderTotals, PageRequest, PasswordHash, PlacedBetween, Product,
-    ProductChanges, ProductFilter, ProductId, ProfileChanges, RateKey, RateWindow,
-    RememberedDevice, SealedTotpSecret, SecretDigest, Session, SessionId, ThrottleRecord,
-    TokenPurpose, TotpEnrolment, User, UserId,
+    AuditEvent, AuditFilter, ChallengeId, ClaimedMail, DeviceId, Email, LoginChallenge,
+    OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, OutboxMailId, OutboxStatus,
+    PageRequest, PasswordHash, PlacedBetween, Product, ProductChanges, ProductFilter, ProductId,
+    ProfileChanges, QueuedMail, RateKey, RateWindow, RememberedDevice, SealedTotpSecret,
+    SecretDigest, Session, SessionId, ThrottleRecord, TokenPurpose, TotpEnrolment, User, UserId,
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, AttemptOutcome, AttemptThrottleStore, AuditLog,
     ChallengeStore, DeleteUserOutcome, DeviceStore, ExpiredRecordStore, InsertUserError,
-    OneTimeTokenStore, OrderStore, ProductStore, RateWindowStore, ReplaceCodeOutcome,
+    OneTimeTokenStore, OrderStore, OutboxStore, ProductStore, RateWindowStore, ReplaceCodeOutcome,
     SecondFactorStore, SessionStore, StoreError, StoreHealth, UserFilter, UserStore,
 };
 
@@ -578,6 +578,86 @@ impl RateWindowStore for TimeLimited<dyn RateWindowStore> {
 impl ExpiredRecordStore for TimeLimited<dyn ExpiredRecordStore> {
     async fn delete_expired(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
         self.bounded("delete_expired", self.inner.delete_expired(cutoff))
+            .await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for TimeLimited<dyn OutboxStore> {
+    async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError> {
+        self.bounded("enqueue_mail", self.inner.enqueue_mail(mail))
+            .await
+    }
+
+    async fn count_mail_to(
+        &self,
+        recipient: &SecretDigest,
+        window_start: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "count_mail_to",
+            self.inner.count_mail_to(recipient, window_start, limit),
+        )
+        .await
+    }
+
+    async fn claim_mails(
+        &self,
+        limit: usize,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedMail>, StoreError> {
+        self.bounded(
+            "claim_mails",
+            self.inner.claim_mails(limit, now, lease_until),
+        )
+        .await
+    }
+
+    async fn mark_mail_sent(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "mark_mail_sent",
+            self.inner.mark_mail_sent(id, attempt, now),
+        )
+        .await
+    }
+
+    async fn retry_mail_at(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        retry_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded(
+            "retry_mail_at",
+            self.inner.retry_mail_at(id, attempt, retry_at),
+        )
+        .await
+    }
+
+    async fn abandon_mail(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.bounded("abandon_mail", self.inner.abandon_mail(id, attempt, now))
+            .await
+    }
+
+    async fn purge_mails(&self, finished_before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.bounded("purge_mails", self.inner.purge_mails(finished_before))
+            .await
+    }
+
+    async fn outbox_status(&self) -> Result<OutboxStatus, StoreError> {
+        self.bounded("outbox_status", self.inner.outbox_status())
             .await
     }
 }

@@ -10,6 +10,7 @@ pub mod housekeeping;
 pub mod model;
 pub mod notifier;
 pub mod orders;
+pub mod outbox;
 pub mod people;
 pub mod policy;
 pub mod ports;

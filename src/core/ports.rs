@@ -11,11 +11,12 @@ use thiserror::Error;
 use super::model::{RateKey, RateWindow};
 
 use super::model::{
-    AccountStatus, AuditEvent, AuditFilter, ChallengeId, DeviceId, Email, LoginChallenge, Mail,
-    OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, PageRequest, Password, PasswordHash,
-    PlacedBetween, Product, ProductChanges, ProductFilter, ProductId, ProfileChanges,
-    RememberedDevice, Role, SealedTotpSecret, SecretDigest, Session, SessionId, ThrottleRecord,
-    TokenPurpose, TotpEnrolment, TotpProvisioning, User, UserId,
+    AccountStatus, AuditEvent, AuditFilter, ChallengeId, ClaimedMail, DeviceId, Email,
+    LoginChallenge, Mail, OneTimeToken, Order, OrderFilter, OrderId, OrderTotals, OutboxMailId,
+    OutboxStatus, PageRequest, Password, PasswordHash, PlacedBetween, Product, ProductChanges,
+    ProductFilter, ProductId, ProfileChanges, QueuedMail, RememberedDevice, Role, SealedMail,
+    SealedTotpSecret, SecretDigest, Session, SessionId, ThrottleRecord, TokenPurpose,
+    TotpEnrolment, TotpProvisioning, User, UserId,
 };
 
 /// A store failed for a reason the business cannot act on. No use case decides anything on
@@ -578,12 +579,107 @@ pub trait StoreHealth: Send + Sync {
 #[error("mail not sent")]
 pub struct MailError(#[source] pub anyhow::Error);
 
-/// Delivers mails. Implementations render the message (links from the public URL) and send it.
+/// Takes mails the use cases owe their users. In a deployment this is the core's
+/// `Outbox`, which queues each mail durably before returning; tests pass mailers that keep
+/// what they are given.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    /// Sends one mail. An error means it was not delivered to the transport; the caller logs
-    /// it and carries on — a mail failure never changes the answer to a request.
+    /// Takes one mail. An error means it was not accepted; the caller logs it and carries
+    /// on — a mail failure never changes the answer to a request.
     async fn send(&self, mail: Mail) -> Result<(), MailError>;
+}
+
+/// The durable outbox: every mail the service owes someone, from the moment a use case
+/// hands it over until it is delivered or given up, shared by every instance on the store.
+/// The store only keeps the mails and applies conditional writes; when to retry, when to give
+/// up and how many mails one recipient may get are the core's (`core::outbox`).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Stores a new mail: queued, due at `mail.created_at`, no attempt yet. MUST be durable
+    /// once it returns (the request that caused the mail may answer right after).
+    async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError>;
+
+    /// Counts one mail to `recipient` in the hourly window starting at `window_start`, if
+    /// fewer than `limit` were counted in it; `false` (nothing counted) otherwise. MUST be one
+    /// atomic conditional write: of N concurrent calls on a window with k left, exactly
+    /// min(N, k) return `true`, whatever the number of instances.
+    async fn count_mail_to(
+        &self,
+        recipient: &SecretDigest,
+        window_start: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, StoreError>;
+
+    /// Claims up to `limit` queued mails that are due (`next attempt <= now`) and not leased
+    /// (no lease, or one that ended at or before `now`), the longest due first: each gets
+    /// `lease_until` and one more attempt counted. MUST be atomic per mail: concurrent
+    /// claimers (in any instance) get disjoint sets, and a claimed mail is invisible to every
+    /// other claim until its lease ends.
+    async fn claim_mails(
+        &self,
+        limit: usize,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedMail>, StoreError>;
+
+    /// Marks the mail delivered at `now` and forgets its body, if it is still queued at
+    /// `attempt` (the claim that delivered it); `false` and nothing changed otherwise.
+    async fn mark_mail_sent(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends the claim at `attempt` without delivery: the mail is due again at `retry_at`.
+    /// `false` and nothing changed if the mail is no longer queued at that attempt.
+    async fn retry_mail_at(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        retry_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives the mail up at `now` and forgets its body, if it is still queued at `attempt`;
+    /// `false` and nothing changed otherwise.
+    async fn abandon_mail(
+        &self,
+        id: OutboxMailId,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the mails delivered or given up before `finished_before`, and the recipient
+    /// windows that started before it; how many mails it deleted. Queued mails are never
+    /// deleted, however old.
+    async fn purge_mails(&self, finished_before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// How many mails are queued, sent and abandoned, and when the oldest queued one came.
+    async fn outbox_status(&self) -> Result<OutboxStatus, StoreError>;
+}
+
+/// Seals a mail for the outbox: renders it and encrypts the result under a server key, so a
+/// stolen database shows no code, link or address of a mail waiting to leave.
+pub trait MailSealer: Send + Sync {
+    fn seal(&self, mail: &Mail) -> Result<SealedMail, MailError>;
+}
+
+/// Why a transport did not deliver a mail. Every failure is retried (within the core's
+/// bounds): a relay refusing for good is rare, and a misconfigured relay refuses every mail
+/// with the same permanent code, which must not throw the whole queue away.
+#[derive(Debug, Error)]
+#[error("mail not delivered")]
+pub struct DeliveryError(#[source] pub anyhow::Error);
+
+/// Hands sealed mails to the outside world (an SMTP relay, the log). One transport is one
+/// connection: a sender runs several side by side.
+#[async_trait]
+pub trait MailTransport: Send + Sync {
+    /// Delivers one mail, within a bounded time.
+    async fn deliver(&self, mail: &ClaimedMail) -> Result<(), DeliveryError>;
+
+    /// Nothing was due for a while: release what is held between mails (an idle connection).
+    async fn rest(&self) {}
 }
 
 /// The time. Tests move a fake one instead of sleeping.

@@ -134,16 +134,16 @@ impl Server {
     /// Starts `allomedia serve` on `database_url` with console mail and JSON logs into
     /// `dir/NAME.log`, on a port the OS picks, and waits until `/health/ready` answers 200.
     pub async fn start(binary: &Binary, database_url: &str, dir: &Path, name: &str) -> Server {
-        Self::start_with_env(binary, database_url, dir, name, &[]).await
+        Self::start_with(binary, database_url, dir, name, &[]).await
     }
 
-    /// `start`, with these environment variables set besides (or instead of) the usual ones.
-    pub async fn start_with_env(
+    /// `start`, with `settings` (name, value) set after the defaults (`MAIL_URL` for one).
+    pub async fn start_with(
         binary: &Binary,
         database_url: &str,
         dir: &Path,
         name: &str,
-        extra_env: &[(&str, &str)],
+        settings: &[(&str, &str)],
     ) -> Server {
         let log = dir.join(format!("{name}.log"));
         let stdout = File::create(&log).unwrap();
@@ -163,7 +163,7 @@ impl Server {
             // The per-IP limiter is not what these tests look at: every request comes from
             // 127.0.0.1, and the per-account rules must be the only ones that answer.
             .env("AUTH_RATE_LIMIT_PER_MINUTE", "1000000")
-            .envs(extra_env.iter().copied())
+            .envs(settings.iter().copied())
             .current_dir(binary.scratch_dir)
             .stdin(Stdio::null())
             .stdout(stdout)

@@ -55,15 +55,38 @@ impl SmtpSink {
         Self::start_with([]).await
     }
 
+    /// A sink that accepts every mail, listening on `address` — the address of a sink that
+    /// was dropped, say, as a relay coming back after an outage. Retries the bind for a few
+    /// seconds while the old listener is still being closed.
+    pub async fn start_at(address: SocketAddr) -> Self {
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(address).await {
+                Ok(listener) => break listener,
+                Err(_) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("cannot listen again on {address}: {error}"),
+            }
+        };
+        Self::serve(listener, HashMap::new())
+    }
+
     /// A sink that applies `faults` to the recipients they name.
     pub async fn start_with<'a>(faults: impl IntoIterator<Item = (&'a str, Fault)>) -> Self {
         let faults: Arc<HashMap<String, Fault>> = Arc::new(
             faults
                 .into_iter()
                 .map(|(recipient, fault)| (recipient.to_owned(), fault))
-                .collect(),
+                .collect::<HashMap<_, _>>(),
         );
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, faults.as_ref().clone())
+    }
+
+    fn serve(listener: TcpListener, faults: HashMap<String, Fault>) -> Self {
+        let faults = Arc::new(faults);
         let address = listener.local_addr().unwrap();
         let (record, transcript) = watch::channel(Transcript::default());
         let record = Arc::new(record);
@@ -89,6 +112,10 @@ impl SmtpSink {
         for session in self.sessions.lock().unwrap().drain(..) {
             session.abort();
         }
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// `smtp://127.0.0.1:PORT`: a plain connection, as a local catcher expects.

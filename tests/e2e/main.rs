@@ -7,6 +7,7 @@ use testkit::process::Binary;
 mod journey;
 mod metrics_listener;
 mod orders;
+mod outbox;
 mod smtp;
 mod smtp_mailer;
 

@@ -7,6 +7,7 @@ use testkit::process::Binary;
 
 mod cli;
 mod crash_safety;
+mod mail_outbox;
 mod mongo_journey;
 mod mongo_server;
 mod sick_database;

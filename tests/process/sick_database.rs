@@ -46,7 +46,7 @@ async fn a_frozen_database_answers_503_and_the_service_recovers_with_nothing_los
         return;
     };
     let server = Arc::new(
-        Server::start_with_env(
+        Server::start_with(
             &ALLOMEDIA,
             &database.url,
             dir.path(),

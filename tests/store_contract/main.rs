@@ -14,8 +14,8 @@ use std::io::Write;
 use allomedia::core::ports::RateWindowStore;
 use allomedia::core::ports::{
     AttemptThrottleStore, AuditLog, ChallengeStore, DeviceStore, ExpiredRecordStore,
-    OneTimeTokenStore, OrderStore, ProductStore, SecondFactorStore, SessionStore, StoreHealth,
-    UserStore,
+    OneTimeTokenStore, OrderStore, OutboxStore, ProductStore, SecondFactorStore, SessionStore,
+    StoreHealth, UserStore,
 };
 
 #[macro_use]
@@ -65,6 +65,7 @@ mod devices;
 mod expired;
 mod health;
 mod orders;
+mod outbox;
 mod products;
 mod rate_windows;
 mod second_factors;
@@ -92,6 +93,7 @@ pub trait Store:
     + StoreHealth
     + RateWindowStore
     + ExpiredRecordStore
+    + OutboxStore
     + 'static
 {
 }
@@ -110,6 +112,7 @@ impl<S> Store for S where
         + StoreHealth
         + RateWindowStore
         + ExpiredRecordStore
+        + OutboxStore
         + 'static
 {
 }

@@ -8,6 +8,7 @@ mod credentials;
 mod devices;
 mod lockout;
 mod orders;
+mod outbox;
 mod password_change;
 mod password_reset;
 mod people;

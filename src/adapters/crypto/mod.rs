@@ -4,11 +4,13 @@
 mod argon2_hashing;
 mod clock;
 mod jwt;
+mod sealing;
 mod secrets;
 mod totp;
 
 pub use argon2_hashing::{Argon2Hashing, Argon2Settings};
 pub use clock::{ManualClock, SystemClock};
 pub use jwt::{JwtAccessTokens, JwtConfigError, MIN_SECRET_BYTES};
+pub use sealing::{Sealer, SealingKeyLength};
 pub use secrets::{DigestKeyTooShort, HmacDigester, MIN_DIGEST_KEY_BYTES, OsSecretGenerator};
 pub use totp::{SealedTotpEngine, TotpKeyLength};

@@ -1,15 +1,15 @@
 //! Adapters layer: authenticator-app codes, implementing `core::ports::TotpEngine` with
-//! totp-rs (RFC 6238) and sealing secrets with ChaCha20-Poly1305 (ring) under a server key.
+//! totp-rs (RFC 6238) and sealing secrets with ChaCha20-Poly1305 under a server key (`sealing`).
 //! May depend on the core, totp-rs, ring and rand.
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use totp_rs::{Algorithm, Builder, Totp};
 
 use thiserror::Error;
 
+use super::sealing::Sealer;
 use crate::core::model::{SealedTotpSecret, TotpProvisioning};
 use crate::core::ports::{TotpEngine, TotpError};
 
@@ -20,9 +20,6 @@ const SECRET_BYTES: usize = 20;
 const DIGITS: u8 = 6;
 const STEP_SECONDS: u64 = 30;
 const SKEW_STEPS: u16 = 1;
-/// The first byte of a sealed secret: the sealing scheme, so a future key or cipher can be
-/// told apart from this one.
-const SEAL_VERSION: u8 = 1;
 /// Tags the ciphertext with its purpose, so a blob sealed for anything else never opens here.
 const SEAL_CONTEXT: &[u8] = b"allomedia/totp-secret/v1";
 
@@ -34,7 +31,7 @@ pub struct TotpKeyLength(pub usize);
 /// TOTP with secrets sealed (encrypted and authenticated) at rest: the store never holds a
 /// secret that computes codes, and a sealed blob altered in the database fails to open.
 pub struct SealedTotpEngine {
-    key: LessSafeKey,
+    sealer: Sealer,
     issuer: String,
 }
 
@@ -42,55 +39,24 @@ impl SealedTotpEngine {
     /// `key` seals the secrets (32 bytes; derive it from the master secret for this purpose
     /// only); `issuer` names the service in authenticator apps.
     pub fn new(key: &[u8], issuer: &str) -> Result<Self, TotpKeyLength> {
-        let unbound =
-            UnboundKey::new(&CHACHA20_POLY1305, key).map_err(|_| TotpKeyLength(key.len()))?;
+        let sealer = Sealer::new(key, SEAL_CONTEXT).map_err(|_| TotpKeyLength(key.len()))?;
         Ok(Self {
-            key: LessSafeKey::new(unbound),
+            sealer,
             issuer: issuer.replace(':', " "),
         })
     }
 
     fn seal(&self, secret: &[u8]) -> Result<SealedTotpSecret, TotpError> {
-        // A random 96-bit nonce per sealing: secrets are sealed once each, far below the
-        // 2^32 messages under one key where random nonces start to risk a collision.
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rng().fill_bytes(&mut nonce);
-        let mut in_out = secret.to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(SEAL_CONTEXT),
-                &mut in_out,
-            )
-            .map_err(|_| TotpError(anyhow!("sealing a TOTP secret failed")))?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + in_out.len());
-        sealed.push(SEAL_VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&in_out);
-        Ok(SealedTotpSecret::from_bytes(sealed))
+        self.sealer
+            .seal(secret)
+            .map(SealedTotpSecret::from_bytes)
+            .map_err(|error| TotpError(error.context("sealing a TOTP secret")))
     }
 
     fn open(&self, sealed: &SealedTotpSecret) -> Result<Vec<u8>, TotpError> {
-        let bytes = sealed.as_bytes();
-        let (version, rest) = bytes
-            .split_first()
-            .ok_or_else(|| TotpError(anyhow!("empty sealed TOTP secret")))?;
-        if *version != SEAL_VERSION || rest.len() < NONCE_LEN {
-            return Err(TotpError(anyhow!("unknown sealed TOTP secret format")));
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce)
-            .map_err(|_| TotpError(anyhow!("bad nonce in a sealed TOTP secret")))?;
-        let mut in_out = ciphertext.to_vec();
-        let secret = self
-            .key
-            .open_in_place(nonce, Aad::from(SEAL_CONTEXT), &mut in_out)
-            .map_err(|_| {
-                TotpError(anyhow!(
-                    "a sealed TOTP secret does not open (key changed or data altered)"
-                ))
-            })?;
-        Ok(secret.to_vec())
+        self.sealer
+            .open(sealed.as_bytes())
+            .map_err(|error| TotpError(error.context("opening a sealed TOTP secret")))
     }
 
     fn totp(&self, secret: Vec<u8>, account_label: &str) -> Result<Totp, TotpError> {

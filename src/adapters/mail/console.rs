@@ -1,13 +1,38 @@
-//! Adapters layer: a `core::ports::Mailer` that writes mails to the log instead of sending
-//! them, for development (`MAIL_URL=console://`; production refuses it, since the log then
-//! holds live codes and links). May depend on the core, url and tracing.
+//! Adapters layer: mails written to the log instead of sent, for development
+//! (`MAIL_URL=console://`; production refuses it, since the log then holds live codes and
+//! links): `ConsoleTransport` delivers the outbox's mails there, and `ConsoleMailer` writes a
+//! mail straight away (for commands that run no sender). May depend on the core, the mail
+//! templates and sealing, url and tracing.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use url::Url;
 
-use super::templates::render;
-use crate::core::model::Mail;
-use crate::core::ports::{MailError, Mailer};
+use super::sealing::MailSealing;
+use super::templates::{RenderedMail, render};
+use crate::core::model::{ClaimedMail, Mail};
+use crate::core::ports::{DeliveryError, MailError, MailTransport, Mailer};
+
+/// The outbox's mails, delivered to the log at `info` in the same form as `ConsoleMailer`.
+pub struct ConsoleTransport {
+    sealing: Arc<MailSealing>,
+}
+
+impl ConsoleTransport {
+    pub fn new(sealing: Arc<MailSealing>) -> Self {
+        Self { sealing }
+    }
+}
+
+#[async_trait]
+impl MailTransport for ConsoleTransport {
+    async fn deliver(&self, mail: &ClaimedMail) -> Result<(), DeliveryError> {
+        let rendered = self.sealing.open(&mail.body).map_err(DeliveryError)?;
+        log_mail(&mail.kind, &rendered);
+        Ok(())
+    }
+}
 
 /// Logs every mail at `info`: recipient, subject and the plain-text body.
 #[derive(Debug, Clone)]
@@ -25,20 +50,25 @@ impl ConsoleMailer {
 impl Mailer for ConsoleMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
         let rendered = render(&mail, &self.public_url).map_err(|error| MailError(error.into()))?;
-        // The body goes into the message, not a field: `fmt` prints the message verbatim,
-        // while a `?` field would quote it and turn its line breaks into `\n`. So the link
-        // and the code each stand on a line of their own, ready to copy. The fields follow
-        // the message, after the closing rule.
-        tracing::info!(
-            mail_kind = mail.message.kind(),
-            "mail to {} <{}>, not sent (console transport)\nSubject: {}\n\n{}\n---",
-            rendered.to_name,
-            rendered.to,
-            rendered.subject,
-            rendered.text,
-        );
+        log_mail(mail.message.kind(), &rendered);
         Ok(())
     }
+}
+
+/// Logs one mail: recipient, subject and the plain-text body.
+fn log_mail(kind: &str, rendered: &RenderedMail) {
+    // The body goes into the message, not a field: `fmt` prints the message verbatim, while a
+    // `?` field would quote it and turn its line breaks into `\n`. So the link and the code
+    // each stand on a line of their own, ready to copy. The fields follow the message, after
+    // the closing rule.
+    tracing::info!(
+        mail_kind = kind,
+        "mail to {} <{}>, not sent (console transport)\nSubject: {}\n\n{}\n---",
+        rendered.to_name,
+        rendered.to,
+        rendered.subject,
+        rendered.text,
+    );
 }
 
 #[cfg(test)]
@@ -46,7 +76,7 @@ mod tests {
     use super::*;
     use crate::core::model::{Email, MailMessage};
     use std::io::Write;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     /// Collects what the log subscriber writes.
     #[derive(Clone, Default)]

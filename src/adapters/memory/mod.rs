@@ -6,6 +6,7 @@ mod challenges;
 mod devices;
 mod expired;
 mod orders;
+mod outbox;
 mod products;
 mod rate_windows;
 mod second_factors;
@@ -59,6 +60,8 @@ struct State {
     audit_events: BTreeMap<AuditEventId, AuditEvent>,
     /// Request counts of the per-address limit, purged once their window has ended.
     rate_windows: rate_windows::RateWindows,
+    /// The mail outbox and the per-recipient mail counts.
+    outbox: outbox::OutboxState,
 }
 
 impl MemoryStore {

@@ -211,6 +211,8 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
+    // The mail outbox's, kept with its queries.
+    super::outbox::create_indexes(store).await?;
     Ok(())
 }
 

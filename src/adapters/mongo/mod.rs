@@ -14,6 +14,7 @@ mod devices;
 mod expired;
 mod indexes;
 mod orders;
+mod outbox;
 mod products;
 mod rate_windows;
 mod second_factors;

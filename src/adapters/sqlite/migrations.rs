@@ -193,6 +193,31 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX orders_created_at ON orders (created_at);
 "#,
+    // The mail outbox. `body` (sealed) is NULL once the mail is delivered or given up;
+    // `attempts` identifies the current claim. The per-recipient counts live in their own
+    // table, by clock hour, so the cap is one conditional upsert.
+    r#"
+    CREATE TABLE outbox_mails (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        kind            TEXT    NOT NULL,
+        body            BLOB,
+        state           TEXT    NOT NULL CHECK (state IN ('queued', 'sent', 'abandoned')),
+        attempts        INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until     INTEGER,
+        created_at      INTEGER NOT NULL,
+        finished_at     INTEGER
+    ) STRICT;
+    CREATE INDEX outbox_mails_due ON outbox_mails (state, next_attempt_at);
+    CREATE INDEX outbox_mails_finished ON outbox_mails (finished_at)
+        WHERE finished_at IS NOT NULL;
+    CREATE TABLE outbox_recipient_windows (
+        recipient    BLOB    NOT NULL,
+        window_start INTEGER NOT NULL,
+        mails        INTEGER NOT NULL,
+        PRIMARY KEY (recipient, window_start)
+    ) STRICT;
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

@@ -12,6 +12,7 @@ mod devices;
 mod expired;
 mod migrations;
 mod orders;
+mod outbox;
 mod pool;
 mod products;
 mod rate_windows;

@@ -10,6 +10,7 @@ mod lockout;
 mod mail;
 mod one_time_token;
 mod order;
+mod outbox;
 mod page;
 mod password;
 mod principal;
@@ -36,6 +37,7 @@ pub use order::{
     OrderFilter, OrderLine, OrderNote, OrderTotals, PlacedBetween, Quantity, QuantityError,
     StatusChange, total_of,
 };
+pub use outbox::{ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail};
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
 pub use principal::{Manager, NotAManager, Principal};

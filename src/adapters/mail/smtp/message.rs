@@ -4,11 +4,9 @@
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use thiserror::Error;
-use url::Url;
 use uuid::Uuid;
 
-use super::super::templates::{NotABaseUrl, render};
-use crate::core::model::Mail;
+use super::super::templates::{NotABaseUrl, RenderedMail};
 
 #[derive(Debug, Error)]
 pub enum ComposeError {
@@ -21,9 +19,14 @@ pub enum ComposeError {
     Build(#[source] lettre::error::Error),
 }
 
-/// The MIME message for `mail`, sent by `from`, with links built from `public_url`.
-pub fn compose(mail: &Mail, from: &Mailbox, public_url: &Url) -> Result<Message, ComposeError> {
-    let rendered = render(mail, public_url)?;
+/// The MIME message for a rendered mail, sent by `from`. `id` names the message
+/// (`Message-ID: <id@from's domain>`): the outbox passes the mail's own id, so a mail sent
+/// again after a lost acknowledgement carries the same id, and mail clients show it once.
+pub fn compose_rendered(
+    rendered: RenderedMail,
+    from: &Mailbox,
+    id: Uuid,
+) -> Result<Message, ComposeError> {
     let address = rendered.to.parse().map_err(ComposeError::Recipient)?;
     let name = display_name(&rendered.to_name);
     Message::builder()
@@ -32,11 +35,7 @@ pub fn compose(mail: &Mail, from: &Mailbox, public_url: &Url) -> Result<Message,
         .subject(rendered.subject)
         // Our own id, on the sender's domain: relays would otherwise add one, and lettre's
         // default would name this machine's host.
-        .message_id(Some(format!(
-            "<{}@{}>",
-            Uuid::now_v7().simple(),
-            from.email.domain()
-        )))
+        .message_id(Some(format!("<{}@{}>", id.simple(), from.email.domain())))
         .multipart(MultiPart::alternative_plain_html(
             rendered.text,
             rendered.html,
@@ -60,8 +59,15 @@ fn display_name(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{Email, MailMessage};
+    use crate::adapters::mail::templates::render;
+    use crate::core::model::{Email, Mail, MailMessage};
     use mail_parser::MessageParser;
+    use url::Url;
+
+    /// The MIME message for `mail`, sent by `from`, with links built from `public_url`.
+    fn compose(mail: &Mail, from: &Mailbox, public_url: &Url) -> Result<Message, ComposeError> {
+        compose_rendered(render(mail, public_url)?, from, Uuid::now_v7())
+    }
 
     fn login_code_mail(to_name: &str) -> Mail {
         Mail {

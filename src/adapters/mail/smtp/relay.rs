@@ -81,10 +81,6 @@ impl Relay {
         })
     }
 
-    pub fn is_connected(&self) -> bool {
-        self.connection.is_some()
-    }
-
     /// Hands `message` to the relay, within the timeout. On any failure the connection is
     /// dropped, so the next mail starts afresh.
     pub async fn deliver(&mut self, message: &Message) -> Result<(), DeliveryError> {
