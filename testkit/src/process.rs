@@ -127,6 +127,9 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     log: PathBuf,
+    /// Logs of other servers on the same store: they share the mail outbox, so a mail this
+    /// server queued may be delivered (logged) by any of them.
+    mailbox_logs: Vec<PathBuf>,
     pub http: reqwest::Client,
 }
 
@@ -179,6 +182,7 @@ impl Server {
             child: Mutex::new(child),
             base: String::new(),
             log,
+            mailbox_logs: Vec::new(),
             http,
         };
         server.base = format!("http://{}", server.wait_for_address().await);
@@ -252,6 +256,12 @@ impl Server {
 
     /// Ends the process at once with SIGKILL — no draining, no clean close of the store —
     /// and waits for it to be gone.
+    /// Reads the mails `other` logs as this server's too: on one store, either may deliver a
+    /// mail the other queued.
+    pub fn share_mailbox_with(&mut self, other: &Server) {
+        self.mailbox_logs.push(other.log.clone());
+    }
+
     pub fn kill(&self) {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
         // `Child::kill` sends SIGKILL on Unix.
@@ -259,9 +269,19 @@ impl Server {
         let _ = child.wait();
     }
 
-    /// Every mail logged so far, oldest first.
+    /// Every mail logged so far, by this server or one it shares a mailbox with, oldest first.
     pub fn mails(&self) -> Vec<LoggedMail> {
-        self.log_events()
+        let mut events = self.log_events();
+        for log in &self.mailbox_logs {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            events.extend(
+                text.lines()
+                    .filter_map(|line| serde_json::from_str::<Value>(line).ok()),
+            );
+        }
+        // RFC 3339 times of one format and zone sort as text.
+        events.sort_by(|x, y| x["timestamp"].as_str().cmp(&y["timestamp"].as_str()));
+        events
             .into_iter()
             .filter_map(|event| {
                 let kind = event["mail_kind"].as_str()?.to_owned();

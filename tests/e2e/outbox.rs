@@ -47,6 +47,7 @@ async fn every_mail_of_a_burst_arrives_once_after_a_thirty_second_relay_outage()
         // 24 attempts 2 s apart outlast the 30 s outage (at 1 s the mails would be given up).
         "MAIL_RETRY_MAX_SECONDS" => Some("2".into()),
         "MAIL_SEND_TIMEOUT_SECONDS" => Some("2".into()),
+        "METRICS_ADDR" => Some("127.0.0.1:0".into()),
         _ => None,
     })
     .unwrap();
@@ -97,7 +98,10 @@ async fn every_mail_of_a_burst_arrives_once_after_a_thirty_second_relay_outage()
 
     // The metrics tell the story: attempts failed during the outage and were retried.
     let metrics = http
-        .get(format!("{base}/metrics"))
+        .get(format!(
+            "http://{}/metrics",
+            running.metrics_addr.expect("a metrics listener")
+        ))
         .send()
         .await
         .unwrap()
