@@ -18,12 +18,36 @@ pub enum PasswordError {
     TooGuessable,
 }
 
+/// Words a guesser tries first against this service whoever the user is (OWASP ASVS 5.0
+/// 6.1.2 / 6.2.11): the service's name and what it does, in the languages its customers
+/// speak. They join each user's own details as zxcvbn's context words (docs/security.md).
+pub const SERVICE_WORDS: &[&str] = &[
+    "allomedia",
+    "allo",
+    "media",
+    "delivery",
+    "livraison",
+    "order",
+    "commande",
+    "courier",
+    "coursier",
+    "livreur",
+    "manager",
+    "client",
+    "kitchen",
+    "cuisine",
+    "maroc",
+    "morocco",
+    "casablanca",
+];
+
 impl Password {
     pub const MIN_CHARS: usize = 8;
     pub const MAX_CHARS: usize = 128;
 
     /// Accepts `raw` as a new password. `context` holds words a guesser would try first
-    /// (the user's name and email), so that "alice2024!" is refused for Alice.
+    /// (the user's name and email), so that "alice2024!" is refused for Alice; the service's
+    /// own words (`SERVICE_WORDS`) are always added.
     pub fn parse(raw: &str, context: &[&str]) -> Result<Self, PasswordError> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
@@ -37,7 +61,8 @@ impl Password {
         // an online attacker facing our throttling. Its matchers grow faster than linearly
         // with length, and the first 64 characters already decide whether a password is weak.
         let estimated: String = raw.chars().take(64).collect();
-        let score = zxcvbn::zxcvbn(&estimated, context).score();
+        let words: Vec<&str> = context.iter().chain(SERVICE_WORDS).copied().collect();
+        let score = zxcvbn::zxcvbn(&estimated, &words).score();
         if u8::from(score) < 2 {
             return Err(PasswordError::TooGuessable);
         }
@@ -109,6 +134,16 @@ mod tests {
             Password::parse("aliceexample", &["alice", "alice@example.com"]).unwrap_err(),
             PasswordError::TooGuessable
         );
+    }
+
+    #[test]
+    fn refuses_passwords_built_from_the_services_own_words() {
+        for raw in ["allomedia2026", "livraison123", "AlloMedia!1"] {
+            assert!(
+                matches!(Password::parse(raw, &[]), Err(PasswordError::TooGuessable)),
+                "{raw}"
+            );
+        }
     }
 
     #[test]
