@@ -58,7 +58,7 @@ const TOKEN_ISSUER: &str = "allomedia";
 const TOKEN_AUDIENCE: &str = "allomedia-api";
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE_SECONDS: u64 = 30;
-/// How often expired tokens, challenges, sessions, devices and throttle records are purged.
+/// How often expired records, never-verified accounts and old audit events are purged.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 /// How long the mail sender may take to finish its current mails at shutdown; what it has
 /// not delivered stays queued in the store.
@@ -211,6 +211,8 @@ impl CoreSettings {
         let mut settings = Self::new(config.secret.as_bytes(), config.currency.clone());
         settings.policy.auth.session_idle_limit =
             chrono::Duration::days(i64::from(config.session_idle_days));
+        settings.policy.retention.audit_retention =
+            chrono::Duration::days(i64::from(config.audit_retention_days));
         settings
     }
 
@@ -627,6 +629,7 @@ async fn start_serving(
     let purge_task = tokio::spawn(purge_periodically(Housekeeping::new(
         stores.expired.clone(),
         clock.clone(),
+        settings.policy.retention,
     )));
     let after_response = AfterResponse::new();
     let (metrics_addr, metrics_task) = match config.metrics_addr {
@@ -685,15 +688,21 @@ async fn start_serving(
 }
 
 /// Purges expired records now and every `PURGE_EVERY` after, so that SQLite and the memory
-/// store do what MongoDB's TTL indexes do. A failed purge is logged and tried again next time.
+/// store do what MongoDB's TTL indexes do, with never-verified accounts and audit events past
+/// their retention on every store. A failed purge is logged and tried again next time.
 async fn purge_periodically(housekeeping: Housekeeping) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         match housekeeping.purge_expired().await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "expired records purged"),
+            Ok(purged) if purged.total() == 0 => {}
+            Ok(purged) => tracing::info!(
+                expired_records = purged.expired_records,
+                unverified_users = purged.unverified_users,
+                audit_events = purged.audit_events,
+                "expired records purged"
+            ),
             Err(error) => {
                 tracing::warn!(error = %format!("{:#}", anyhow::Error::from(error)), "purging expired records failed");
             }

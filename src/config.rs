@@ -110,6 +110,8 @@ pub struct Config {
     pub store_timeout: Duration,
     /// `SESSION_IDLE_DAYS`: a refresh token unused for longer ends its session.
     pub session_idle_days: u32,
+    /// `AUDIT_RETENTION_DAYS`: audit events older than this are deleted.
+    pub audit_retention_days: u32,
     pub mail_delivery: MailDelivery,
 }
 
@@ -346,6 +348,10 @@ impl Config {
             "SESSION_IDLE_DAYS",
             &DEFAULT_SESSION_IDLE_DAYS.to_string(),
         ))?;
+        let audit_retention_days = parse_audit_retention_days(&get(
+            "AUDIT_RETENTION_DAYS",
+            &DEFAULT_AUDIT_RETENTION_DAYS.to_string(),
+        ))?;
 
         Ok(Self {
             http_addr,
@@ -362,6 +368,7 @@ impl Config {
             trusted_proxies,
             store_timeout,
             session_idle_days,
+            audit_retention_days,
             mail_delivery: MailDelivery::from_lookup(&lookup)?,
         })
     }
@@ -450,6 +457,23 @@ fn parse_session_idle_days(raw: &str) -> Result<u32, ConfigError> {
             invalid(
                 "SESSION_IDLE_DAYS",
                 "expected a whole number of days, 1 to 30",
+            )
+        })
+}
+
+/// A year of audit events: long enough to look back on a season of suspicious logins, and
+/// bounded, so that failed logins on unknown addresses cannot grow the log for ever.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+
+/// At least a day (housekeeping runs hourly), at most ten years.
+fn parse_audit_retention_days(raw: &str) -> Result<u32, ConfigError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|days| (1..=3650).contains(days))
+        .ok_or_else(|| {
+            invalid(
+                "AUDIT_RETENTION_DAYS",
+                "expected a whole number of days, 1 to 3650",
             )
         })
 }
@@ -718,6 +742,9 @@ mod tests {
             ("ALLOW_HTTP_PUBLIC_URL", "yes"),
             ("SESSION_IDLE_DAYS", "0"),
             ("SESSION_IDLE_DAYS", "31"),
+            ("AUDIT_RETENTION_DAYS", "0"),
+            ("AUDIT_RETENTION_DAYS", "3651"),
+            ("AUDIT_RETENTION_DAYS", "a year"),
         ] {
             let error = config(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{variable}={value}");
@@ -734,6 +761,36 @@ mod tests {
         let settings = crate::app::CoreSettings::from_config(&daily);
         assert_eq!(
             settings.policy.auth.session_idle_limit,
+            chrono::Duration::days(1)
+        );
+    }
+
+    #[test]
+    fn the_audit_retention_defaults_to_a_year_and_reaches_the_policy() {
+        let default = config(&[]).unwrap();
+        let longest = config(&[("AUDIT_RETENTION_DAYS", "3650")]).unwrap();
+        let shortest = config(&[("AUDIT_RETENTION_DAYS", "1")]).unwrap();
+
+        assert_eq!(default.audit_retention_days, 365);
+        assert_eq!(
+            crate::app::CoreSettings::from_config(&default)
+                .policy
+                .retention
+                .audit_retention,
+            chrono::Duration::days(365)
+        );
+        assert_eq!(
+            crate::app::CoreSettings::from_config(&longest)
+                .policy
+                .retention
+                .audit_retention,
+            chrono::Duration::days(3650)
+        );
+        assert_eq!(
+            crate::app::CoreSettings::from_config(&shortest)
+                .policy
+                .retention
+                .audit_retention,
             chrono::Duration::days(1)
         );
     }

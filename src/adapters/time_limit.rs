@@ -580,6 +580,25 @@ impl ExpiredRecordStore for TimeLimited<dyn ExpiredRecordStore> {
         self.bounded("delete_expired", self.inner.delete_expired(cutoff))
             .await
     }
+
+    async fn delete_unverified_users(
+        &self,
+        registered_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.bounded(
+            "delete_unverified_users",
+            self.inner.delete_unverified_users(registered_before),
+        )
+        .await
+    }
+
+    async fn delete_audit_events_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.bounded(
+            "delete_audit_events_before",
+            self.inner.delete_audit_events_before(cutoff),
+        )
+        .await
+    }
 }
 
 #[async_trait]

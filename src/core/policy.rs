@@ -7,6 +7,28 @@ use chrono::Duration;
 pub struct Policy {
     pub auth: AuthPolicy,
     pub orders: OrderPolicy,
+    pub retention: RetentionPolicy,
+}
+
+/// How long records nobody reads any more are kept before housekeeping deletes them, so that
+/// unauthenticated requests cannot grow the database without bound (docs/security.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// How long an account whose address was never verified lives after registration. The
+    /// verification link lives 24 h; a week leaves the owner time to ask for another one
+    /// (which resending does), after which the address is free to register again.
+    pub unverified_account_lifetime: Duration,
+    /// How long audit events (failed logins included) are kept (`AUDIT_RETENTION_DAYS`).
+    pub audit_retention: Duration,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            unverified_account_lifetime: Duration::days(7),
+            audit_retention: Duration::days(365),
+        }
+    }
 }
 
 /// Limits of the order rules.

@@ -790,7 +790,8 @@ pub trait AccessTokens: Send + Sync {
 }
 
 /// Housekeeping of what has expired: one-time tokens, login challenges, sessions, remembered
-/// devices and throttle records. Every read already refuses an expired record; this port
+/// devices and throttle records; accounts never verified; audit events past their retention.
+/// Every read already refuses an expired record; this port
 /// removes them, so that records made by unauthenticated requests (a login challenge, a
 /// throttle record for an unknown address, a reset token) cannot pile up without bound.
 #[async_trait]
@@ -800,4 +801,18 @@ pub trait ExpiredRecordStore: Send + Sync {
     /// returns how many records went. MUST keep every record expiring at or after `cutoff`,
     /// and anything else (users, orders, second factors, the audit log).
     async fn delete_expired(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Deletes every user whose email was never verified and who was created before
+    /// `registered_before`, with what they own (their one-time tokens, and any challenge,
+    /// session or device); returns how many users went. MUST be conditional on the email
+    /// still being unverified at the moment of deletion: a user who verifies concurrently is
+    /// never deleted. Keeps their audit events and orders (they outlive accounts).
+    async fn delete_unverified_users(
+        &self,
+        registered_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes every audit event that happened (`at`) before `cutoff`; returns how many went.
+    /// MUST keep every event at or after `cutoff`.
+    async fn delete_audit_events_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
 }

@@ -1,8 +1,8 @@
 //! Adapters layer (MongoDB): the `audit_events` collection behind `AuditLog`.
 //!
-//! One document per event (`_id` = event id), only ever inserted: no update, no delete, no
-//! TTL index — deleting a user leaves their events, and how long events are kept is a
-//! decision for the operators, not the server's TTL monitor (see docs/mongodb.md).
+//! One document per event (`_id` = event id), only ever inserted: no update, no TTL index —
+//! deleting a user leaves their events; housekeeping deletes events older than
+//! `AUDIT_RETENTION_DAYS` (`expired.rs`; see docs/mongodb.md).
 
 use async_trait::async_trait;
 use mongodb::bson::{self, Document, doc};

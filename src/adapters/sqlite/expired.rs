@@ -33,4 +33,33 @@ impl ExpiredRecordStore for SqliteStore {
         })
         .await
     }
+
+    async fn delete_unverified_users(
+        &self,
+        registered_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        // One statement, conditional on the address still being unverified: a verification
+        // committed first keeps the row. `ON DELETE CASCADE` takes the user's tokens,
+        // challenges, sessions, devices and second factor with it; orders and audit events
+        // have no foreign key to users and stay.
+        self.run("deleting never-verified users", move |connection| {
+            let deleted = connection
+                .prepare_cached(
+                    "DELETE FROM users WHERE email_verified_at IS NULL AND created_at < ?1",
+                )?
+                .execute([millis(registered_before)])?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
+    async fn delete_audit_events_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.run("deleting old audit events", move |connection| {
+            let deleted = connection
+                .prepare_cached("DELETE FROM audit_events WHERE at < ?1")?
+                .execute([millis(cutoff)])?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
 }
