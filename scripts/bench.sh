@@ -5,7 +5,6 @@
 #   3. /health/live p99 while the flood runs (cheap requests must stay fast);
 #   4. peak resident memory of the server during the flood;
 #   5. authenticated GET /api/v1/me throughput;
-#   each of 2–5 on SQLite and on MongoDB (SecantusDB started here unless MONGODB_TEST_URI names one);
 #   6. mail delivery from the outbox to an SMTP relay on loopback (benches/mail_delivery.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +17,7 @@ METRICS_PORT=$((PORT + 1))
 FLOOD_SECONDS=${FLOOD_SECONDS:-20}
 BASE="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; [ -n "${STARTED_MONGO:-}" ] && scripts/mongo-test-server.sh stop; rm -rf "$WORK"' EXIT
+trap 'kill "${SERVER_PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 echo "== building (release)"
 cargo build --release --quiet
@@ -32,7 +31,7 @@ MAIL_COUNT=$(sed -n 's/^mail_delivery_mails=//p' <<<"$MAIL_OUT")
 MAIL_CONNECTIONS=$(sed -n 's/^mail_delivery_connections=//p' <<<"$MAIL_OUT")
 MAIL_QUEUE_RATE=$(sed -n 's/^mail_queued_per_second=//p' <<<"$MAIL_OUT")
 
-export HTTP_ADDR="127.0.0.1:$PORT" METRICS_ADDR="127.0.0.1:$METRICS_PORT" \
+export DATABASE_URL="sqlite://$WORK/bench.db" HTTP_ADDR="127.0.0.1:$PORT" METRICS_ADDR="127.0.0.1:$METRICS_PORT" \
   JWT_SECRET="benchmark-secret-benchmark-secret-0123" AUTH_RATE_LIMIT_PER_MINUTE=100000000 \
   RUST_LOG="warn,allomedia::adapters::mail=info" LOG_FORMAT=json \
   MAIL_MAX_PER_RECIPIENT_PER_HOUR=100000
@@ -41,6 +40,14 @@ PASSWORD="tulipe-marteau-orage"
 # concurrent logins would keep more than 10 attempts in flight and trip the per-account throttle,
 # which reserves an attempt before judging it.)
 ACCOUNTS=20
+for i in $(seq 0 $((ACCOUNTS - 1))); do
+  echo "$PASSWORD" | target/release/allomedia create-manager --name "Bench $i" \
+    --email "bench$i@example.com" --password-stdin >/dev/null
+done
+
+target/release/allomedia serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -fs "$BASE/health/live" >/dev/null && break; sleep 0.1; done
 
 cat >"$WORK/login.lua" <<LUA
 request = function()
@@ -50,92 +57,54 @@ request = function()
 end
 LUA
 
-# The HTTP measures on one store: DATABASE_URL names it; results land in RESULT_<name>_<STORE>.
-http_bench() {
-  local store=$1
-  export DATABASE_URL=$2
-  for i in $(seq 0 $((ACCOUNTS - 1))); do
-    echo "$PASSWORD" | target/release/allomedia create-manager --name "Bench $i" \
-      --email "bench$i@example.com" --password-stdin >/dev/null
-  done
-  target/release/allomedia serve >"$WORK/server-$store.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do curl -fs "$BASE/health/ready" >/dev/null && break; sleep 0.1; done
+echo "== login flood: 32 connections for ${FLOOD_SECONDS}s, /health/live probed alongside"
+wrk -t1 -c32 -d"${FLOOD_SECONDS}s" -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >"$WORK/login.txt" &
+FLOOD=$!
+sleep 2
+wrk -t1 -c2 -d"$((FLOOD_SECONDS - 4))s" --latency "$BASE/health/live" >"$WORK/health.txt"
+wait $FLOOD
+PEAK_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+LOGIN_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/login.txt")
+LOGIN_ERRORS=$(awk '/Non-2xx/ {print $5}' "$WORK/login.txt"); LOGIN_ERRORS=${LOGIN_ERRORS:-0}
+HEALTH_P99=$(awk '$1 == "99%" {print $2}' "$WORK/health.txt")
+HEALTH_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/health.txt")
 
-  echo "== $store: login flood, 32 connections for ${FLOOD_SECONDS}s, /health/live probed alongside"
-  wrk -t1 -c32 -d"${FLOOD_SECONDS}s" -s "$WORK/login.lua" "$BASE/api/v1/auth/login" >"$WORK/login.txt" &
-  local flood=$!
-  sleep 2
-  wrk -t1 -c2 -d"$((FLOOD_SECONDS - 4))s" --latency "$BASE/health/live" >"$WORK/health.txt"
-  wait $flood
-  printf -v "PEAK_MB_$store" '%s' "$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$SERVER_PID/status")"
-  local login_rps login_errors
-  login_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/login.txt")
-  login_errors=$(awk '/Non-2xx/ {print $5}' "$WORK/login.txt")
-  printf -v "LOGIN_RPS_$store" '%s' "$login_rps"
-  printf -v "LOGIN_ERRORS_$store" '%s' "${login_errors:-0}"
-  printf -v "RATIO_$store" '%s' "$(awk -v a="$login_rps" -v b="$CEILING" 'BEGIN {printf "%.0f", 100 * a / b}')"
-  printf -v "HEALTH_P99_$store" '%s' "$(awk '$1 == "99%" {print $2}' "$WORK/health.txt")"
-  printf -v "HEALTH_RPS_$store" '%s' "$(awk '/Requests\/sec/ {print $2}' "$WORK/health.txt")"
+echo "== signing in for GET /me"
+CHALLENGE=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"email\":\"bench0@example.com\",\"password\":\"$PASSWORD\"}" | sed -n 's/.*"challenge_id":"\([^"]*\)".*/\1/p')
+# Mails leave through the outbox: wait until it has delivered the flood's codes and this one
+# (the console transport delivers oldest first, so this code is then the last one logged).
+sleep 6
+for _ in $(seq 240); do
+  curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | grep -q '^allomedia_mail_outbox{state="queued"} 0$' && break
+  sleep 0.5
+done
+CODE=$(grep -o 'code[^0-9]*[0-9]\{6\}' "$WORK/server.log" | tail -1 | grep -o '[0-9]\{6\}$')
+ACCESS=$(curl -fs -X POST "$BASE/api/v1/auth/2fa/verify" -H 'content-type: application/json' \
+  -d "{\"challenge_id\":\"$CHALLENGE\",\"code\":\"$CODE\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$ACCESS" ] || { echo "could not sign in for the GET /me benchmark"; exit 1; }
+wrk -t1 -c32 -d10s --latency -H "Authorization: Bearer $ACCESS" "$BASE/api/v1/me" >"$WORK/me.txt"
+ME_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/me.txt")
+ME_P99=$(awk '$1 == "99%" {print $2}' "$WORK/me.txt")
+ME_ERRORS=$(awk '/Non-2xx/ {print $5}' "$WORK/me.txt"); ME_ERRORS=${ME_ERRORS:-0}
 
-  echo "== $store: signing in for GET /me"
-  local challenge code access
-  challenge=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"bench0@example.com\",\"password\":\"$PASSWORD\"}" | sed -n 's/.*"challenge_id":"\([^"]*\)".*/\1/p')
-  # Mails leave through the outbox: wait until it has delivered the flood's codes and this one
-  # (the console transport delivers oldest first, so this code is then the last one logged).
-  sleep 6
-  for _ in $(seq 240); do
-    curl -fs "http://$METRICS_ADDR/metrics" | grep -q '^allomedia_mail_outbox{state="queued"} 0$' && break
-    sleep 0.5
-  done
-  code=$(grep -o 'code[^0-9]*[0-9]\{6\}' "$WORK/server-$store.log" | tail -1 | grep -o '[0-9]\{6\}$')
-  access=$(curl -fs -X POST "$BASE/api/v1/auth/2fa/verify" -H 'content-type: application/json' \
-    -d "{\"challenge_id\":\"$challenge\",\"code\":\"$code\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-  [ -n "$access" ] || { echo "could not sign in for the GET /me benchmark on $store"; exit 1; }
-  wrk -t1 -c32 -d10s --latency -H "Authorization: Bearer $access" "$BASE/api/v1/me" >"$WORK/me.txt"
-  local me_errors
-  me_errors=$(awk '/Non-2xx/ {print $5}' "$WORK/me.txt")
-  printf -v "ME_RPS_$store" '%s' "$(awk '/Requests\/sec/ {print $2}' "$WORK/me.txt")"
-  printf -v "ME_P99_$store" '%s' "$(awk '$1 == "99%" {print $2}' "$WORK/me.txt")"
-  printf -v "ME_ERRORS_$store" '%s' "${me_errors:-0}"
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-}
-
-http_bench SQLITE "sqlite://$WORK/bench.db"
-# The same work on MongoDB: the server MONGODB_TEST_URI names, else SecantusDB started here.
-if [ -z "${MONGODB_TEST_URI:-}" ]; then
-  eval "$(scripts/mongo-test-server.sh start)"
-  STARTED_MONGO=1
-fi
-MONGO_DATABASE="allomedia_bench_$(date +%s)"
-http_bench MONGODB "$(sed "s#/?#/$MONGO_DATABASE?#" <<<"$MONGODB_TEST_URI")"
-if [ -n "${STARTED_MONGO:-}" ]; then
-  MONGO_SERVER="SecantusDB $(grep -o 'secantusdb==[^ ]*' tests/mongo/requirements.txt | cut -d= -f3), in memory, on the same machine"
-  scripts/mongo-test-server.sh stop
-  STARTED_MONGO=
-else
-  MONGO_SERVER="the server of MONGODB_TEST_URI"
-fi
-
+RATIO=$(awk -v a="$LOGIN_RPS" -v b="$CEILING" 'BEGIN {printf "%.0f", 100 * a / b}')
+PEAK_MB=$(awk -v k="$PEAK_KB" 'BEGIN {printf "%.1f", k / 1024}')
 cat >docs/benchmarks.md <<MD
 # Benchmarks
 
 Made by \`make bench\` (\`scripts/bench.sh\`) on $(date -u +%Y-%m-%d), release build, loopback,
-$(nproc) cores shared by the server and the load generator (wrk), SQLite and MongoDB stores, argon2id
+$(nproc) cores shared by the server and the load generator (wrk), SQLite store, argon2id
 m=19456 KiB t=2 p=1. Numbers vary ±10–20 % between runs on these machines.
 
-| measure | SQLite | MongoDB |
-|---|---|---|
-| argon2 ceiling (all $THREADS cores hashing, nothing else) | $CEILING hashes/s | (same machine) |
-| login throughput (\`POST /api/v1/auth/login\`, 32 connections over $ACCOUNTS accounts, ${FLOOD_SECONDS} s) | $LOGIN_RPS_SQLITE logins/s ($RATIO_SQLITE % of the ceiling; non-2xx: $LOGIN_ERRORS_SQLITE) | $LOGIN_RPS_MONGODB logins/s ($RATIO_MONGODB % of the ceiling; non-2xx: $LOGIN_ERRORS_MONGODB) |
-| \`GET /health/live\` p99 during the login flood | $HEALTH_P99_SQLITE ($HEALTH_RPS_SQLITE req/s on 2 connections) | $HEALTH_P99_MONGODB ($HEALTH_RPS_MONGODB req/s on 2 connections) |
-| peak resident memory of the server (VmHWM, whole run) | $PEAK_MB_SQLITE MB | $PEAK_MB_MONGODB MB |
-| authenticated \`GET /api/v1/me\` (32 connections, 10 s) | $ME_RPS_SQLITE req/s, p99 $ME_P99_SQLITE (non-2xx: $ME_ERRORS_SQLITE) | $ME_RPS_MONGODB req/s, p99 $ME_P99_MONGODB (non-2xx: $ME_ERRORS_MONGODB) |
-| mail delivery, outbox (SQLite) → SMTP relay on loopback ($MAIL_COUNT mails, $MAIL_CONNECTIONS connections) | $MAIL_RATE mails/s delivered (queued beforehand at $MAIL_QUEUE_RATE mails/s) | — |
-
-MongoDB: $MONGO_SERVER, so its column measures the adapter and a MongoDB-protocol server
-sharing the two cores with everything else, not a production replica set.
+| measure | result |
+|---|---|
+| argon2 ceiling (all $THREADS cores hashing, nothing else) | $CEILING hashes/s |
+| login throughput (\`POST /api/v1/auth/login\`, 32 connections over $ACCOUNTS accounts, ${FLOOD_SECONDS} s) | $LOGIN_RPS logins/s ($RATIO % of the ceiling; non-2xx: $LOGIN_ERRORS) |
+| \`GET /health/live\` p99 during the login flood | $HEALTH_P99 ($HEALTH_RPS req/s on 2 connections) |
+| peak resident memory of the server (VmHWM, whole run) | $PEAK_MB MB |
+| authenticated \`GET /api/v1/me\` (32 connections, 10 s) | $ME_RPS req/s, p99 $ME_P99 (non-2xx: $ME_ERRORS) |
+| mail delivery, outbox (SQLite) → SMTP relay on loopback ($MAIL_COUNT mails, $MAIL_CONNECTIONS connections) | $MAIL_RATE mails/s delivered (queued beforehand at $MAIL_QUEUE_RATE mails/s) |
 
 Each login verifies one argon2id hash; at most one hash per core runs at a time and the work
 buffers are reused, so the flood queues instead of multiplying memory, and cheap requests keep
