@@ -18,7 +18,7 @@ use crate::core::model::Currency;
 /// `STORE_TIMEOUT_MS` unless set (see the API's configuration table).
 pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 5_000;
 /// A limit above ten minutes is no limit: a request would outlive any client and proxy.
-const MAX_STORE_TIMEOUT_MS: u64 = 600_000;
+const MAX_STORE_TIMEOUT_MS: u32 = 600_000;
 
 /// Where the accounts and orders live (`DATABASE_URL`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,18 +142,12 @@ impl Default for MailDelivery {
 impl MailDelivery {
     fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let number = |variable: &'static str, default: u32, max: u32| match lookup(variable)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-        {
-            None => Ok(default),
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    invalid(variable, format!("expected a whole number from 1 to {max}"))
-                }),
+        let number = |variable: &'static str, default: u32, max: u32| {
+            let raw = lookup(variable)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_string());
+            whole_number(variable, &raw, 1, max)
         };
         Ok(Self {
             connections: number("MAIL_CONNECTIONS", 8, 64)? as usize,
@@ -317,41 +311,41 @@ impl Config {
             }
         };
         let default_rate_limit = HttpSettings::default().auth_rate_limit_per_minute;
-        let auth_rate_limit_per_minute = get(
+        let auth_rate_limit_per_minute = whole_number(
             "AUTH_RATE_LIMIT_PER_MINUTE",
-            &default_rate_limit.to_string(),
-        )
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            invalid(
+            &get(
                 "AUTH_RATE_LIMIT_PER_MINUTE",
-                "expected a whole number of at least 1",
-            )
-        })?;
-        let store_timeout = get("STORE_TIMEOUT_MS", &DEFAULT_STORE_TIMEOUT_MS.to_string())
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| (1..=MAX_STORE_TIMEOUT_MS).contains(ms))
-            .map(Duration::from_millis)
-            .ok_or_else(|| {
-                invalid(
-                    "STORE_TIMEOUT_MS",
-                    format!("expected milliseconds between 1 and {MAX_STORE_TIMEOUT_MS}"),
-                )
-            })?;
+                &default_rate_limit.to_string(),
+            ),
+            1,
+            u32::MAX,
+        )?;
+        let store_timeout = Duration::from_millis(u64::from(whole_number(
+            "STORE_TIMEOUT_MS",
+            &get("STORE_TIMEOUT_MS", &DEFAULT_STORE_TIMEOUT_MS.to_string()),
+            1,
+            MAX_STORE_TIMEOUT_MS,
+        )?));
 
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES", ""))
             .map_err(|problem| invalid("TRUSTED_PROXIES", problem))?;
-        let session_idle_days = parse_session_idle_days(&get(
+        // At least a day, and no longer than a session lives at all (30 days).
+        let session_idle_days = whole_number(
             "SESSION_IDLE_DAYS",
-            &DEFAULT_SESSION_IDLE_DAYS.to_string(),
-        ))?;
-        let audit_retention_days = parse_audit_retention_days(&get(
+            &get("SESSION_IDLE_DAYS", &DEFAULT_SESSION_IDLE_DAYS.to_string()),
+            1,
+            30,
+        )?;
+        // At least a day (housekeeping runs hourly), at most ten years.
+        let audit_retention_days = whole_number(
             "AUDIT_RETENTION_DAYS",
-            &DEFAULT_AUDIT_RETENTION_DAYS.to_string(),
-        ))?;
+            &get(
+                "AUDIT_RETENTION_DAYS",
+                &DEFAULT_AUDIT_RETENTION_DAYS.to_string(),
+            ),
+            1,
+            3650,
+        )?;
 
         Ok(Self {
             http_addr,
@@ -448,32 +442,20 @@ fn estimated_entropy_bits(secret: &str) -> f64 {
 /// A week without a refresh ends a session (OWASP ASVS 5.0 V7.3.1; docs/security.md).
 pub const DEFAULT_SESSION_IDLE_DAYS: u32 = 7;
 
-/// At least a day, and no longer than a session lives at all (30 days).
-fn parse_session_idle_days(raw: &str) -> Result<u32, ConfigError> {
-    raw.parse::<u32>()
-        .ok()
-        .filter(|days| (1..=30).contains(days))
-        .ok_or_else(|| {
-            invalid(
-                "SESSION_IDLE_DAYS",
-                "expected a whole number of days, 1 to 30",
-            )
-        })
-}
-
 /// A year of audit events: long enough to look back on a season of suspicious logins, and
 /// bounded, so that failed logins on unknown addresses cannot grow the log for ever.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 
-/// At least a day (housekeeping runs hourly), at most ten years.
-fn parse_audit_retention_days(raw: &str) -> Result<u32, ConfigError> {
+/// `raw` as a whole number from `min` to `max`, or an error naming `variable` and the range:
+/// every numeric setting is read this one way.
+fn whole_number(variable: &'static str, raw: &str, min: u32, max: u32) -> Result<u32, ConfigError> {
     raw.parse::<u32>()
         .ok()
-        .filter(|days| (1..=3650).contains(days))
+        .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
             invalid(
-                "AUDIT_RETENTION_DAYS",
-                "expected a whole number of days, 1 to 3650",
+                variable,
+                format!("expected a whole number from {min} to {max}"),
             )
         })
 }
