@@ -19,10 +19,10 @@ use crate::core::ports::{RateWindowStore, StoreError};
 
 pub(super) const COLLECTION: &str = "rate_windows";
 
-/// Two concurrent first requests of a window may both try to insert its document; the loser
-/// gets a duplicate key and counts again, then into the winner's document. (MongoDB retries
-/// such upserts itself; other servers speaking its protocol may not.)
-const UPSERT_TRIES: usize = 3;
+/// Two concurrent first requests of a window may both find no document and both insert one;
+/// the loser's duplicate key sends it back to count into the winner's document. One retry is
+/// always enough (the document then exists); the bound only guards against a server that lies.
+const COUNT_TRIES: usize = 3;
 
 /// One window's count. `_id` is `<key>@<window start in ms>`: one document per window, so the
 /// unique `_id` is what makes concurrent first requests meet in one document.
@@ -51,31 +51,34 @@ impl MongoStore {
 impl RateWindowStore for MongoStore {
     async fn count_request(&self, key: &RateKey, window: &RateWindow) -> Result<u64, StoreError> {
         run("counting a request", async {
-            let filter = doc! { "_id": window_id(key, window) };
-            let update = doc! {
-                "$inc": { "hits": 1_i64 },
-                "$setOnInsert": {
-                    "key": key.as_str(),
-                    "window_start": bson_time(window.start),
-                    "window_end": bson_time(window.end),
-                },
-            };
-            let mut tries = 0;
-            loop {
-                tries += 1;
+            let id = window_id(key, window);
+            // Count into an existing document first (the common case, one round trip), and
+            // only create the window's document when there is none. Not one upsert with
+            // `returnDocument: after`: a server speaking MongoDB's protocol (SecantusDB) was
+            // seen to answer such a racing upsert with no document at all (docs/mongodb.md).
+            for _ in 0..COUNT_TRIES {
                 let counted = self
                     .rate_windows()
-                    .find_one_and_update(filter.clone(), update.clone())
-                    .upsert(true)
+                    .find_one_and_update(doc! { "_id": &id }, doc! { "$inc": { "hits": 1_i64 } })
                     .return_document(ReturnDocument::After)
-                    .await;
-                match counted {
-                    Ok(Some(document)) => return Ok(u64::try_from(document.hits)?),
-                    Ok(None) => anyhow::bail!("the upsert returned no document"),
-                    Err(error) if is_duplicate_key(&error) && tries < UPSERT_TRIES => continue,
+                    .await?;
+                if let Some(document) = counted {
+                    return Ok(u64::try_from(document.hits)?);
+                }
+                let first = RateWindowDocument {
+                    id: id.clone(),
+                    key: key.as_str().to_owned(),
+                    window_start: bson_time(window.start),
+                    window_end: bson_time(window.end),
+                    hits: 1,
+                };
+                match self.rate_windows().insert_one(first).await {
+                    Ok(_) => return Ok(1),
+                    Err(error) if is_duplicate_key(&error) => continue,
                     Err(error) => return Err(error.into()),
                 }
             }
+            anyhow::bail!("the window's document was neither found nor created")
         })
         .await
     }
