@@ -3,6 +3,7 @@
 
 pub mod crypto;
 pub mod http;
+pub mod i18n;
 pub mod mail;
 pub mod memory;
 pub mod metrics;
