@@ -99,7 +99,7 @@ fn by_preference(accept_language: &str) -> Vec<LanguageIdentifier> {
             (weight > 0).then_some((weight, tag))
         })
         .collect();
-    weighted.sort_by(|a, b| b.0.cmp(&a.0));
+    weighted.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
     weighted.into_iter().map(|(_, tag)| tag).collect()
 }
 
