@@ -16,6 +16,7 @@ use allomedia::config::MailDelivery;
 use allomedia::core::model::{Email, Mail, MailMessage};
 use allomedia::core::outbox::{Courier, MailPolicy, Outbox};
 use allomedia::core::ports::{Clock, MailTransport, Mailer, OutboxStore};
+use allomedia::core::request_limit::RequestLimits;
 use testkit::smtp_sink::SmtpSink;
 use url::Url;
 
@@ -41,6 +42,7 @@ async fn main() {
     let policy = MailPolicy::default();
     let outbox = Outbox::new(
         store.clone(),
+        RequestLimits::new(store.clone(), clock.clone()),
         sealing.clone(),
         Arc::new(HmacDigester::new(&[9; 32]).expect("a 32-byte key")),
         clock.clone(),

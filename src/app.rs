@@ -591,6 +591,7 @@ fn start_mail(
     let policy = mail_policy(delivery, &sender_settings);
     let outbox = Arc::new(Outbox::new(
         stores.outbox.clone(),
+        RequestLimits::new(stores.rate_windows.clone(), clock.clone()),
         sealing,
         crypto.digester.clone(),
         clock.clone(),

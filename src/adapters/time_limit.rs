@@ -608,19 +608,6 @@ impl OutboxStore for TimeLimited<dyn OutboxStore> {
             .await
     }
 
-    async fn count_mail_to(
-        &self,
-        recipient: &SecretDigest,
-        window_start: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError> {
-        self.bounded(
-            "count_mail_to",
-            self.inner.count_mail_to(recipient, window_start, limit),
-        )
-        .await
-    }
-
     async fn claim_mails(
         &self,
         limit: usize,

@@ -8,18 +8,22 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::model::{Mail, OutboxMailId, OutboxStatus, QueuedMail};
+use super::model::{
+    FixedWindowLimit, Mail, OutboxMailId, OutboxStatus, QueuedMail, RateKey, RateVerdict,
+};
 use super::ports::{
     Clock, MailError, MailSealer, MailTransport, Mailer, OutboxStore, SecretDigester, StoreError,
 };
+use super::request_limit::RequestLimits;
 
 /// The numbers behind mail delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailPolicy {
     /// Mails one address may be sent per clock hour (the hour starting on the hour); beyond
-    /// it, mails are dropped and logged. Counted in the store, so shared by all instances.
+    /// it, mails are dropped and logged. Counted in the store's rate windows like the
+    /// per-address request limit, so shared by all instances.
     pub max_per_recipient_per_hour: u32,
     /// Attempts before a mail is given up (the claim counts each).
     pub max_attempts: u32,
@@ -67,6 +71,9 @@ impl MailPolicy {
 /// Queues the mails the use cases send: the `Mailer` a deployment gives them.
 pub struct Outbox {
     store: Arc<dyn OutboxStore>,
+    /// Counts mails per recipient (`RateKey::of_mail_recipient`), in the same store windows
+    /// as requests per address.
+    limits: RequestLimits,
     sealer: Arc<dyn MailSealer>,
     digester: Arc<dyn SecretDigester>,
     clock: Arc<dyn Clock>,
@@ -76,6 +83,7 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(
         store: Arc<dyn OutboxStore>,
+        limits: RequestLimits,
         sealer: Arc<dyn MailSealer>,
         digester: Arc<dyn SecretDigester>,
         clock: Arc<dyn Clock>,
@@ -83,6 +91,7 @@ impl Outbox {
     ) -> Self {
         Self {
             store,
+            limits,
             sealer,
             digester,
             clock,
@@ -97,20 +106,16 @@ impl Mailer for Outbox {
     /// logged (kind and domain, never the address) and dropped, and the caller — so the
     /// client — sees no difference.
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
-        let now = self.clock.now();
         let recipient = self
             .digester
             .digest(&format!("mail-recipient|{}", mail.to.as_str()));
-        let allowed = self
-            .store
-            .count_mail_to(
-                &recipient,
-                hour_of(now),
-                self.policy.max_per_recipient_per_hour,
-            )
+        let cap = FixedWindowLimit::per_hour(self.policy.max_per_recipient_per_hour);
+        let verdict = self
+            .limits
+            .admit(&RateKey::of_mail_recipient(&recipient), &cap)
             .await
             .map_err(|error| MailError(error.into()))?;
-        if !allowed {
+        if verdict != RateVerdict::Admitted {
             tracing::warn!(
                 mail_kind = mail.message.kind(),
                 recipient_domain = mail.to.as_str().rsplit_once('@').map_or("", |(_, d)| d),
@@ -123,18 +128,13 @@ impl Mailer for Outbox {
             id: OutboxMailId::new(),
             kind: mail.message.kind().to_owned(),
             body: self.sealer.seal(&mail)?,
-            created_at: now,
+            created_at: self.clock.now(),
         };
         self.store
             .enqueue_mail(&queued)
             .await
             .map_err(|error| MailError(error.into()))
     }
-}
-
-/// The start of the clock hour `time` falls in.
-fn hour_of(time: DateTime<Utc>) -> DateTime<Utc> {
-    time.duration_trunc(Duration::hours(1)).unwrap_or(time)
 }
 
 /// What one round of delivery did.
@@ -263,14 +263,5 @@ mod tests {
 
         assert_eq!(delays, vec![5, 10, 20, 40, 80, 160, 320, 600, 600]);
         assert_eq!(policy.retry_delay(u32::MAX), Duration::minutes(10));
-    }
-
-    #[test]
-    fn a_clock_hour_starts_on_the_hour() {
-        let time = DateTime::parse_from_rfc3339("2026-12-02T07:42:13.5Z")
-            .unwrap()
-            .with_timezone(&Utc);
-
-        assert_eq!(hour_of(time).to_rfc3339(), "2026-12-02T07:00:00+00:00");
     }
 }

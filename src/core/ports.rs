@@ -599,17 +599,6 @@ pub trait OutboxStore: Send + Sync {
     /// once it returns (the request that caused the mail may answer right after).
     async fn enqueue_mail(&self, mail: &QueuedMail) -> Result<(), StoreError>;
 
-    /// Counts one mail to `recipient` in the hourly window starting at `window_start`, if
-    /// fewer than `limit` were counted in it; `false` (nothing counted) otherwise. MUST be one
-    /// atomic conditional write: of N concurrent calls on a window with k left, exactly
-    /// min(N, k) return `true`, whatever the number of instances.
-    async fn count_mail_to(
-        &self,
-        recipient: &SecretDigest,
-        window_start: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError>;
-
     /// Claims up to `limit` queued mails that are due (`next attempt <= now`) and not leased
     /// (no lease, or one that ended at or before `now`), the longest due first: each gets
     /// `lease_until` and one more attempt counted. MUST be atomic per mail: concurrent
@@ -649,9 +638,8 @@ pub trait OutboxStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Deletes the mails delivered or given up before `finished_before`, and the recipient
-    /// windows that started before it; how many mails it deleted. Queued mails are never
-    /// deleted, however old.
+    /// Deletes the mails delivered or given up before `finished_before`; how many. Queued
+    /// mails are never deleted, however old.
     async fn purge_mails(&self, finished_before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// How many mails are queued, sent and abandoned, and when the oldest queued one came.

@@ -10,6 +10,7 @@ use allomedia::adapters::memory::MemoryStore;
 use allomedia::core::model::{ClaimedMail, Email, Mail, MailMessage};
 use allomedia::core::outbox::{Courier, DeliveryRound, MailPolicy, Outbox};
 use allomedia::core::ports::{Clock, DeliveryError, MailTransport, Mailer, OutboxStore};
+use allomedia::core::request_limit::RequestLimits;
 use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
 use url::Url;
@@ -65,6 +66,7 @@ fn post() -> Post {
     };
     let outbox = Outbox::new(
         Arc::new(store.clone()),
+        RequestLimits::new(Arc::new(store.clone()), Arc::new(clock.clone())),
         sealing.clone(),
         Arc::new(HmacDigester::new(&[5; 32]).unwrap()),
         Arc::new(clock.clone()),

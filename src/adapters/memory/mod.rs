@@ -60,7 +60,7 @@ struct State {
     audit_events: BTreeMap<AuditEventId, AuditEvent>,
     /// Request counts of the per-address limit, purged once their window has ended.
     rate_windows: rate_windows::RateWindows,
-    /// The mail outbox and the per-recipient mail counts.
+    /// The mail outbox.
     outbox: outbox::OutboxState,
 }
 

@@ -36,8 +36,6 @@ pub(super) struct StoredMail {
 #[derive(Default)]
 pub(super) struct OutboxState {
     mails: HashMap<OutboxMailId, StoredMail>,
-    /// Mails counted per (recipient digest, window start).
-    windows: HashMap<([u8; 32], DateTime<Utc>), u32>,
 }
 
 impl OutboxState {
@@ -77,25 +75,6 @@ impl OutboxStore for MemoryStore {
             },
         );
         Ok(())
-    }
-
-    async fn count_mail_to(
-        &self,
-        recipient: &crate::core::model::SecretDigest,
-        window_start: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.state()?;
-        let counted = state
-            .outbox
-            .windows
-            .entry((*recipient.as_bytes(), window_start))
-            .or_insert(0);
-        if *counted >= limit {
-            return Ok(false);
-        }
-        *counted += 1;
-        Ok(true)
     }
 
     async fn claim_mails(
@@ -182,12 +161,7 @@ impl OutboxStore for MemoryStore {
             .outbox
             .mails
             .retain(|_, mail| mail.finished_at.is_none_or(|at| at >= finished_before));
-        let purged = before - state.outbox.mails.len();
-        state
-            .outbox
-            .windows
-            .retain(|(_, start), _| *start >= finished_before);
-        Ok(purged as u64)
+        Ok((before - state.outbox.mails.len()) as u64)
     }
 
     async fn outbox_status(&self) -> Result<OutboxStatus, StoreError> {

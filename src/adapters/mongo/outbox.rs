@@ -1,28 +1,22 @@
-//! Adapters layer (MongoDB): the `outbox_mails` and `outbox_recipient_windows` collections
-//! behind `OutboxStore`. Every guard is a single-document conditional write, atomic in the
-//! server whatever the number of instances: a claim takes one due, unleased mail at a time
-//! with `find_one_and_update` (so two claimers never get one mail); each outcome is an
-//! `update_one` naming the claim's attempt; the cap is a conditional `$inc` on the window's
-//! document, created by an insert that the unique `_id` arbitrates.
+//! Adapters layer (MongoDB): the `outbox_mails` collection behind `OutboxStore`. Every guard
+//! is a single-document conditional write, atomic in the server whatever the number of
+//! instances: a claim takes one due, unleased mail at a time with `find_one_and_update` (so two
+//! claimers never get one mail); each outcome is an `update_one` naming the claim's attempt.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, Binary, Document, doc, spec::BinarySubtype};
-use mongodb::error::{Error, ErrorKind, WriteFailure};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 
-use super::values::{bson_digest, bson_time, bson_uuid, domain_count, domain_time, domain_uuid};
+use super::values::{bson_time, bson_uuid, domain_count, domain_time, domain_uuid};
 use super::{MongoStore, run};
-use crate::core::model::{
-    ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail, SecretDigest,
-};
+use crate::core::model::{ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail};
 use crate::core::ports::{OutboxStore, StoreError};
 
 const MAILS: &str = "outbox_mails";
-const WINDOWS: &str = "outbox_recipient_windows";
-const DUPLICATE_KEY: i32 = 11000;
+const OBSOLETE_WINDOWS: &str = "outbox_recipient_windows";
 
 /// One mail as stored. `body` (sealed) is absent once it is delivered or given up;
 /// `attempts` identifies the current claim.
@@ -60,23 +54,9 @@ impl OutboxDocument {
     }
 }
 
-fn is_duplicate_key(error: &Error) -> bool {
-    match error.kind.as_ref() {
-        ErrorKind::Command(command_error) => command_error.code == DUPLICATE_KEY,
-        ErrorKind::Write(WriteFailure::WriteError(write_error)) => {
-            write_error.code == DUPLICATE_KEY
-        }
-        _ => false,
-    }
-}
-
 impl MongoStore {
     fn outbox_mails(&self) -> Collection<OutboxDocument> {
         self.database.collection(MAILS)
-    }
-
-    fn outbox_windows(&self) -> Collection<Document> {
-        self.database.collection(WINDOWS)
     }
 
     /// Ends the claim `attempt` of mail `id` in `state`, forgetting the body.
@@ -95,18 +75,6 @@ impl MongoStore {
                     "$set": { "state": state, "finished_at": bson_time(now) },
                     "$unset": { "body": "", "lease_until": "" },
                 },
-            )
-            .await?;
-        Ok(result.matched_count == 1)
-    }
-
-    /// One more mail in the window, if it has fewer than `limit`.
-    async fn count_in_window(&self, window: &Document, limit: u32) -> anyhow::Result<bool> {
-        let result = self
-            .outbox_windows()
-            .update_one(
-                doc! { "_id": window.clone(), "mails": { "$lt": i64::from(limit) } },
-                doc! { "$inc": { "mails": 1_i64 } },
             )
             .await?;
         Ok(result.matched_count == 1)
@@ -137,20 +105,14 @@ pub(super) async fn create_indexes(store: &MongoStore) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("creating the index `{name}` on `{MAILS}`"))?;
     }
+    // The per-recipient counts moved to `rate_windows`; a database from before keeps a
+    // collection nobody reads. Dropping a missing collection is not an error.
     store
-        .outbox_windows()
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! { "window_start": 1 })
-                .options(
-                    IndexOptions::builder()
-                        .name("window_start".to_owned())
-                        .build(),
-                )
-                .build(),
-        )
+        .database
+        .collection::<Document>(OBSOLETE_WINDOWS)
+        .drop()
         .await
-        .with_context(|| format!("creating the index `window_start` on `{WINDOWS}`"))?;
+        .with_context(|| format!("dropping the obsolete `{OBSOLETE_WINDOWS}`"))?;
     Ok(())
 }
 
@@ -176,38 +138,6 @@ impl OutboxStore for MongoStore {
                 })
                 .await?;
             Ok(())
-        })
-        .await
-    }
-
-    async fn count_mail_to(
-        &self,
-        recipient: &SecretDigest,
-        window_start: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError> {
-        run("counting a mail to a recipient", async {
-            if limit == 0 {
-                return Ok(false);
-            }
-            let window =
-                doc! { "recipient": bson_digest(recipient), "start": bson_time(window_start) };
-            if self.count_in_window(&window, limit).await? {
-                return Ok(true);
-            }
-            let first = doc! {
-                "_id": window.clone(),
-                "window_start": bson_time(window_start),
-                "mails": 1_i64,
-            };
-            match self.outbox_windows().insert_one(first).await {
-                Ok(_) => Ok(true),
-                // Created meanwhile by another call: its count now decides.
-                Err(error) if is_duplicate_key(&error) => {
-                    self.count_in_window(&window, limit).await
-                }
-                Err(error) => Err(error.into()),
-            }
         })
         .await
     }
@@ -299,13 +229,9 @@ impl OutboxStore for MongoStore {
 
     async fn purge_mails(&self, finished_before: DateTime<Utc>) -> Result<u64, StoreError> {
         run("purging old mails", async {
-            let before = bson_time(finished_before);
             let purged = self
                 .outbox_mails()
-                .delete_many(doc! { "finished_at": { "$lt": before } })
-                .await?;
-            self.outbox_windows()
-                .delete_many(doc! { "window_start": { "$lt": before } })
+                .delete_many(doc! { "finished_at": { "$lt": bson_time(finished_before) } })
                 .await?;
             Ok(purged.deleted_count)
         })

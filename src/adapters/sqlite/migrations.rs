@@ -194,8 +194,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_created_at ON orders (created_at);
 "#,
     // The mail outbox. `body` (sealed) is NULL once the mail is delivered or given up;
-    // `attempts` identifies the current claim. The per-recipient counts live in their own
-    // table, by clock hour, so the cap is one conditional upsert.
+    // `attempts` identifies the current claim. (The per-recipient table below was dropped by
+    // a later migration.)
     r#"
     CREATE TABLE outbox_mails (
         id              TEXT    NOT NULL PRIMARY KEY,
@@ -217,6 +217,11 @@ const MIGRATIONS: &[&str] = &[
         mails        INTEGER NOT NULL,
         PRIMARY KEY (recipient, window_start)
     ) STRICT;
+"#,
+    // The per-recipient mail cap now counts in `rate_windows` (key `mail:<digest>`), like
+    // the per-address request limit: one counting mechanism, not two.
+    r#"
+    DROP TABLE outbox_recipient_windows;
 "#,
 ];
 

@@ -1,7 +1,7 @@
-//! Adapters layer (SQLite): the `outbox_mails` and `outbox_recipient_windows` tables behind
-//! `OutboxStore`. Every guard is one statement, atomic in SQLite across processes: a claim is
-//! one `UPDATE … WHERE id IN (due, unleased) RETURNING`, so two claimers never get one mail;
-//! each outcome is an `UPDATE` naming the claim's attempt; the cap is one conditional upsert.
+//! Adapters layer (SQLite): the `outbox_mails` table behind `OutboxStore`. Every guard is one
+//! statement, atomic in SQLite across processes: a claim is one
+//! `UPDATE … WHERE id IN (due, unleased) RETURNING`, so two claimers never get one mail; each
+//! outcome is an `UPDATE` naming the claim's attempt.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,9 +9,7 @@ use rusqlite::{Row, named_params};
 
 use super::SqliteStore;
 use super::columns::{column, millis, text_column, time_column};
-use crate::core::model::{
-    ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail, SecretDigest,
-};
+use crate::core::model::{ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail};
 use crate::core::ports::{OutboxStore, StoreError};
 
 fn claimed_from_row(row: &Row<'_>, lease_until: DateTime<Utc>) -> anyhow::Result<ClaimedMail> {
@@ -73,34 +71,6 @@ impl OutboxStore for SqliteStore {
                     ":created_at": millis(mail.created_at),
                 })?;
             Ok(())
-        })
-        .await
-    }
-
-    async fn count_mail_to(
-        &self,
-        recipient: &SecretDigest,
-        window_start: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<bool, StoreError> {
-        if limit == 0 {
-            return Ok(false);
-        }
-        let recipient = *recipient.as_bytes();
-        self.run("counting a mail to a recipient", move |connection| {
-            let changed = connection
-                .prepare_cached(
-                    "INSERT INTO outbox_recipient_windows (recipient, window_start, mails)
-                     VALUES (:recipient, :window_start, 1)
-                     ON CONFLICT (recipient, window_start)
-                     DO UPDATE SET mails = mails + 1 WHERE mails < :limit",
-                )?
-                .execute(named_params! {
-                    ":recipient": recipient,
-                    ":window_start": millis(window_start),
-                    ":limit": limit,
-                })?;
-            Ok(changed == 1)
         })
         .await
     }
@@ -196,13 +166,9 @@ impl OutboxStore for SqliteStore {
 
     async fn purge_mails(&self, finished_before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.run("purging old mails", move |connection| {
-            let before = millis(finished_before);
             let purged = connection
                 .prepare_cached("DELETE FROM outbox_mails WHERE finished_at < ?1")?
-                .execute([before])?;
-            connection
-                .prepare_cached("DELETE FROM outbox_recipient_windows WHERE window_start < ?1")?
-                .execute([before])?;
+                .execute([millis(finished_before)])?;
             Ok(purged as u64)
         })
         .await

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, TimeDelta, Utc};
 
+use super::SecretDigest;
+
 /// Who requests are counted for. IPv6 clients usually hold a whole /64, so they are counted
 /// per /64; an IPv4-mapped IPv6 address is its IPv4 address; requests without any address (a
 /// Unix socket) share one key.
@@ -26,6 +28,17 @@ impl RateKey {
             None => "unknown".to_owned(),
         };
         RateKey(key)
+    }
+
+    /// The key of one mail recipient, for the hourly cap on mails: the digest of the address
+    /// (`mail:<hex>`), so the store holds no address in clear.
+    pub fn of_mail_recipient(digest: &SecretDigest) -> Self {
+        let hex: String = digest
+            .as_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        RateKey(format!("mail:{hex}"))
     }
 
     /// The key as stores keep it: `192.0.2.1`, `2001:db8:1:2::/64` or `unknown`.
@@ -76,6 +89,14 @@ impl FixedWindowLimit {
         }
     }
 
+    /// `limit` requests a clock hour (at least one).
+    pub fn per_hour(limit: u32) -> Self {
+        FixedWindowLimit {
+            limit: limit.max(1),
+            length: Duration::hours(1),
+        }
+    }
+
     /// The window `now` falls in.
     pub fn window_at(&self, now: DateTime<Utc>) -> RateWindow {
         let length_ms = self.length.num_milliseconds().max(1);
@@ -111,6 +132,25 @@ mod tests {
 
     fn at(h: u32, m: u32, s: u32, ms: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 3, h, m, s).unwrap() + Duration::milliseconds(ms)
+    }
+
+    #[test]
+    fn a_mail_recipient_is_keyed_by_its_digest_and_never_meets_a_client_address() {
+        let digest = SecretDigest::from_bytes([0xab; 32]);
+        let key = RateKey::of_mail_recipient(&digest);
+        assert_eq!(key.as_str(), format!("mail:{}", "ab".repeat(32)));
+        assert_ne!(
+            key,
+            RateKey::of_mail_recipient(&SecretDigest::from_bytes([0xac; 32]))
+        );
+        assert!(key.as_str().parse::<std::net::IpAddr>().is_err());
+    }
+
+    #[test]
+    fn an_hourly_window_is_the_clock_hour() {
+        let window = FixedWindowLimit::per_hour(20).window_at(at(9, 41, 7, 250));
+        assert_eq!(window.start, at(9, 0, 0, 0));
+        assert_eq!(window.end, at(10, 0, 0, 0));
     }
 
     #[test]
