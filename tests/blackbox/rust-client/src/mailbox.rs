@@ -1,5 +1,6 @@
-//! The mails the server sent, read by `tests/blackbox/mailbox.py`: the reader and the patterns
-//! every black-box proof uses, over the log that `server.py` names in `ALLOMEDIA_LOG`.
+//! Black-box proof support: the mails the server sent, read by `tests/blackbox/mailbox.py` —
+//! the reader and the patterns every black-box proof uses — from the log that `server.py` names
+//! in `ALLOMEDIA_LOG`.
 
 use tokio::process::Command;
 

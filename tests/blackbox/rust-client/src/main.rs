@@ -1,7 +1,8 @@
-//! The progenitor-generated Rust client (`make rust-client`) walks a person's journey against the
-//! real server: a client registers, opens the mailed link, signs in with the mailed code (and
-//! again, from the device it asked to be remembered: the 200 of the same `login`), orders a
-//! product a manager added, signs out, and the old access token is refused.
+//! Black-box proof, outside the server's crates: the progenitor-generated Rust client
+//! (`make rust-client`) walks a person's journey against the real server: a client registers,
+//! opens the mailed link, signs in with the mailed code (and again, from the device it asked to
+//! be remembered: the 200 of the same `login`), orders a product a manager added, signs out,
+//! and the old access token is refused.
 //!
 //! Run under `tests/blackbox/server.py -- …`, which starts the server, makes a signed-in manager
 //! and exports `ALLOMEDIA_URL`, `ALLOMEDIA_PASSWORD`, `MANAGER_TOKEN` and `ALLOMEDIA_LOG` (the
