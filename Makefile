@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client browser deny fuzz proxy ci
+.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client rust-client browser deny fuzz proxy ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ fuzz-api: ## contract fuzzing: schemathesis against the running debug build, as 
 client: ## generate a Python client from openapi/openapi.yaml and walk register → order → logout with it
 	cargo build --quiet
 	.ci/steps/50-generated-client.sh
+
+rust-client: ## generate a Rust client (progenitor) from openapi/openapi.yaml and walk register → order → logout → old token refused with it
+	cargo build --quiet
+	.ci/steps/55-rust-client.sh
 
 proxy: ## behind nginx: two instances on one store share the per-address limit, spoofed headers ignored, real client logged
 	cargo build --quiet

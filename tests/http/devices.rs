@@ -229,3 +229,50 @@ async fn remember_device_must_be_a_boolean() {
 
     reply.assert_problem(400, "malformed_request");
 }
+
+/// `/auth/login` publishes one schema (a `oneOf`) for its 200 and 202 so that every client
+/// generator accepts it; on the wire each status still carries its own body, unwrapped: no
+/// wrapper, no discriminator, the same fields as before.
+#[tokio::test]
+async fn both_login_answers_carry_their_own_body_unwrapped() {
+    let api = Api::new();
+    api.verified_account(AMINA).await;
+    let (_, device_token) = sign_in_remembering(&api, AMINA).await;
+
+    let challenge = api.login(AMINA, PASSWORD).await;
+    let signed_in = api
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": AMINA, "password": PASSWORD, "device_token": device_token}),
+        )
+        .await;
+
+    assert_eq!(challenge.status, StatusCode::ACCEPTED, "{}", challenge.body);
+    assert_eq!(
+        fields(&challenge.json()),
+        ["challenge_id", "expires_at", "methods"]
+    );
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    assert_eq!(
+        fields(&signed_in.json()),
+        ["access_token", "expires_in", "refresh_token", "token_type"]
+    );
+    for reply in [challenge, signed_in] {
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+}
+
+/// The names of a JSON object's fields, sorted.
+fn fields(body: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = body
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {body}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names
+}

@@ -10,7 +10,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 
 use super::dto::{
-    LoginBody, LoginChallengeBody, MessageBody, RefreshBody, RegisterBody, ResendCodeBody,
+    LoginAnswerBody, LoginBody, MessageBody, RefreshBody, RegisterBody, ResendCodeBody,
     ResendVerificationBody, TokensBody, VerifyCodeBody, VerifyEmailBody,
 };
 use crate::adapters::http::HttpServices;
@@ -172,11 +172,11 @@ impl AuthApi {
             .inc();
         match outcome {
             Ok(LoginOutcome::Challenge(challenge)) => {
-                LoginResponse::ChallengeIssued(Json(challenge.into()))
+                LoginResponse::ChallengeIssued(Json(LoginAnswerBody::Challenge(challenge.into())))
             }
-            Ok(LoginOutcome::SignedIn(tokens)) => {
-                LoginResponse::SignedIn(Json(TokensBody::new(tokens, services.clock.now())))
-            }
+            Ok(LoginOutcome::SignedIn(tokens)) => LoginResponse::SignedIn(Json(
+                LoginAnswerBody::Tokens(TokensBody::new(tokens, services.clock.now())),
+            )),
             Err(error) => ApiError::from(error).into(),
         }
     }
@@ -371,10 +371,11 @@ responses! {
 responses! {
     pub enum LoginResponse {
         /// The password is right and `device_token` is a live remembered device of this account:
-        /// the tokens of a new session, no second factor needed.
-        200 SignedIn(Json<TokensBody>),
-        /// The password is right: a code is mailed; finish with `/auth/2fa/verify`.
-        202 ChallengeIssued(Json<LoginChallengeBody>),
+        /// the tokens of a new session (a `TokensBody`), no second factor needed.
+        200 SignedIn(Json<LoginAnswerBody>),
+        /// The password is right: a code is mailed (a `LoginChallengeBody`); finish with
+        /// `/auth/2fa/verify`.
+        202 ChallengeIssued(Json<LoginAnswerBody>),
         400 malformed_body,
         /// Unknown email, wrong password or an address not yet confirmed — deliberately not
         /// told apart (`invalid_credentials`); a right password on an unconfirmed address

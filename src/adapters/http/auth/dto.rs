@@ -3,7 +3,7 @@
 //! (`role`, `status`, `email_verified`…) can be smuggled into a write.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::{Enum, Object};
+use poem_openapi::{Enum, Object, Union};
 use uuid::Uuid;
 
 use crate::adapters::http::fields::Optional;
@@ -227,6 +227,19 @@ impl TokensBody {
             device_token: tokens.device_token,
         }
     }
+}
+
+/// What a correct password gets: the session's tokens (200, a remembered device) or a login
+/// waiting for its second factor (202). The status says which, and so do the fields
+/// (`access_token` or `challenge_id`).
+// One schema for both statuses, as a `oneOf`: client generators that want one success type per
+// operation (progenitor) refuse an operation whose 200 and 202 publish different bodies. The
+// bytes on the wire are the variant's own body, unwrapped.
+#[derive(Union)]
+#[oai(one_of)]
+pub enum LoginAnswerBody {
+    Tokens(TokensBody),
+    Challenge(LoginChallengeBody),
 }
 
 /// A sentence for people.
