@@ -33,7 +33,7 @@ const STEP_TIMEOUT_MS = 15_000;
 const MAIL_DEADLINE_MS = 10_000;
 const PASSWORD = 'citron-vapeur-falaise-17';
 const NEW_PASSWORD = 'horloge-sable-rivière-93';
-const WEAK_PASSWORD = 'court';
+const WEAK_PASSWORD = 'zq7xw';
 
 function fail(message) {
   throw new Error(message);
@@ -163,7 +163,12 @@ try {
     problems.push(`request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`));
   page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    // Chromium logs every 4xx document; the pages that answer one ("link spent", "password
+    // refused") are expected, and their statuses are checked where they are opened.
+    const expectedStatus = /^Failed to load resource: the server responded with a status of 4\d\d/;
+    if (message.type() === 'error' && !expectedStatus.test(message.text())) {
+      problems.push(`console error: ${message.text()}`);
+    }
   });
 
   // Checks the page shown: its language, its one heading, nothing wider than the phone.
@@ -177,6 +182,12 @@ try {
     if (!fits) fail(`"${heading}" is wider than a phone`);
     await page.screenshot({ path: join(shots, `${shot}-${lang}.png`), fullPage: true });
     console.log(`  ok  ${lang}: "${heading}" (${shot}-${lang}.png)`);
+  }
+
+  // Presses `button` and waits for the page its form answers with `status`.
+  async function submit(button, status) {
+    const [answer] = await Promise.all([page.waitForNavigation(), button.click()]);
+    if (answer?.status() !== status) fail(`the form answered ${answer?.status()}, not ${status}`);
   }
 
   async function open(link) {
@@ -203,15 +214,13 @@ try {
 
     await open(link);
     await shows(lang, w.verifyHeading, 'verify');
-    await page.getByRole('button', { name: w.verifyButton }).click();
-    await page.waitForLoadState();
+    await submit(page.getByRole('button', { name: w.verifyButton }), 200);
     await shows(lang, w.verified, 'verify-done');
     if (!(await isVerified(email))) fail('pressing the button did not verify the address');
     if ((await loginStatus(email, PASSWORD)) !== 202) fail('the verified address cannot sign in');
 
     await open(link);
-    await page.getByRole('button', { name: w.verifyButton }).click();
-    await page.waitForLoadState();
+    await submit(page.getByRole('button', { name: w.verifyButton }), 400);
     if (!(await page.textContent('main')).includes(w.alreadyUsed)) fail('the spent link does not say it was used');
     await shows(lang, w.spent, 'verify-spent');
     return email;
@@ -230,8 +239,7 @@ try {
     await shows(lang, w.resetHeading, 'reset');
     await page.getByLabel(w.newPassword, { exact: true }).fill(WEAK_PASSWORD);
     await page.getByLabel(w.again, { exact: true }).fill(WEAK_PASSWORD);
-    await page.getByRole('button', { name: w.save }).click();
-    await page.waitForLoadState();
+    await submit(page.getByRole('button', { name: w.save }), 422);
     const field = page.getByLabel(w.newPassword, { exact: true });
     if ((await field.getAttribute('aria-invalid')) !== 'true') fail('the refused field is not marked invalid');
     const error = page.locator('#new_password-error');
@@ -243,8 +251,7 @@ try {
 
     await page.getByLabel(w.newPassword, { exact: true }).fill(NEW_PASSWORD);
     await page.getByLabel(w.again, { exact: true }).fill(NEW_PASSWORD);
-    await page.getByRole('button', { name: w.save }).click();
-    await page.waitForLoadState();
+    await submit(page.getByRole('button', { name: w.save }), 200);
     await shows(lang, w.changed, 'reset-done');
 
     const old = await loginStatus(email, PASSWORD);

@@ -42,7 +42,7 @@ use poem::{EndpointExt, Response, Route, get};
 use poem_openapi::OpenApi;
 
 use self::account_pages::{
-    ACCOUNT_PAGES_PREFIX, PAGE_STYLE, RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE, account_pages,
+    ACCOUNT_PAGES_PREFIX, PAGE_STYLE, RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE, with_account_pages,
 };
 use self::middleware::{
     AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
@@ -92,7 +92,7 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         )
         .with_pages_policy(ACCOUNT_PAGES_PREFIX, &account_page_policy(PAGE_STYLE));
     let docs = make_sync(move |_| Html(docs_page.clone()));
-    Route::new()
+    with_account_pages(Route::new())
         .at(
             SPEC_JSON_PATH,
             make_sync(move |_| with_content_type(spec_json.clone(), "application/json")),
@@ -102,7 +102,6 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
             make_sync(move |_| with_content_type(spec_yaml.clone(), "application/yaml")),
         )
         .at(DOCS_PATH, docs)
-        .nest("/", account_pages())
         .nest("/", api_service())
         .with(AddData::new(Arc::new(services)))
         .with(BodyLimit::new(settings.body_limit_bytes))

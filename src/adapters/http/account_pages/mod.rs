@@ -30,9 +30,9 @@ pub const ACCOUNT_PAGES_PREFIX: &str = "/account/";
 pub const VERIFY_EMAIL_PAGE: &str = "/account/verify-email";
 pub const RESET_PASSWORD_PAGE: &str = "/account/reset-password";
 
-/// The pages' routes, to nest at the root.
-pub fn account_pages() -> Route {
-    Route::new()
+/// `routes` with the pages added (at their full paths: poem nests one route table per prefix).
+pub fn with_account_pages(routes: Route) -> Route {
+    routes
         .at(
             VERIFY_EMAIL_PAGE,
             get(verify_email::page).post(verify_email::confirm),
