@@ -85,7 +85,8 @@ impl<E: Endpoint> Endpoint for ProblemFallbackEndpoint<E> {
             Err(error) => return Ok(self.problem_for(error)),
         };
         let status = response.status();
-        if !(status.is_client_error() || status.is_server_error()) || is_problem(&response)
+        if !(status.is_client_error() || status.is_server_error())
+            || is_problem(&response)
             || is_page(&response)
         {
             return Ok(response);
