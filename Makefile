@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client rust-client browser deny fuzz proxy ci
+.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client rust-client browser account-pages deny fuzz proxy ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,10 @@ proxy: ## behind nginx: two instances on one store share the per-address limit, 
 browser: ## Swagger UI in headless chromium: every tag shown, "Try it out" on the product list answers 200
 	cargo build --quiet
 	.ci/steps/60-swagger-ui.sh
+
+account-pages: ## the mailed links' pages in headless chromium: GET spends nothing, press verifies, reset refuses a weak password in place, fr and en
+	cargo build --quiet
+	.ci/steps/65-account-pages.sh
 
 deny: ## supply chain: cargo deny check (advisories, licenses, duplicate versions, sources)
 	scripts/check-unreachable-advisories.sh

@@ -44,7 +44,10 @@ START_DEADLINE_S = 30.0
 MAIL_DEADLINE_S = 10.0
 STOP_DEADLINE_S = 15.0
 
-VERIFY_LINK = re.compile(r"https?://\S+/api/v1/auth/verify-email\?token=(\S+)")
+# The mailed link: the account page, or the API's GET when the link is the API's (older mails).
+VERIFY_LINK = re.compile(
+    r"https?://\S+/(?:account|api/v1/auth)/verify-email\?token=([A-Za-z0-9_-]+)"
+)
 # The sign-in mail has the code alone on its line.
 LOGIN_CODE = re.compile(r"^\s*(\d{6})\s*$", re.MULTILINE)
 

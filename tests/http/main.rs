@@ -2,6 +2,7 @@
 //! world of `testkit` — every endpoint's success and problem answers — and the committed
 //! OpenAPI document against the generated one.
 
+mod account_pages;
 mod audit;
 mod auth;
 mod client_address;

@@ -7,11 +7,13 @@
 //!
 //! One folder per API tag — `auth`, `me`, `users`, `audit`, `products`, `orders`, `stats`,
 //! `operations` — each with its handlers and their declared responses (`*api.rs`) and its JSON
-//! bodies (`*dto.rs`). Beside them: `problems` (every error answer, the mapping from the core's
+//! bodies (`*dto.rs`). Beside them: `account_pages` (the HTML pages mailed links open, outside
+//! the OpenAPI document), `problems` (every error answer, the mapping from the core's
 //! outcomes, and `responses!`, which declares an operation's statuses once), `extractors` (the
 //! bearer scheme, the client's address), `fields` (JSON field types), `middleware`, `state`
 //! (what handlers share), `spec` (the document), `tags`, `routes` and `after_response`.
 
+mod account_pages;
 mod after_response;
 mod audit;
 mod auth;
@@ -33,14 +35,18 @@ mod users;
 use std::sync::Arc;
 
 use poem::endpoint::{BoxEndpoint, make_sync};
+use poem::http::Method;
 use poem::middleware::{AddData, CatchPanic};
 use poem::web::Html;
 use poem::{EndpointExt, Response, Route, get};
 use poem_openapi::OpenApi;
 
+use self::account_pages::{
+    ACCOUNT_PAGES_PREFIX, PAGE_STYLE, RESET_PASSWORD_PAGE, VERIFY_EMAIL_PAGE, with_account_pages,
+};
 use self::middleware::{
     AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
-    panic_problem, swagger_ui_policy,
+    account_page_policy, panic_problem, swagger_ui_policy,
 };
 use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
@@ -59,13 +65,19 @@ const SPEC_YAML_PATH: &str = "/openapi.yaml";
 const METRICS_PATH: &str = "/metrics";
 const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The whole public HTTP service: `/api/v1/…`, `/health/*`, `/docs`, `/openapi.json` and
-/// `/openapi.yaml`, behind the middleware every request passes through. `/metrics` is not
+/// The whole public HTTP service: `/api/v1/…`, `/health/*`, `/docs`, `/openapi.json`,
+/// `/openapi.yaml` and the account pages (`/account/…`), behind the middleware every request passes through. `/metrics` is not
 /// part of it: see `metrics_app`.
 pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'static> {
     let routes = Arc::new(RouteTable::new(
         <Apis as OpenApi>::meta(),
-        &[DOCS_PATH, SPEC_JSON_PATH, SPEC_YAML_PATH],
+        &[
+            (DOCS_PATH, &[Method::GET]),
+            (SPEC_JSON_PATH, &[Method::GET]),
+            (SPEC_YAML_PATH, &[Method::GET]),
+            (VERIFY_EMAIL_PAGE, &[Method::GET, Method::POST]),
+            (RESET_PASSWORD_PAGE, &[Method::GET, Method::POST]),
+        ],
     ));
     let metrics = services.metrics.clone();
     let request_limits = services.core.request_limits.clone();
@@ -73,12 +85,14 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
     // The page embeds the document; served as one page, without Swagger UI's OAuth receiver
     // (this API has no OAuth flow).
     let docs_page = with_empty_icon(&docs_page(&settings.server_url));
-    let security_headers = SecurityHeaders::for_public_url(&settings.server_url).with_page_policy(
-        DOCS_PATH,
-        &swagger_ui_policy(&docs_page, &settings.server_url),
-    );
+    let security_headers = SecurityHeaders::for_public_url(&settings.server_url)
+        .with_page_policy(
+            DOCS_PATH,
+            &swagger_ui_policy(&docs_page, &settings.server_url),
+        )
+        .with_pages_policy(ACCOUNT_PAGES_PREFIX, &account_page_policy(PAGE_STYLE));
     let docs = make_sync(move |_| Html(docs_page.clone()));
-    Route::new()
+    with_account_pages(Route::new())
         .at(
             SPEC_JSON_PATH,
             make_sync(move |_| with_content_type(spec_json.clone(), "application/json")),

@@ -21,9 +21,9 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
-    /// The operations of `apis`, plus `get_paths`: plain GET routes outside the OpenAPI
-    /// document (the docs and the spec itself).
-    pub fn new(apis: Vec<MetaApi>, get_paths: &[&str]) -> Self {
+    /// The operations of `apis`, plus `plain_routes`: routes outside the OpenAPI document
+    /// (the docs, the spec itself, the account pages), each with its methods.
+    pub fn new(apis: Vec<MetaApi>, plain_routes: &[(&str, &[Method])]) -> Self {
         let mut by_pattern: HashMap<String, RouteEntry> = HashMap::new();
         let operations = apis.into_iter().flat_map(|api| api.paths).flat_map(|path| {
             let template = path.path;
@@ -31,10 +31,12 @@ impl RouteTable {
                 .into_iter()
                 .map(move |operation| (template.clone(), operation.method))
         });
-        let plain_gets = get_paths
-            .iter()
-            .map(|path| ((*path).to_owned(), Method::GET));
-        for (template, method) in operations.chain(plain_gets) {
+        let plain = plain_routes.iter().flat_map(|(path, methods)| {
+            methods
+                .iter()
+                .map(move |method| ((*path).to_owned(), method.clone()))
+        });
+        for (template, method) in operations.chain(plain) {
             by_pattern
                 .entry(router_pattern(&template))
                 .or_insert_with(|| RouteEntry {
@@ -115,7 +117,7 @@ mod tests {
                 operations: vec![operation(Method::GET), operation(Method::POST)],
             }],
         };
-        RouteTable::new(vec![api], &["/openapi.json"])
+        RouteTable::new(vec![api], &[("/openapi.json", &[Method::GET])])
     }
 
     #[test]

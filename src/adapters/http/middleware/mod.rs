@@ -1,6 +1,6 @@
 //! Adapters layer (HTTP): the middleware every request passes through, outermost first:
 //! client address → request log (id, span with the client address, metrics) → security
-//! headers (and the docs page's policy) → problem fallback → panic guard → auth rate limit →
+//! headers (and the HTML pages' policies) → problem fallback → panic guard → auth rate limit →
 //! body limit. Each file holds one of them.
 
 mod body_limit;
@@ -13,7 +13,7 @@ mod security_headers;
 
 pub use body_limit::BodyLimit;
 pub use client_address::ResolveClient;
-pub use page_policy::swagger_ui_policy;
+pub use page_policy::{account_page_policy, swagger_ui_policy};
 pub use problem_fallback::{ProblemFallback, panic_problem};
 pub use rate_limit::AuthRateLimit;
 pub use request_log::RequestLog;

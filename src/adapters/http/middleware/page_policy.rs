@@ -1,4 +1,5 @@
-//! Adapters layer (HTTP): the Content-Security-Policy of the Swagger UI page (`/docs`).
+//! Adapters layer (HTTP): the Content-Security-Policies of the service's HTML pages: the
+//! Swagger UI page (`/docs`) and the account pages (`/account/…`).
 //! poem-openapi inlines Swagger UI's script and stylesheet into the page, so the policy allows
 //! exactly those inline scripts by their SHA-256 hash — never `'unsafe-inline'` for scripts —
 //! and lets the page call the API at its server URL only.
@@ -16,9 +17,7 @@ use url::Url;
 /// injection into this page could restyle it, but not run a script; the page shows the public
 /// OpenAPI document only and holds no session.
 pub fn swagger_ui_policy(page: &str, server_url: &str) -> String {
-    let scripts: Vec<String> = inline_elements(page, "script")
-        .map(|script| format!("'sha256-{}'", STANDARD.encode(Sha256::digest(script))))
-        .collect();
+    let scripts: Vec<String> = inline_elements(page, "script").map(source_hash).collect();
     let mut connect = vec!["'self'".to_owned()];
     if let Ok(url) = Url::parse(server_url) {
         connect.push(url.origin().ascii_serialization());
@@ -29,6 +28,22 @@ pub fn swagger_ui_policy(page: &str, server_url: &str) -> String {
         scripts.join(" "),
         connect.join(" "),
     )
+}
+
+/// The policy of the account pages: they run no script, load nothing but their one inline
+/// stylesheet (allowed by its hash) and an empty inline icon, post their forms to this
+/// service only, and are framed by no one (their buttons must not be clickjacked).
+pub fn account_page_policy(stylesheet: &str) -> String {
+    format!(
+        "default-src 'none'; style-src {}; img-src data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+        source_hash(stylesheet)
+    )
+}
+
+/// The CSP source that allows an inline element whose text is `text`.
+fn source_hash(text: &str) -> String {
+    format!("'sha256-{}'", STANDARD.encode(Sha256::digest(text)))
 }
 
 /// The text of every `<tag …>…</tag>` element of `page`, as the browser hashes it.
@@ -73,6 +88,18 @@ mod tests {
         assert!(!script_src.contains("unsafe"));
         assert!(policy.starts_with("default-src 'none'; "));
         assert!(policy.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn account_pages_may_use_their_stylesheet_and_post_to_the_service_only() {
+        let policy = account_page_policy("b{}");
+
+        assert!(policy.starts_with("default-src 'none'; "));
+        assert!(policy.contains(&format!("style-src {};", hash("b{}"))));
+        assert!(policy.contains("form-action 'self'"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("script-src"));
+        assert!(!policy.contains("unsafe"));
     }
 
     #[test]

@@ -67,6 +67,15 @@ fn is_problem(response: &Response) -> bool {
         .is_some_and(|value| value.as_bytes() == PROBLEM_JSON.as_bytes())
 }
 
+/// An HTML page (the account pages' "link spent", "password refused"…) is already the answer
+/// for the person reading it: a problem document in its place would show them raw JSON.
+fn is_page(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
+}
+
 impl<E: Endpoint> Endpoint for ProblemFallbackEndpoint<E> {
     type Output = Response;
 
@@ -76,7 +85,10 @@ impl<E: Endpoint> Endpoint for ProblemFallbackEndpoint<E> {
             Err(error) => return Ok(self.problem_for(error)),
         };
         let status = response.status();
-        if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
+        if !(status.is_client_error() || status.is_server_error())
+            || is_problem(&response)
+            || is_page(&response)
+        {
             return Ok(response);
         }
         let mut error = poem::Error::from_status(status);

@@ -1,4 +1,5 @@
-//! Adapters layer (HTTP): the per-address rate limit on `/api/v1/auth/*`, answered with a 429
+//! Adapters layer (HTTP): the per-address rate limit on `/api/v1/auth/*` and the account
+//! pages (`/account/*`, which spend the same tokens), answered with a 429
 //! `rate_limited` problem and `Retry-After`. The counting and the rule are the core's
 //! (`RequestLimits`, `FixedWindowLimit`), in the store, so shared by every instance.
 
@@ -11,8 +12,9 @@ use crate::adapters::http::problems::ApiError;
 use crate::core::model::{FixedWindowLimit, RateKey, RateVerdict};
 use crate::core::request_limit::RequestLimits;
 
-/// The paths it guards: every account-security operation.
-const AUTH_PREFIX: &str = "/api/v1/auth/";
+/// The paths it guards: every account-security operation, API and pages alike, counted
+/// together.
+const GUARDED_PREFIXES: [&str; 2] = ["/api/v1/auth/", "/account/"];
 
 pub struct AuthRateLimit {
     guard: Arc<Guard>,
@@ -54,7 +56,11 @@ impl<E: Endpoint> Endpoint for AuthRateLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
-        if request.uri().path().starts_with(AUTH_PREFIX) {
+        let path = request.uri().path();
+        if GUARDED_PREFIXES
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        {
             let address = request.data::<ClientAddress>().and_then(|a| a.0);
             let key = RateKey::of(address);
             match self.guard.limits.admit(&key, &self.guard.limit).await {

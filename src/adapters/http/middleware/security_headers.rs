@@ -46,8 +46,25 @@ fn is_public(path: &str) -> bool {
 pub struct SecurityHeaders {
     /// Send HSTS (the service is reached over https).
     hsts: bool,
-    /// A path whose page needs its own policy (the Swagger UI page), and that policy.
-    page_policy: Option<(String, HeaderValue)>,
+    /// Pages that need their own policy (the Swagger UI page, the account pages), each
+    /// with that policy.
+    page_policies: Vec<(PagePaths, HeaderValue)>,
+}
+
+/// The paths a page policy covers.
+#[derive(Clone, Debug)]
+enum PagePaths {
+    Exactly(String),
+    Under(String),
+}
+
+impl PagePaths {
+    fn covers(&self, path: &str) -> bool {
+        match self {
+            PagePaths::Exactly(page) => page == path,
+            PagePaths::Under(prefix) => path.starts_with(prefix.as_str()),
+        }
+    }
 }
 
 impl SecurityHeaders {
@@ -55,17 +72,26 @@ impl SecurityHeaders {
     pub fn for_public_url(public_url: &str) -> Self {
         SecurityHeaders {
             hsts: public_url.starts_with("https://"),
-            page_policy: None,
+            page_policies: Vec::new(),
         }
     }
 
     /// Serves `path` under `policy` instead of the API's (an HTML page that runs scripts).
-    pub fn with_page_policy(mut self, path: &str, policy: &str) -> Self {
+    pub fn with_page_policy(self, path: &str, policy: &str) -> Self {
+        self.with_policy(PagePaths::Exactly(path.to_owned()), policy)
+    }
+
+    /// Serves every path under `prefix` under `policy` (the account pages).
+    pub fn with_pages_policy(self, prefix: &str, policy: &str) -> Self {
+        self.with_policy(PagePaths::Under(prefix.to_owned()), policy)
+    }
+
+    fn with_policy(mut self, paths: PagePaths, policy: &str) -> Self {
         // A policy is built from hashes and a URL origin; one that is not a header value is
         // a bug, and the page then keeps the stricter API policy.
-        self.page_policy = HeaderValue::from_str(policy)
-            .ok()
-            .map(|policy| (path.to_owned(), policy));
+        if let Ok(policy) = HeaderValue::from_str(policy) {
+            self.page_policies.push((paths, policy));
+        }
         self
     }
 }
@@ -93,16 +119,22 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
         let path = request.uri().path().to_owned();
         let mut response = self.inner.call(request).await?.into_response();
         let headers = response.headers_mut();
-        let policy = match &self.settings.page_policy {
-            Some((page, policy)) if *page == path => policy.clone(),
-            _ => HeaderValue::from_static(API_CONTENT_SECURITY_POLICY),
-        };
+        let policy = self
+            .settings
+            .page_policies
+            .iter()
+            .find(|(paths, _)| paths.covers(&path))
+            .map_or_else(
+                || HeaderValue::from_static(API_CONTENT_SECURITY_POLICY),
+                |(_, policy)| policy.clone(),
+            );
         headers.insert(CONTENT_SECURITY_POLICY, policy);
         // frame-ancestors says it to current browsers; X-Frame-Options to older ones.
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         // Browsers must not guess a content type other than the one declared.
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-        // The verification link carries a token in its query: never leak URLs to other sites.
+        // Mailed links (the account pages) carry a token in their query: never leak URLs to
+        // other sites.
         headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         if self.settings.hsts {
             headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
