@@ -55,7 +55,7 @@ async fn the_journey_works_with_links_and_codes_read_from_real_mail() {
     // this test's server (on another port) needs.
     let link = text
         .split_whitespace()
-        .find(|w| w.contains("/account/verify-email?token="))
+        .find(|w| w.contains("/api/v1/auth/verify-email?token="))
         .expect("the mail carries the verification link");
     let token = link.split("token=").nth(1).unwrap();
     let clicked = http

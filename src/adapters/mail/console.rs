@@ -133,7 +133,7 @@ mod tests {
             )
             .await;
 
-            let link = "https://example.com/shop/account/verify-email?token=Ab_9-xY";
+            let link = "https://example.com/shop/api/v1/auth/verify-email?token=Ab_9-xY";
             assert!(log.lines().any(|line| line == link), "{log}");
         }
     }

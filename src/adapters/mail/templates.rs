@@ -45,7 +45,7 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
             token,
             valid_minutes,
         } => {
-            let endpoint = password_reset_link(public_url, token)?;
+            let endpoint = password_reset_endpoint(public_url)?;
             password_reset(
                 &greeting,
                 token,
@@ -78,7 +78,7 @@ pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl
     })
 }
 
-/// `{PUBLIC_URL}/account/verify-email?token=<token>`: path segments appended to whatever
+/// `{PUBLIC_URL}/api/v1/auth/verify-email?token=<token>`: path segments appended to whatever
 /// prefix `PUBLIC_URL` has, and the token percent-encoded as a query value.
 pub fn verification_link(public_url: &Url, token: &str) -> Result<Url, NotABaseUrl> {
     let mut link = public_url.clone();
@@ -87,13 +87,14 @@ pub fn verification_link(public_url: &Url, token: &str) -> Result<Url, NotABaseU
     link.path_segments_mut()
         .map_err(|()| NotABaseUrl(public_url.to_string()))?
         .pop_if_empty()
-        .extend(["account", "verify-email"]);
+        .extend(["api", "v1", "auth", "verify-email"]);
     link.query_pairs_mut().append_pair("token", token);
     Ok(link)
 }
 
-/// `{PUBLIC_URL}/account/reset-password?token=<token>`: the page that sets a new password.
-pub fn password_reset_link(public_url: &Url, token: &str) -> Result<Url, NotABaseUrl> {
+/// `{PUBLIC_URL}/api/v1/auth/password/reset`: where the reset token is POSTed. There is no web
+/// front-end, so the mail names the API call instead of a page to open.
+pub fn password_reset_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
     let mut endpoint = public_url.clone();
     endpoint.set_query(None);
     endpoint.set_fragment(None);
@@ -101,8 +102,7 @@ pub fn password_reset_link(public_url: &Url, token: &str) -> Result<Url, NotABas
         .path_segments_mut()
         .map_err(|()| NotABaseUrl(public_url.to_string()))?
         .pop_if_empty()
-        .extend(["account", "reset-password"]);
-    endpoint.query_pairs_mut().append_pair("token", token);
+        .extend(["api", "v1", "auth", "password", "reset"]);
     Ok(endpoint)
 }
 
@@ -535,7 +535,7 @@ mod tests {
     fn the_verification_link_hangs_off_a_public_url_without_a_path() {
         let rendered = render(&verify("abc_DEF-123"), &url("http://127.0.0.1:8080")).unwrap();
 
-        let link = "http://127.0.0.1:8080/account/verify-email?token=abc_DEF-123";
+        let link = "http://127.0.0.1:8080/api/v1/auth/verify-email?token=abc_DEF-123";
         assert!(
             rendered.text.lines().any(|line| line == link),
             "{}",
@@ -555,7 +555,7 @@ mod tests {
 
             assert_eq!(
                 link.as_str(),
-                "https://example.com/shop/account/verify-email?token=abc",
+                "https://example.com/shop/api/v1/auth/verify-email?token=abc",
                 "{public_url}"
             );
         }
@@ -609,9 +609,9 @@ mod tests {
             "Hello &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;,"
         ));
         assert!(
-            rendered
-                .html
-                .contains("href=\"https://example.com/account/verify-email?token=a%26b%3Cc%3E\"")
+            rendered.html.contains(
+                "href=\"https://example.com/api/v1/auth/verify-email?token=a%26b%3Cc%3E\""
+            )
         );
         assert!(
             rendered
@@ -625,9 +625,9 @@ mod tests {
         let rendered = render(&verify("abc"), &url("https://example.com/a&b/")).unwrap();
 
         assert!(
-            rendered
-                .html
-                .contains("href=\"https://example.com/a&amp;b/account/verify-email?token=abc\"")
+            rendered.html.contains(
+                "href=\"https://example.com/a&amp;b/api/v1/auth/verify-email?token=abc\""
+            )
         );
     }
 
@@ -682,7 +682,7 @@ mod tests {
         let rendered = render(&reset, &url("https://example.com/shop/")).unwrap();
 
         assert!(!rendered.subject.contains("tok-123"));
-        let endpoint = "POST https://example.com/shop/account/reset-password?token=tok-123";
+        let endpoint = "POST https://example.com/shop/api/v1/auth/password/reset";
         for body in [&rendered.text, &rendered.html] {
             assert!(body.contains("tok-123"), "{body}");
             assert!(body.contains(endpoint), "{body}");
