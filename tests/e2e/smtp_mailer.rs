@@ -66,6 +66,7 @@ fn mail(to: &str, message: MailMessage) -> Mail {
     Mail {
         to: Email::parse(to).unwrap(),
         to_name: "Amina Benali".to_owned(),
+        locale: allomedia::core::model::Locale::En,
         message,
     }
 }

@@ -89,6 +89,7 @@ fn login_code(to: &str, code: &str) -> Mail {
     Mail {
         to: Email::parse(to).unwrap(),
         to_name: "Amina".into(),
+        locale: allomedia::core::model::Locale::En,
         message: MailMessage::LoginCode {
             code: code.into(),
             valid_minutes: 10,
