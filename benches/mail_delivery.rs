@@ -36,9 +36,11 @@ async fn main() {
     let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).expect("a SQLite file"));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let sealer = Sealer::new(&[7; 32], MAIL_SEAL_PURPOSE).expect("a 32-byte key");
-    let sealing = Arc::new(
-        MailSealing::new(sealer, Url::parse("http://127.0.0.1:8080").unwrap()).expect("a base URL"),
-    );
+    let sealing = Arc::new(MailSealing::new(
+        sealer,
+        allomedia::adapters::mail::MailLinks::new(Url::parse("http://127.0.0.1:8080").unwrap())
+            .expect("a base URL"),
+    ));
     let policy = MailPolicy::default();
     let outbox = Outbox::new(
         store.clone(),

@@ -18,8 +18,8 @@ use crate::adapters::crypto::{
 };
 use crate::adapters::http::{self, AfterResponse, HttpServices, HttpSettings};
 use crate::adapters::mail::{
-    ConsoleMailer, ConsoleTransport, MAIL_SEAL_PURPOSE, MailSealing, MailSender, SenderSettings,
-    SmtpSettings, SmtpTransport,
+    ConsoleMailer, ConsoleTransport, MAIL_SEAL_PURPOSE, MailLinks, MailSealing, MailSender,
+    NotABaseUrl, SenderSettings, SmtpSettings, SmtpTransport,
 };
 use crate::adapters::memory::MemoryStore;
 use crate::adapters::metrics::Metrics;
@@ -557,6 +557,13 @@ pub fn mail_policy(delivery: &MailDelivery, sender: &SenderSettings) -> MailPoli
 }
 
 /// The outbox (the mailer the core is given) and its sender, started, for `MAIL_URL`.
+/// Where mailed links lead: the configured templates, else the service's own pages.
+fn mail_links(config: &Config) -> Result<MailLinks, NotABaseUrl> {
+    Ok(MailLinks::new(config.public_url.clone())?
+        .with_verify_email(config.verify_email_url.clone())
+        .with_reset_password(config.reset_password_url.clone()))
+}
+
 fn start_mail(
     config: &Config,
     settings: &CoreSettings,
@@ -571,7 +578,7 @@ fn start_mail(
         MAIL_SEAL_PURPOSE,
     )
     .context("deriving the mail sealing key")?;
-    let sealing = Arc::new(MailSealing::new(sealer, config.public_url.clone())?);
+    let sealing = Arc::new(MailSealing::new(sealer, mail_links(config)?));
     let transports: Vec<Arc<dyn MailTransport>> = match &config.mail {
         // The log is one "connection": more would only interleave the lines.
         MailConfig::Console => vec![Arc::new(ConsoleTransport::new(sealing.clone()))],
@@ -794,7 +801,7 @@ pub async fn create_manager(
     let metrics = Metrics::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Provisioning a manager sends no mail, so no mail transport is opened.
-    let no_mail = Arc::new(ConsoleMailer::new(config.public_url.clone()));
+    let no_mail = Arc::new(ConsoleMailer::new(mail_links(&config)?));
     let settings = CoreSettings::from_config(&config);
     let crypto = CryptoPorts::new(&settings, clock.clone(), &metrics)?;
     let core = build_core(&settings, &stores, crypto, no_mail, clock);

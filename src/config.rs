@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::adapters::crypto::MIN_SECRET_BYTES;
 use crate::adapters::http::{HttpSettings, TrustedProxies};
+use crate::adapters::mail::LinkTemplate;
 use crate::core::model::Currency;
 
 /// `STORE_TIMEOUT_MS` unless set (see the API's configuration table).
@@ -95,6 +96,12 @@ pub struct Config {
     /// Where `/metrics` is served, apart from the public API; `None`: not served.
     pub metrics_addr: Option<SocketAddr>,
     pub public_url: Url,
+    /// `VERIFY_EMAIL_URL`: a shop's own page for confirming an address; unset, mails link to
+    /// `{PUBLIC_URL}/account/verify-email`.
+    pub verify_email_url: Option<LinkTemplate>,
+    /// `RESET_PASSWORD_URL`: a shop's own page for choosing a new password; unset, mails link
+    /// to `{PUBLIC_URL}/account/reset-password`.
+    pub reset_password_url: Option<LinkTemplate>,
     pub database: DatabaseConfig,
     pub mail: MailConfig,
     pub mail_from: String,
@@ -250,6 +257,9 @@ impl Config {
                  ALLOW_HTTP_PUBLIC_URL=true",
             ));
         }
+        let verify_email_url = link_template("VERIFY_EMAIL_URL", &get("VERIFY_EMAIL_URL", ""))?;
+        let reset_password_url =
+            link_template("RESET_PASSWORD_URL", &get("RESET_PASSWORD_URL", ""))?;
         let database = parse_database_url(&get("DATABASE_URL", "sqlite://data/allomedia.db"))?;
         let mail = parse_mail_url(&get("MAIL_URL", "console://"))?;
         if app_env == AppEnv::Prod && mail == MailConfig::Console {
@@ -351,6 +361,8 @@ impl Config {
             http_addr,
             metrics_addr,
             public_url,
+            verify_email_url,
+            reset_password_url,
             database,
             mail,
             mail_from,
@@ -458,6 +470,16 @@ fn whole_number(variable: &'static str, raw: &str, min: u32, max: u32) -> Result
                 format!("expected a whole number from {min} to {max}"),
             )
         })
+}
+
+/// A mailed-link template (`https://shop.example/reset?token={token}`); empty: unset.
+fn link_template(variable: &'static str, raw: &str) -> Result<Option<LinkTemplate>, ConfigError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    LinkTemplate::parse(raw)
+        .map(Some)
+        .map_err(|error| invalid(variable, error.to_string()))
 }
 
 fn parse_public_url(raw: &str) -> Result<Url, ConfigError> {
@@ -683,6 +705,41 @@ mod tests {
             ("ALLOW_HTTP_PUBLIC_URL", "true"),
         ]);
         assert!(behind_proxy.is_ok());
+    }
+
+    #[test]
+    fn mailed_link_templates_are_checked_at_start_up() {
+        assert_eq!(config(&[]).unwrap().verify_email_url, None);
+        let set = config(&[
+            (
+                "VERIFY_EMAIL_URL",
+                "https://shop.example/verify?token={token}",
+            ),
+            (
+                "RESET_PASSWORD_URL",
+                "https://shop.example/{lang}/reset?t={token}",
+            ),
+        ])
+        .unwrap();
+        assert!(set.verify_email_url.is_some() && set.reset_password_url.is_some());
+
+        for (variable, raw, problem) in [
+            ("VERIFY_EMAIL_URL", "https://shop.example/verify", "{token}"),
+            (
+                "RESET_PASSWORD_URL",
+                "shop.example/reset?token={token}",
+                "absolute",
+            ),
+            (
+                "RESET_PASSWORD_URL",
+                "ftp://shop.example/{token}",
+                "absolute",
+            ),
+        ] {
+            let error = config(&[(variable, raw)]).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(error.to_string().contains(problem), "{error}");
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ mod tests {
         let mail = Mail {
             to: Email::parse("amina@example.com").unwrap(),
             to_name: "Amina".into(),
+            locale: crate::core::model::Locale::En,
             message: MailMessage::PasswordChanged,
         };
 

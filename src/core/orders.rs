@@ -516,11 +516,7 @@ impl OrderService {
             currency: order.currency.as_str().to_owned(),
             delivered_at: order.updated_at,
         };
-        let mail = Mail {
-            to: client.email,
-            to_name: client.name.as_str().to_owned(),
-            message: MailMessage::OrderReceipt(receipt),
-        };
+        let mail = Mail::to_user(&client, MailMessage::OrderReceipt(receipt));
         if let Err(error) = self.ports.mailer.send(mail).await {
             let error = anyhow::Error::new(error);
             tracing::warn!(

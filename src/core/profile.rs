@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use super::model::{Address, Name, Phone, ProfileChanges, User, UserId, ValidationErrors};
+use super::model::{Address, Locale, Name, Phone, ProfileChanges, User, UserId, ValidationErrors};
 use super::ports::{Clock, UserStore};
 use super::unexpected::port_failures_are_unexpected;
 
@@ -15,6 +15,8 @@ pub struct UpdateProfileRequest {
     pub name: Option<String>,
     pub phone: Option<Option<String>>,
     pub address: Option<Option<String>>,
+    /// A published language tag (`fr`, `en`).
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -81,6 +83,13 @@ fn validate(request: &UpdateProfileRequest) -> Result<ProfileChanges, Validation
             Some(None) => Some(None),
             Some(Some(raw)) => errors.check("address", Address::parse(raw)).map(Some),
         },
+        locale: request.locale.as_deref().and_then(|raw| {
+            let locale = raw.parse::<Locale>().map_err(|_| {
+                let tags: Vec<&str> = Locale::ALL.iter().map(|locale| locale.tag()).collect();
+                format!("must be one of: {}", tags.join(", "))
+            });
+            errors.check("locale", locale)
+        }),
     };
     if errors.is_empty() {
         Ok(changes)

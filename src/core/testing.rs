@@ -239,6 +239,7 @@ pub fn client_with_password(email: &str, password: &str) -> User {
         status: AccountStatus::Active,
         password_hash: PlainHashing::hash_of(password),
         email_verified_at: Some(now),
+        locale: Default::default(),
         created_at: now,
         updated_at: now,
     }

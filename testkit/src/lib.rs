@@ -17,7 +17,7 @@ use allomedia::core::auth::{
     LoginChallengeView, LoginOutcome, LoginRequest, RegisterRequest, SessionTokens,
     VerifyCodeRequest,
 };
-use allomedia::core::model::{ClientInfo, Currency, Email, UserId};
+use allomedia::core::model::{ClientInfo, Currency, Email, Locale, UserId};
 use allomedia::core::model::{Mail, MailMessage};
 use allomedia::core::ports::{AuditLog, Clock, MailError, Mailer, UserStore};
 
@@ -253,6 +253,7 @@ impl World {
             password: PASSWORD.into(),
             role: None,
             phone: None,
+            locale: Locale::default(),
             client: client(),
         }
     }

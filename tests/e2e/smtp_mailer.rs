@@ -27,7 +27,10 @@ fn fast_settings() -> SmtpSettings {
 
 fn sealing() -> Arc<MailSealing> {
     let sealer = Sealer::new(&[4; 32], MAIL_SEAL_PURPOSE).unwrap();
-    Arc::new(MailSealing::new(sealer, Url::parse(PUBLIC_URL).unwrap()).unwrap())
+    Arc::new(MailSealing::new(
+        sealer,
+        allomedia::adapters::mail::MailLinks::new(Url::parse(PUBLIC_URL).unwrap()).unwrap(),
+    ))
 }
 
 /// One SMTP connection, and the sealing the outbox would have used for its mails.
@@ -66,6 +69,7 @@ fn mail(to: &str, message: MailMessage) -> Mail {
     Mail {
         to: Email::parse(to).unwrap(),
         to_name: "Amina Benali".to_owned(),
+        locale: allomedia::core::model::Locale::En,
         message,
     }
 }
@@ -361,7 +365,7 @@ async fn each_bad_setting_is_refused_naming_its_variable_and_never_the_password(
             "MAIL_URL",
         ),
         (
-            MailSealing::new(sealer(), mailto)
+            allomedia::adapters::mail::MailLinks::new(mailto)
                 .err()
                 .unwrap()
                 .to_string(),

@@ -665,6 +665,77 @@ async fn invalid_profile_fields_are_a_422_problem() {
     assert_eq!(problem["errors"][1]["field"], "phone");
 }
 
+// ---- languages ----
+
+#[tokio::test]
+async fn registration_takes_the_language_from_accept_language_and_me_shows_it() {
+    let api = Api::new();
+    let cases = [
+        ("amina@example.com", Some("en-GB,en;q=0.9"), "en"),
+        ("omar@example.com", Some("fr-MA;q=0.9, de"), "fr"),
+        ("salma@example.com", Some("de, ja"), "fr"),
+        ("youssef@example.com", None, "fr"),
+    ];
+
+    for (email, accept_language, expected) in cases {
+        let mut request = api
+            .client
+            .post("/api/v1/auth/register")
+            .body_json(&json!({"name": "Amina", "email": email, "password": PASSWORD}));
+        if let Some(languages) = accept_language {
+            request = request.header("Accept-Language", languages);
+        }
+        assert_eq!(send(request).await.status, StatusCode::ACCEPTED);
+        api.world.after_response.idle().await;
+        let token = api.world.mailer.verification_token(email);
+        api.post("/api/v1/auth/verify-email", json!({"token": token}))
+            .await;
+        let session = api.sign_in(email).await;
+
+        let me = api.get_as("/api/v1/me", &session.access).await.json();
+
+        assert_eq!(me["locale"], expected, "{email} with {accept_language:?}");
+        let mails = api.world.mailer.sent();
+        let verification = mails.iter().find(|mail| mail.to.as_str() == email).unwrap();
+        assert_eq!(verification.locale.tag(), expected);
+    }
+}
+
+#[tokio::test]
+async fn patch_me_changes_the_language_and_refuses_one_the_service_does_not_speak() {
+    let api = Api::new();
+    api.verified_account("amina@example.com").await;
+    let session = api.sign_in("amina@example.com").await;
+
+    let changed = api
+        .patch_as("/api/v1/me", &session.access, json!({"locale": "en"}))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.json()["locale"], "en");
+
+    for unknown in ["de", "EN-us", "fr-FR"] {
+        let refused = api
+            .patch_as(
+                "/api/v1/me",
+                &session.access,
+                json!({"name": "Changed", "locale": unknown}),
+            )
+            .await;
+
+        let problem = refused.assert_problem(422, "validation_failed");
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|error| error["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["locale"], "{unknown:?}");
+    }
+    let me = api.get_as("/api/v1/me", &session.access).await.json();
+    assert_eq!(me["locale"], "en");
+    assert_eq!(me["name"], "Amina");
+}
+
 // ---- cross-cutting ----
 
 #[tokio::test]

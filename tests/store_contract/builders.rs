@@ -7,7 +7,7 @@ pub use std::sync::Arc;
 pub use allomedia::core::attempt_reservation::{ReserveOutcome, reserve_attempt};
 pub use allomedia::core::model::{
     AccountStatus, Address, AuditEvent, AuditEventId, AuditFilter, AuditKind, ChallengeId,
-    ClientInfo, Currency, DeliveryAddress, DeliveryCode, DeviceId, Email, LoginChallenge,
+    ClientInfo, Currency, DeliveryAddress, DeliveryCode, DeviceId, Email, Locale, LoginChallenge,
     MoveReason, Name, OneTimeToken, Order, OrderFilter, OrderId, OrderLine, OrderNote, OrderStatus,
     OrderTotals, PageRequest, PasswordHash, Phone, PlacedBetween, PriceCents, Product,
     ProductChanges, ProductDescription, ProductFilter, ProductId, ProductName, ProductSearch,
@@ -52,6 +52,8 @@ pub fn user_with_email(email: &str) -> User {
             "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         ),
         email_verified_at: Some(t0() + Duration::minutes(5)),
+        // Not the default language, so a store that drops it is caught.
+        locale: Locale::En,
         created_at: t0(),
         updated_at: t0() + Duration::milliseconds(7),
     }

@@ -85,6 +85,7 @@ async fn an_account_registered_at<S: Store>(
         created_at,
         updated_at: created_at,
         email_verified_at: verified_at,
+        locale: Default::default(),
         ..user_with_email(email)
     };
     store.insert_user(&user).await.unwrap();

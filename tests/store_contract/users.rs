@@ -19,6 +19,7 @@ store_contract! {
             phone: None,
             address: None,
             email_verified_at: None,
+            locale: Locale::default(),
             role: Role::Client,
             status: AccountStatus::Active,
             ..user_with_email("amina@example.com")
@@ -99,6 +100,7 @@ store_contract! {
     pub async fn marking_an_email_verified_keeps_the_first_time<S: Store>(store: Arc<S>) {
         let user = User {
             email_verified_at: None,
+            locale: Default::default(),
             ..user_with_email("amina@example.com")
         };
         store.insert_user(&user).await.unwrap();
@@ -146,6 +148,7 @@ store_contract! {
             name: None,
             phone: Some(None),
             address: Some(Some(new_address.clone())),
+            locale: None,
         };
         let at = t0() + Duration::days(1);
 
@@ -154,6 +157,26 @@ store_contract! {
         let expected = User {
             phone: None,
             address: Some(new_address),
+            updated_at: at,
+            ..user.clone()
+        };
+        assert_eq!(updated, Some(expected.clone()));
+        assert_eq!(store.user_by_id(user.id).await.unwrap(), Some(expected));
+    }
+
+    pub async fn updating_a_profile_changes_the_language_of_the_account<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        assert_eq!(user.locale, Locale::En);
+        let changes = ProfileChanges {
+            locale: Some(Locale::Fr),
+            ..ProfileChanges::default()
+        };
+        let at = t0() + Duration::days(1);
+
+        let updated = store.update_profile(user.id, &changes, at).await.unwrap();
+
+        let expected = User {
+            locale: Locale::Fr,
             updated_at: at,
             ..user.clone()
         };

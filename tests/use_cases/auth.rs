@@ -10,7 +10,7 @@ use allomedia::core::auth::{
     AuthenticateError, CreateManagerError, LoginError, RefreshError, RegisterError,
     RegisterRequest, ResendCodeError, VerifyCodeError, VerifyEmailError,
 };
-use allomedia::core::model::{AccountStatus, Email, Mail, MailMessage, Role};
+use allomedia::core::model::{AccountStatus, Email, Locale, Mail, MailMessage, Role};
 use allomedia::core::ports::{Clock, MailError, Mailer, UserStore};
 use allomedia::core::profile::{ProfileError, UpdateProfileRequest};
 use testkit::{
@@ -71,6 +71,7 @@ async fn invalid_registration_reports_every_field_and_sends_no_mail() {
             password: "password".into(),
             role: Some("manager".into()),
             phone: Some("call me".into()),
+            locale: Locale::default(),
             client: testkit::client(),
         })
         .await
@@ -932,6 +933,7 @@ async fn the_profile_can_be_edited_and_optional_fields_cleared() {
                 name: Some("Amina B.".into()),
                 phone: Some(Some("+212 600 000 000".into())),
                 address: Some(Some("12 rue Atlas\nCasablanca".into())),
+                locale: Some("en".into()),
             },
         )
         .await
@@ -949,6 +951,7 @@ async fn the_profile_can_be_edited_and_optional_fields_cleared() {
         .unwrap();
 
     assert_eq!(updated.name.as_str(), "Amina B.");
+    assert_eq!(updated.locale, Locale::En);
     assert_eq!(cleared.phone, None);
     assert_eq!(
         cleared.address.as_ref().map(|a| a.as_str()),
@@ -976,6 +979,7 @@ async fn invalid_profile_edits_change_nothing() {
                 name: Some("Valid Name".into()),
                 phone: Some(Some("not a phone".into())),
                 address: Some(Some(" ".into())),
+                locale: Some("de".into()),
             },
         )
         .await;
@@ -983,8 +987,11 @@ async fn invalid_profile_edits_change_nothing() {
     let Err(ProfileError::Invalid(errors)) = outcome else {
         panic!("expected validation errors")
     };
-    assert_eq!(errors.fields().len(), 2);
-    assert_eq!(world.profile.me(me).await.unwrap().name.as_str(), "Amina");
+    let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["phone", "address", "locale"]);
+    let unchanged = world.profile.me(me).await.unwrap();
+    assert_eq!(unchanged.name.as_str(), "Amina");
+    assert_eq!(unchanged.locale, Locale::default());
 }
 
 // ---- provisioning ----
@@ -1021,4 +1028,43 @@ async fn a_provisioned_manager_is_active_verified_and_unique() {
         .await
         .unwrap()
         .challenge();
+}
+
+// ---- languages ----
+
+#[tokio::test]
+async fn every_mail_is_written_in_the_language_of_the_account_it_goes_to() {
+    let world = World::new();
+    world
+        .registration
+        .register(RegisterRequest {
+            locale: Locale::En,
+            ..World::registration("Amina", "amina@example.com")
+        })
+        .await
+        .unwrap();
+    // Someone else, reading French, tries the same address: the warning goes to its owner,
+    // in the owner's language.
+    world
+        .registration
+        .register(RegisterRequest {
+            locale: Locale::Fr,
+            ..World::registration("Intruder", "amina@example.com")
+        })
+        .await
+        .unwrap();
+
+    let sent = world.mailer.sent();
+    let languages: Vec<(MailMessage, Locale)> = sent
+        .iter()
+        .map(|mail| (mail.message.clone(), mail.locale))
+        .collect();
+    assert_eq!(languages.len(), 2, "{languages:?}");
+    assert!(matches!(
+        languages[0],
+        (MailMessage::VerifyEmail { .. }, Locale::En)
+    ));
+    assert_eq!(languages[1], (MailMessage::RegistrationAttempt, Locale::En));
+    let stored = world.user_id("amina@example.com").await;
+    assert_eq!(world.profile.me(stored).await.unwrap().locale, Locale::En);
 }

@@ -34,6 +34,7 @@ async fn someone_in(world: &World, role: Role, status: AccountStatus, email: &st
         status,
         password_hash: PasswordHash::from_phc("not used by these tests".into()),
         email_verified_at: Some(now),
+        locale: Default::default(),
         created_at: now,
         updated_at: now,
     };

@@ -57,8 +57,11 @@ fn post() -> Post {
     let store = MemoryStore::new();
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 9, 10, 0).unwrap());
     let sealer = Sealer::new(&[3; 32], MAIL_SEAL_PURPOSE).unwrap();
-    let sealing =
-        Arc::new(MailSealing::new(sealer, Url::parse("https://shop.example").unwrap()).unwrap());
+    let sealing = Arc::new(MailSealing::new(
+        sealer,
+        allomedia::adapters::mail::MailLinks::new(Url::parse("https://shop.example").unwrap())
+            .unwrap(),
+    ));
     let policy = MailPolicy {
         max_per_recipient_per_hour: 3,
         max_attempts: 4,
@@ -91,6 +94,7 @@ fn login_code(to: &str, code: &str) -> Mail {
     Mail {
         to: Email::parse(to).unwrap(),
         to_name: "Amina".into(),
+        locale: allomedia::core::model::Locale::En,
         message: MailMessage::LoginCode {
             code: code.into(),
             valid_minutes: 10,

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use url::Url;
 
+use super::links::MailLinks;
 use super::sealing::MailSealing;
 use super::templates::{RenderedMail, render};
 use crate::core::model::{ClaimedMail, Mail};
@@ -37,19 +37,19 @@ impl MailTransport for ConsoleTransport {
 /// Logs every mail at `info`: recipient, subject and the plain-text body.
 #[derive(Debug, Clone)]
 pub struct ConsoleMailer {
-    public_url: Url,
+    links: MailLinks,
 }
 
 impl ConsoleMailer {
-    pub fn new(public_url: Url) -> Self {
-        Self { public_url }
+    pub fn new(links: MailLinks) -> Self {
+        Self { links }
     }
 }
 
 #[async_trait]
 impl Mailer for ConsoleMailer {
     async fn send(&self, mail: Mail) -> Result<(), MailError> {
-        let rendered = render(&mail, &self.public_url).map_err(|error| MailError(error.into()))?;
+        let rendered = render(&mail, &self.links).map_err(|error| MailError(error.into()))?;
         log_mail(mail.message.kind(), &rendered);
         Ok(())
     }
@@ -108,10 +108,12 @@ mod tests {
             .with_writer(move || writer.clone())
             .finish();
         let _default = tracing::subscriber::set_default(subscriber);
-        let mailer = ConsoleMailer::new(Url::parse("https://example.com/shop/").unwrap());
+        let links = MailLinks::new(url::Url::parse("https://example.com/shop/").unwrap()).unwrap();
+        let mailer = ConsoleMailer::new(links);
         let mail = Mail {
             to: Email::parse("amina@example.com").unwrap(),
             to_name: "Amina".to_owned(),
+            locale: crate::core::model::Locale::En,
             message,
         };
 
@@ -133,7 +135,7 @@ mod tests {
             )
             .await;
 
-            let link = "https://example.com/shop/api/v1/auth/verify-email?token=Ab_9-xY";
+            let link = "https://example.com/shop/account/verify-email?token=Ab_9-xY&lang=en";
             assert!(log.lines().any(|line| line == link), "{log}");
         }
     }

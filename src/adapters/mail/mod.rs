@@ -4,13 +4,15 @@
 //! lettre.
 
 mod console;
+mod links;
 mod sealing;
 mod sender;
 mod smtp;
 mod templates;
 
 pub use console::{ConsoleMailer, ConsoleTransport};
+pub use links::{LinkTemplate, LinkTemplateError, MailLinks, NotABaseUrl};
 pub use sealing::{MAIL_SEAL_PURPOSE, MailSealing};
 pub use sender::{MailSender, SenderSettings, WakingMailer};
 pub use smtp::{InvalidMailUrl, SmtpConfigError, SmtpSettings, SmtpTransport, parse_mail_from};
-pub use templates::{NotABaseUrl, RenderedMail, render, verification_link};
+pub use templates::{RenderedMail, render};

@@ -5,9 +5,9 @@
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
-use super::templates::{NotABaseUrl, RenderedMail, render, verification_link};
+use super::links::MailLinks;
+use super::templates::{RenderedMail, render};
 use crate::adapters::crypto::Sealer;
 use crate::core::model::{Mail, SealedMail};
 use crate::core::ports::{MailError, MailSealer};
@@ -29,15 +29,15 @@ struct MailBody {
 /// Seals mails for the outbox and opens them for the transports.
 pub struct MailSealing {
     sealer: Sealer,
-    public_url: Url,
+    links: MailLinks,
 }
 
 impl MailSealing {
-    /// Mails sealed with `sealer` (keyed for mails only), links built from `public_url`,
-    /// which is checked now rather than at the first mail.
-    pub fn new(sealer: Sealer, public_url: Url) -> Result<Self, NotABaseUrl> {
-        verification_link(&public_url, "probe")?;
-        Ok(Self { sealer, public_url })
+    /// Mails sealed with `sealer` (keyed for mails only), their links from `links`. A mail is
+    /// rendered — in its recipient's language — before it is queued, so the language is in
+    /// the sealed text and survives the queue.
+    pub fn new(sealer: Sealer, links: MailLinks) -> Self {
+        Self { sealer, links }
     }
 
     /// The rendered mail inside `sealed`.
@@ -60,7 +60,7 @@ impl MailSealing {
 
 impl MailSealer for MailSealing {
     fn seal(&self, mail: &Mail) -> Result<SealedMail, MailError> {
-        let rendered = render(mail, &self.public_url).map_err(|e| MailError(e.into()))?;
+        let rendered = render(mail, &self.links).map_err(|e| MailError(e.into()))?;
         let body = MailBody {
             to: rendered.to,
             to_name: rendered.to_name,
@@ -83,13 +83,18 @@ mod tests {
 
     fn sealing() -> MailSealing {
         let sealer = Sealer::new(b"test mail sealing key, 32 bytes!", MAIL_SEAL_PURPOSE).unwrap();
-        MailSealing::new(sealer, Url::parse("https://shop.example/").unwrap()).unwrap()
+        MailSealing::new(sealer, links())
+    }
+
+    fn links() -> MailLinks {
+        MailLinks::new(url::Url::parse("https://shop.example/").unwrap()).unwrap()
     }
 
     fn login_code() -> Mail {
         Mail {
             to: Email::parse("amina@example.com").unwrap(),
             to_name: "Amina".into(),
+            locale: crate::core::model::Locale::En,
             message: MailMessage::LoginCode {
                 code: "042137".into(),
                 valid_minutes: 10,
@@ -103,7 +108,7 @@ mod tests {
 
         let sealed = sealing.seal(&login_code()).unwrap();
 
-        let expected = render(&login_code(), &Url::parse("https://shop.example/").unwrap());
+        let expected = render(&login_code(), &links());
         assert_eq!(sealing.open(&sealed).unwrap(), expected.unwrap());
     }
 
@@ -117,13 +122,26 @@ mod tests {
     }
 
     #[test]
+    fn the_language_of_a_queued_mail_is_sealed_with_it() {
+        let sealing = sealing();
+        let in_french = Mail {
+            locale: crate::core::model::Locale::Fr,
+            ..login_code()
+        };
+
+        let opened = sealing.open(&sealing.seal(&in_french).unwrap()).unwrap();
+
+        assert_eq!(opened.subject, "Votre code de connexion allomedia");
+        assert!(opened.html.contains("<html lang=\"fr\""), "{}", opened.html);
+    }
+
+    #[test]
     fn a_mail_sealed_under_another_key_does_not_open() {
         let sealed = sealing().seal(&login_code()).unwrap();
         let other = MailSealing::new(
             Sealer::new(b"another mail sealing key 32 byte", MAIL_SEAL_PURPOSE).unwrap(),
-            Url::parse("https://shop.example/").unwrap(),
-        )
-        .unwrap();
+            links(),
+        );
 
         assert!(other.open(&sealed).is_err());
     }

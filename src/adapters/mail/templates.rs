@@ -1,13 +1,15 @@
-//! Adapters layer: how each mail of the core looks — subject, plain text and HTML.
-//! May depend on the core and url; shared by every mail transport.
+//! Adapters layer: how each mail of the core looks — subject, plain text and HTML — in the
+//! recipient's language. The layout is the askama templates `templates/mail/mail.{txt,html}`
+//! (the HTML one escapes every value); the words are the Fluent messages of
+//! `locales/<tag>/mail.ftl`. May depend on the core, the i18n adapter, askama and url.
 
-use thiserror::Error;
-use url::Url;
+use askama::Template;
+use fluent_templates::fluent_bundle::FluentValue;
 
-use crate::core::model::{Mail, MailMessage, OrderReceipt};
-
-/// The name people know the service by.
-const SERVICE_NAME: &str = "allomedia";
+use super::links::MailLinks;
+pub use super::links::NotABaseUrl;
+use crate::adapters::i18n;
+use crate::core::model::{Locale, Mail, MailMessage, OrderReceipt};
 
 /// A mail ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,756 +21,323 @@ pub struct RenderedMail {
     pub html: String,
 }
 
-/// `PUBLIC_URL` cannot have paths appended (`mailto:…`, `data:…`); configuration should
-/// refuse such a value before any mail is rendered.
-#[derive(Debug, Error, PartialEq, Eq)]
-#[error("PUBLIC_URL {0} cannot be the base of links")]
-pub struct NotABaseUrl(pub String);
+/// One part of a mail's body, in reading order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Block {
+    Paragraph(String),
+    /// A link to open: a labelled anchor in HTML, the bare address on its own line in text
+    /// (mail clients make it clickable, and nothing next to it can be mistaken for part of it).
+    Link {
+        href: String,
+        label: String,
+    },
+    /// A code or token to type, on its own line.
+    Code(String),
+    /// A list, one item a line.
+    Lines(Vec<String>),
+    Strong(String),
+}
 
-/// Renders `mail`, building links from `public_url` (the `PUBLIC_URL` setting, path prefix
-/// included).
-pub fn render(mail: &Mail, public_url: &Url) -> Result<RenderedMail, NotABaseUrl> {
-    let greeting = greeting(&mail.to_name);
-    let (subject, text, html_body) = match &mail.message {
-        MailMessage::VerifyEmail { token, valid_hours } => {
-            let link = verification_link(public_url, token)?;
-            verify_email(&greeting, link.as_str(), &hours(*valid_hours))
-        }
-        MailMessage::RegistrationAttempt => registration_attempt(&greeting),
-        MailMessage::LoginCode {
-            code,
-            valid_minutes,
-        } => login_code(&greeting, code, &minutes(*valid_minutes)),
-        MailMessage::RecoveryCodeUsed { remaining } => recovery_code_used(&greeting, *remaining),
-        MailMessage::OrderReceipt(receipt) => order_receipt(&greeting, receipt),
-        MailMessage::PasswordReset {
-            token,
-            valid_minutes,
-        } => {
-            let endpoint = password_reset_endpoint(public_url)?;
-            password_reset(
-                &greeting,
-                token,
-                endpoint.as_str(),
-                &minutes(*valid_minutes),
-            )
-        }
-        MailMessage::PasswordChanged => password_changed(&greeting),
-        MailMessage::TotpEnabled {
-            disown_token,
-            valid_hours,
-        } => {
-            let endpoint = totp_disown_endpoint(public_url)?;
-            totp_enabled(
-                &greeting,
-                disown_token,
-                endpoint.as_str(),
-                &hours(*valid_hours),
-            )
-        }
-        MailMessage::TotpDisabled => totp_disabled(&greeting),
-        MailMessage::RecoveryCodesRegenerated => recovery_codes_regenerated(&greeting),
+#[derive(Template)]
+#[template(path = "mail/mail.html")]
+struct HtmlPart<'a> {
+    lang: &'a str,
+    dir: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    link_fallback: &'a str,
+    blocks: &'a [Block],
+}
+
+#[derive(Template)]
+#[template(path = "mail/mail.txt")]
+struct TextPart<'a> {
+    greeting: &'a str,
+    blocks: &'a [Block],
+}
+
+/// Renders `mail` in its recipient's language, its links from `links`.
+pub fn render(mail: &Mail, links: &MailLinks) -> Result<RenderedMail, NotABaseUrl> {
+    let words = Words(mail.locale);
+    let (subject, blocks) = content(mail, links, words)?;
+    let greeting = if mail.to_name.trim().is_empty() {
+        words.get("mail-greeting")
+    } else {
+        words.with("mail-greeting-named", &[("name", text(&mail.to_name))])
     };
+    let link_fallback = words.get("mail-link-fallback");
+    let html = HtmlPart {
+        lang: mail.locale.tag(),
+        dir: i18n::direction(mail.locale),
+        subject: &subject,
+        greeting: &greeting,
+        link_fallback: &link_fallback,
+        blocks: &blocks,
+    }
+    .render()
+    .expect("the mail templates render any values");
+    let text = TextPart {
+        greeting: &greeting,
+        blocks: &blocks,
+    }
+    .render()
+    .expect("the mail templates render any values");
+    // One line break at the end, whatever the last block left.
+    let text = format!("{}\n", text.trim_end());
     Ok(RenderedMail {
         to: mail.to.as_str().to_owned(),
         to_name: mail.to_name.clone(),
-        html: html_page(&subject, &html_body),
         subject,
         text,
+        html,
     })
 }
 
-/// `{PUBLIC_URL}/api/v1/auth/verify-email?token=<token>`: path segments appended to whatever
-/// prefix `PUBLIC_URL` has, and the token percent-encoded as a query value.
-pub fn verification_link(public_url: &Url, token: &str) -> Result<Url, NotABaseUrl> {
-    let mut link = public_url.clone();
-    link.set_query(None);
-    link.set_fragment(None);
-    link.path_segments_mut()
-        .map_err(|()| NotABaseUrl(public_url.to_string()))?
-        .pop_if_empty()
-        .extend(["api", "v1", "auth", "verify-email"]);
-    link.query_pairs_mut().append_pair("token", token);
-    Ok(link)
+/// The messages of one language.
+#[derive(Clone, Copy)]
+struct Words(Locale);
+
+impl Words {
+    fn get(self, id: &str) -> String {
+        i18n::message(self.0, id)
+    }
+
+    fn with(self, id: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+        i18n::message_with(self.0, id, args)
+    }
+
+    fn paragraph(self, id: &str) -> Block {
+        Block::Paragraph(self.get(id))
+    }
+
+    fn hours(self, count: i64) -> String {
+        self.with("mail-hours", &[("count", FluentValue::from(count))])
+    }
+
+    fn minutes(self, count: i64) -> String {
+        self.with("mail-minutes", &[("count", FluentValue::from(count))])
+    }
+
+    /// Minor units as `45.50 MAD` / `45,50 MAD`: every currency the service reports has two
+    /// decimals.
+    fn amount(self, cents: i64, currency: &str) -> String {
+        let sign = if cents < 0 { "-" } else { "" };
+        let cents = cents.unsigned_abs();
+        self.with(
+            "mail-amount",
+            &[
+                ("units", text(&format!("{sign}{}", cents / 100))),
+                ("cents", text(&format!("{:02}", cents % 100))),
+                ("currency", text(currency)),
+            ],
+        )
+    }
 }
 
-/// `{PUBLIC_URL}/api/v1/auth/password/reset`: where the reset token is POSTed. There is no web
-/// front-end, so the mail names the API call instead of a page to open.
-pub fn password_reset_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
-    let mut endpoint = public_url.clone();
-    endpoint.set_query(None);
-    endpoint.set_fragment(None);
-    endpoint
-        .path_segments_mut()
-        .map_err(|()| NotABaseUrl(public_url.to_string()))?
-        .pop_if_empty()
-        .extend(["api", "v1", "auth", "password", "reset"]);
-    Ok(endpoint)
+/// A value shown as given (no number formatting).
+fn text(value: &str) -> FluentValue<'static> {
+    FluentValue::from(value.to_owned())
 }
 
-/// `{PUBLIC_URL}/api/v1/auth/2fa/totp/disown`: where the "this wasn't me" token is POSTed.
-pub fn totp_disown_endpoint(public_url: &Url) -> Result<Url, NotABaseUrl> {
-    let mut endpoint = public_url.clone();
-    endpoint.set_query(None);
-    endpoint.set_fragment(None);
-    endpoint
-        .path_segments_mut()
-        .map_err(|()| NotABaseUrl(public_url.to_string()))?
-        .pop_if_empty()
-        .extend(["api", "v1", "auth", "2fa", "totp", "disown"]);
-    Ok(endpoint)
+/// Subject and body blocks of each kind of mail.
+fn content(
+    mail: &Mail,
+    links: &MailLinks,
+    words: Words,
+) -> Result<(String, Vec<Block>), NotABaseUrl> {
+    let locale = mail.locale;
+    Ok(match &mail.message {
+        MailMessage::VerifyEmail { token, valid_hours } => (
+            words.get("mail-verify-subject"),
+            vec![
+                words.paragraph("mail-verify-intro"),
+                Block::Link {
+                    href: links.verify_email(token, locale)?,
+                    label: words.get("mail-verify-button"),
+                },
+                Block::Paragraph(words.with(
+                    "mail-verify-validity",
+                    &[("validity", text(&words.hours(*valid_hours)))],
+                )),
+                words.paragraph("mail-verify-ignore"),
+            ],
+        ),
+        MailMessage::RegistrationAttempt => (
+            words.get("mail-attempt-subject"),
+            vec![
+                words.paragraph("mail-attempt-intro"),
+                words.paragraph("mail-attempt-if-you"),
+                words.paragraph("mail-attempt-if-not"),
+            ],
+        ),
+        // Codes and tokens stay out of subjects, which phones show on a locked screen.
+        MailMessage::LoginCode {
+            code,
+            valid_minutes,
+        } => (
+            words.get("mail-code-subject"),
+            vec![
+                words.paragraph("mail-code-intro"),
+                Block::Code(code.clone()),
+                Block::Paragraph(words.with(
+                    "mail-code-validity",
+                    &[("validity", text(&words.minutes(*valid_minutes)))],
+                )),
+                words.paragraph("mail-code-if-not"),
+            ],
+        ),
+        MailMessage::RecoveryCodeUsed { remaining } => (
+            words.get("mail-recovery-used-subject"),
+            vec![
+                Block::Paragraph(format!(
+                    "{} {}",
+                    words.get("mail-recovery-used-intro"),
+                    words.with(
+                        "mail-recovery-used-left",
+                        &[("remaining", FluentValue::from(*remaining))]
+                    )
+                )),
+                words.paragraph("mail-recovery-used-if-not"),
+            ],
+        ),
+        MailMessage::OrderReceipt(receipt) => order_receipt(receipt, words),
+        MailMessage::PasswordReset {
+            token,
+            valid_minutes,
+        } => (
+            words.get("mail-reset-subject"),
+            vec![
+                words.paragraph("mail-reset-intro"),
+                Block::Link {
+                    href: links.reset_password(token, locale)?,
+                    label: words.get("mail-reset-button"),
+                },
+                Block::Paragraph(words.with(
+                    "mail-reset-validity",
+                    &[("validity", text(&words.minutes(*valid_minutes)))],
+                )),
+                words.paragraph("mail-reset-ignore"),
+            ],
+        ),
+        MailMessage::PasswordChanged => (
+            words.get("mail-changed-subject"),
+            vec![
+                words.paragraph("mail-changed-intro"),
+                words.paragraph("mail-changed-if-not"),
+            ],
+        ),
+        // No page turns the app off: the token goes to the API, as the mail says.
+        MailMessage::TotpEnabled {
+            disown_token,
+            valid_hours,
+        } => (
+            words.get("mail-totp-on-subject"),
+            vec![
+                words.paragraph("mail-totp-on-intro"),
+                words.paragraph("mail-totp-on-if-you"),
+                words.paragraph("mail-totp-on-if-not"),
+                Block::Code(disown_token.clone()),
+                Block::Paragraph(words.with(
+                    "mail-totp-on-how",
+                    &[
+                        ("endpoint", text(&links.totp_disown_endpoint()?)),
+                        ("validity", text(&words.hours(*valid_hours))),
+                    ],
+                )),
+            ],
+        ),
+        MailMessage::TotpDisabled => (
+            words.get("mail-totp-off-subject"),
+            vec![
+                words.paragraph("mail-totp-off-intro"),
+                words.paragraph("mail-totp-off-if-not"),
+            ],
+        ),
+        MailMessage::RecoveryCodesRegenerated => (
+            words.get("mail-codes-new-subject"),
+            vec![
+                words.paragraph("mail-codes-new-intro"),
+                words.paragraph("mail-codes-new-if-not"),
+            ],
+        ),
+    })
 }
 
-/// Subject, plain text and HTML body (the HTML already escaped).
-type Parts = (String, String, String);
-
-fn verify_email(greeting: &str, link: &str, validity: &str) -> Parts {
-    let subject = format!("Confirm your email address for {SERVICE_NAME}");
-    // The link stands alone on its line: mail clients make it clickable, and nothing next to
-    // it can be mistaken for part of it.
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         Welcome to {SERVICE_NAME}. To confirm that this address is yours, open this link:\n\
-         \n\
-         {link}\n\
-         \n\
-         The link works once, for {validity}. After that, ask for a new one from the sign-in page.\n\
-         \n\
-         If you did not create an account, ignore this mail: without confirmation the account \
-         cannot be used.\n"
+fn order_receipt(receipt: &OrderReceipt, words: Words) -> (String, Vec<Block>) {
+    let at = receipt.delivered_at;
+    let date = words.with(
+        "mail-date",
+        &[
+            ("year", text(&at.format("%Y").to_string())),
+            ("month", text(&at.format("%m").to_string())),
+            ("day", text(&at.format("%d").to_string())),
+            ("hour", text(&at.format("%H").to_string())),
+            ("minute", text(&at.format("%M").to_string())),
+        ],
     );
-    let (greeting, link, validity) = (escape(greeting), escape(link), escape(validity));
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>Welcome to {SERVICE_NAME}. To confirm that this address is yours, open this link:</p>\n\
-         <p><a href=\"{link}\">Confirm my email address</a></p>\n\
-         <p>If the link does not open, paste this address into your browser:<br>{link}</p>\n\
-         <p>The link works once, for {validity}. After that, ask for a new one from the sign-in \
-         page.</p>\n\
-         <p>If you did not create an account, ignore this mail: without confirmation the \
-         account cannot be used.</p>"
-    );
-    (subject, text, html)
-}
-
-fn registration_attempt(greeting: &str) -> Parts {
-    let subject = format!("Someone tried to register with your address at {SERVICE_NAME}");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         Someone just tried to create an {SERVICE_NAME} account with this email address. You \
-         already have an account, so no new one was made and nothing changed on yours.\n\
-         \n\
-         If it was you: you do not need a new account. Sign in as usual, or, if you forgot \
-         your password, reset it with \"Forgot password\" on the sign-in page.\n\
-         \n\
-         If it was not you, you can ignore this mail.\n"
-    );
-    let greeting = escape(greeting);
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>Someone just tried to create an {SERVICE_NAME} account with this email address. You \
-         already have an account, so no new one was made and nothing changed on yours.</p>\n\
-         <p>If it was you: you do not need a new account. Sign in as usual, or, if you forgot \
-         your password, reset it with &quot;Forgot password&quot; on the sign-in page.</p>\n\
-         <p>If it was not you, you can ignore this mail.</p>"
-    );
-    (subject, text, html)
-}
-
-fn recovery_code_used(greeting: &str, remaining: u64) -> Parts {
-    let subject = format!("A recovery code was used to sign in to {SERVICE_NAME}");
-    let left = match remaining {
-        0 => {
-            "You have no recovery codes left: create new ones in your security settings.".to_owned()
-        }
-        1 => "You have 1 recovery code left.".to_owned(),
-        n => format!("You have {n} recovery codes left."),
-    };
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         One of your recovery codes was just used to sign in to your {SERVICE_NAME} account. \
-         It will not work again. {left}\n\
-         \n\
-         If it was not you, someone has your password and a recovery code: change your \
-         password, create new recovery codes and sign out of every session now.\n"
-    );
-    let greeting = escape(greeting);
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>One of your recovery codes was just used to sign in to your {SERVICE_NAME} account. \
-         It will not work again. {left}</p>\n\
-         <p>If it was not you, someone has your password and a recovery code: change your \
-         password, create new recovery codes and sign out of every session now.</p>"
-    );
-    (subject, text, html)
-}
-
-/// Minor units as `123.45 MAD`: every currency the service reports has two decimals.
-fn amount(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", cents / 100, cents % 100)
-}
-
-fn order_receipt(greeting: &str, receipt: &OrderReceipt) -> Parts {
-    let subject = format!("Your {SERVICE_NAME} order was delivered");
-    let delivered_at = receipt.delivered_at.format("%Y-%m-%d %H:%M UTC");
-    let lines: Vec<(String, String)> = receipt
+    let lines = receipt
         .lines
         .iter()
         .map(|line| {
-            (
-                format!(
-                    "{} × {} at {}",
-                    line.quantity,
-                    line.name,
-                    amount(line.unit_price_cents, &receipt.currency)
-                ),
-                amount(line.line_total_cents, &receipt.currency),
+            words.with(
+                "mail-receipt-line",
+                &[
+                    ("quantity", text(&line.quantity.to_string())),
+                    ("product", text(&line.name)),
+                    (
+                        "unit_price",
+                        text(&words.amount(line.unit_price_cents, &receipt.currency)),
+                    ),
+                    (
+                        "line_total",
+                        text(&words.amount(line.line_total_cents, &receipt.currency)),
+                    ),
+                ],
             )
         })
         .collect();
-    let total = amount(receipt.total_cents, &receipt.currency);
-    let text_lines: String = lines
-        .iter()
-        .map(|(what, cost)| format!("- {what}: {cost}\n"))
-        .collect();
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         Your order {order} was delivered on {delivered_at}. Here is your receipt.\n\
-         \n\
-         {text_lines}\
-         Total: {total}\n\
-         \n\
-         Thank you for ordering with {SERVICE_NAME}.\n",
-        order = receipt.order_id,
-    );
-    let html_lines: String = lines
-        .iter()
-        .map(|(what, cost)| format!("<li>{}: {}</li>", escape(what), escape(cost)))
-        .collect();
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>Your order {order} was delivered on {delivered_at}. Here is your receipt.</p>\n\
-         <ul>{html_lines}</ul>\n\
-         <p><strong>Total: {total}</strong></p>\n\
-         <p>Thank you for ordering with {SERVICE_NAME}.</p>",
-        greeting = escape(greeting),
-        order = escape(&receipt.order_id),
-        total = escape(&total),
-    );
-    (subject, text, html)
-}
-
-fn password_reset(greeting: &str, token: &str, endpoint: &str, validity: &str) -> Parts {
-    // The token stays out of the subject, which phones show on a locked screen.
-    let subject = format!("Reset your {SERVICE_NAME} password");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         Someone asked to reset the password of your {SERVICE_NAME} account. Your reset token is:\n\
-         \n\
-         {token}\n\
-         \n\
-         To choose a new password, send it with the new password to the API:\n\
-         \n\
-         POST {endpoint}\n\
-         Content-Type: application/json\n\
-         \n\
-         {{\"token\": \"{token}\", \"new_password\": \"<your new password>\"}}\n\
-         \n\
-         The token works once, for {validity}. Resetting signs you out everywhere; your second \
-         factor, if you set one up, is still asked for at the next sign-in.\n\
-         \n\
-         If you did not ask for this, ignore this mail: your password stays as it is.\n"
-    );
-    let (greeting, token, endpoint, validity) = (
-        escape(greeting),
-        escape(token),
-        escape(endpoint),
-        escape(validity),
-    );
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>Someone asked to reset the password of your {SERVICE_NAME} account. Your reset \
-         token is:</p>\n\
-         <p style=\"font-family: monospace; font-size: 1.2em; font-weight: bold;\">{token}</p>\n\
-         <p>To choose a new password, send it with the new password to the API:</p>\n\
-         <pre>POST {endpoint}\n\
-         Content-Type: application/json\n\
-         \n\
-         {{&quot;token&quot;: &quot;{token}&quot;, &quot;new_password&quot;: &quot;&lt;your new \
-         password&gt;&quot;}}</pre>\n\
-         <p>The token works once, for {validity}. Resetting signs you out everywhere; your \
-         second factor, if you set one up, is still asked for at the next sign-in.</p>\n\
-         <p>If you did not ask for this, ignore this mail: your password stays as it is.</p>"
-    );
-    (subject, text, html)
-}
-
-fn password_changed(greeting: &str) -> Parts {
-    let subject = format!("Your {SERVICE_NAME} password was changed");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         The password of your {SERVICE_NAME} account was just changed, and your other sessions \
-         were signed out.\n\
-         \n\
-         If it was you, there is nothing to do. If it was not, reset your password now with \
-         \"forgot password\" (POST /api/v1/auth/password/forgot) and check your second factor.\n"
-    );
-    let greeting = escape(greeting);
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>The password of your {SERVICE_NAME} account was just changed, and your other \
-         sessions were signed out.</p>\n\
-         <p>If it was you, there is nothing to do. If it was not, reset your password now with \
-         &quot;forgot password&quot; (POST /api/v1/auth/password/forgot) and check your second \
-         factor.</p>"
-    );
-    (subject, text, html)
-}
-
-fn totp_enabled(greeting: &str, token: &str, endpoint: &str, validity: &str) -> Parts {
-    // The token stays out of the subject, which phones show on a locked screen.
-    let subject = format!("An authenticator app was turned on for your {SERVICE_NAME} account");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         An authenticator app was just turned on as the second factor of your {SERVICE_NAME} \
-         account. From now on signing in asks for a code from that app or a recovery code; \
-         codes by mail are no longer accepted.\n\
-         \n\
-         If it was you, there is nothing to do.\n\
-         \n\
-         If it was NOT you, someone has your password and a session. Choose a new password \
-         with this token; that turns the app off, signs out every session and forgets every \
-         remembered device:\n\
-         \n\
-         POST {endpoint}\n\
-         Content-Type: application/json\n\
-         \n\
-         {{\"token\": \"{token}\", \"new_password\": \"<your new password>\"}}\n\
-         \n\
-         The token works once, for {validity}.\n"
-    );
-    let (greeting, token, endpoint, validity) = (
-        escape(greeting),
-        escape(token),
-        escape(endpoint),
-        escape(validity),
-    );
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>An authenticator app was just turned on as the second factor of your \
-         {SERVICE_NAME} account. From now on signing in asks for a code from that app or a \
-         recovery code; codes by mail are no longer accepted.</p>\n\
-         <p>If it was you, there is nothing to do.</p>\n\
-         <p>If it was <strong>not</strong> you, someone has your password and a session. \
-         Choose a new password with this token; that turns the app off, signs out every \
-         session and forgets every remembered device:</p>\n\
-         <p><code>{token}</code></p>\n\
-         <pre>POST {endpoint}\n\
-         Content-Type: application/json\n\
-         \n\
-         {{&quot;token&quot;: &quot;{token}&quot;, &quot;new_password&quot;: &quot;&lt;your new \
-         password&gt;&quot;}}</pre>\n\
-         <p>The token works once, for {validity}.</p>"
-    );
-    (subject, text, html)
-}
-
-fn totp_disabled(greeting: &str) -> Parts {
-    let subject = format!("The authenticator app of your {SERVICE_NAME} account was turned off");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         The authenticator app of your {SERVICE_NAME} account was just turned off, and its \
-         recovery codes with it. Signing in now asks for a code sent to this address.\n\
-         \n\
-         If it was not you, reset your password now with \"forgot password\" \
-         (POST /api/v1/auth/password/forgot) and turn the app on again.\n"
-    );
-    let greeting = escape(greeting);
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>The authenticator app of your {SERVICE_NAME} account was just turned off, and its \
-         recovery codes with it. Signing in now asks for a code sent to this address.</p>\n\
-         <p>If it was not you, reset your password now with &quot;forgot password&quot; \
-         (POST /api/v1/auth/password/forgot) and turn the app on again.</p>"
-    );
-    (subject, text, html)
-}
-
-fn recovery_codes_regenerated(greeting: &str) -> Parts {
-    let subject = format!("New recovery codes were made for your {SERVICE_NAME} account");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         New recovery codes were just made for your {SERVICE_NAME} account; the old ones no \
-         longer work.\n\
-         \n\
-         If it was not you, someone has your password and a session: reset your password now \
-         with \"forgot password\" (POST /api/v1/auth/password/forgot) and sign out everywhere.\n"
-    );
-    let greeting = escape(greeting);
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>New recovery codes were just made for your {SERVICE_NAME} account; the old ones no \
-         longer work.</p>\n\
-         <p>If it was not you, someone has your password and a session: reset your password \
-         now with &quot;forgot password&quot; (POST /api/v1/auth/password/forgot) and sign out \
-         everywhere.</p>"
-    );
-    (subject, text, html)
-}
-
-fn login_code(greeting: &str, code: &str, validity: &str) -> Parts {
-    // The code stays out of the subject, which phones show on a locked screen.
-    let subject = format!("Your {SERVICE_NAME} sign-in code");
-    let text = format!(
-        "{greeting}\n\
-         \n\
-         Your sign-in code is:\n\
-         \n\
-         {code}\n\
-         \n\
-         It works once, for {validity}. Never share it: {SERVICE_NAME} will never ask you for it.\n\
-         \n\
-         If you are not signing in right now, someone else knows your password: change it.\n"
-    );
-    let (greeting, code, validity) = (escape(greeting), escape(code), escape(validity));
-    let html = format!(
-        "<p>{greeting}</p>\n\
-         <p>Your sign-in code is:</p>\n\
-         <p style=\"font-size: 1.6em; font-weight: bold; letter-spacing: 0.2em;\">{code}</p>\n\
-         <p>It works once, for {validity}. Never share it: {SERVICE_NAME} will never ask you \
-         for it.</p>\n\
-         <p>If you are not signing in right now, someone else knows your password: change \
-         it.</p>"
-    );
-    (subject, text, html)
-}
-
-fn html_page(subject: &str, body: &str) -> String {
-    let subject = escape(subject);
-    format!(
-        "<!DOCTYPE html>\n\
-         <html lang=\"en\">\n\
-         <head><meta charset=\"utf-8\"><title>{subject}</title></head>\n\
-         <body style=\"font-family: sans-serif; line-height: 1.5;\">\n\
-         {body}\n\
-         </body>\n\
-         </html>\n"
+    let total = words.amount(receipt.total_cents, &receipt.currency);
+    (
+        words.get("mail-receipt-subject"),
+        vec![
+            Block::Paragraph(words.with(
+                "mail-receipt-intro",
+                &[("order", text(&receipt.order_id)), ("date", text(&date))],
+            )),
+            Block::Lines(lines),
+            Block::Strong(words.with("mail-receipt-total", &[("total", text(&total))])),
+            words.paragraph("mail-receipt-thanks"),
+        ],
     )
-}
-
-fn greeting(name: &str) -> String {
-    if name.trim().is_empty() {
-        "Hello,".to_owned()
-    } else {
-        format!("Hello {name},")
-    }
-}
-
-fn hours(count: i64) -> String {
-    if count == 1 {
-        "1 hour".to_owned()
-    } else {
-        format!("{count} hours")
-    }
-}
-
-fn minutes(count: i64) -> String {
-    if count == 1 {
-        "1 minute".to_owned()
-    } else {
-        format!("{count} minutes")
-    }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#x27;"),
-            _ => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::Email;
+    use crate::adapters::mail::links::LinkTemplate;
+    use crate::core::model::{Email, ReceiptLine};
 
-    fn mail(message: MailMessage) -> Mail {
+    fn mail(locale: Locale, message: MailMessage) -> Mail {
         Mail {
             to: Email::parse("amina@example.com").unwrap(),
             to_name: "Amina".to_owned(),
+            locale,
             message,
         }
     }
 
-    fn verify(token: &str) -> Mail {
-        mail(MailMessage::VerifyEmail {
-            token: token.to_owned(),
-            valid_hours: 24,
-        })
+    fn links() -> MailLinks {
+        MailLinks::new(url::Url::parse("https://shop.example/base/").unwrap()).unwrap()
     }
 
-    fn url(text: &str) -> Url {
-        Url::parse(text).unwrap()
+    fn rendered(locale: Locale, message: MailMessage) -> RenderedMail {
+        render(&mail(locale, message), &links()).unwrap()
     }
 
-    #[test]
-    fn the_verification_link_hangs_off_a_public_url_without_a_path() {
-        let rendered = render(&verify("abc_DEF-123"), &url("http://127.0.0.1:8080")).unwrap();
-
-        let link = "http://127.0.0.1:8080/api/v1/auth/verify-email?token=abc_DEF-123";
-        assert!(
-            rendered.text.lines().any(|line| line == link),
-            "{}",
-            rendered.text
-        );
-        assert!(rendered.html.contains(&format!("<a href=\"{link}\">")));
-    }
-
-    #[test]
-    fn the_verification_link_keeps_the_path_prefix_of_the_public_url() {
-        for public_url in [
-            "https://example.com/shop",
-            "https://example.com/shop/",
-            "https://example.com/shop/?utm=x#top",
-        ] {
-            let link = verification_link(&url(public_url), "abc").unwrap();
-
-            assert_eq!(
-                link.as_str(),
-                "https://example.com/shop/api/v1/auth/verify-email?token=abc",
-                "{public_url}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_token_is_percent_encoded_in_the_link_and_comes_back_intact() {
-        let token = "a+b&c=d/é #";
-
-        let link = verification_link(&url("https://example.com"), token).unwrap();
-
-        assert_eq!(link.query(), Some("token=a%2Bb%26c%3Dd%2F%C3%A9+%23"));
-        let pairs: Vec<(String, String)> = link.query_pairs().into_owned().collect();
-        assert_eq!(pairs, vec![("token".to_owned(), token.to_owned())]);
-    }
-
-    #[test]
-    fn the_verification_mail_says_how_long_the_link_works() {
-        let rendered = render(&verify("abc"), &url("https://example.com")).unwrap();
-
-        assert_eq!(rendered.subject, "Confirm your email address for allomedia");
-        assert!(rendered.text.contains("for 24 hours"));
-        assert!(rendered.html.contains("for 24 hours"));
-        assert_eq!(rendered.to, "amina@example.com");
-        assert_eq!(rendered.to_name, "Amina");
-    }
-
-    #[test]
-    fn a_single_hour_is_not_written_as_a_plural() {
-        let one_hour = mail(MailMessage::VerifyEmail {
-            token: "abc".to_owned(),
-            valid_hours: 1,
-        });
-
-        let rendered = render(&one_hour, &url("https://example.com")).unwrap();
-
-        assert!(rendered.text.contains("for 1 hour."), "{}", rendered.text);
-    }
-
-    #[test]
-    fn every_interpolated_value_is_escaped_in_the_html() {
-        let hostile = Mail {
-            to_name: "<script>alert('x')</script> & \"Co\"".to_owned(),
-            ..verify("a&b<c>")
-        };
-
-        let rendered = render(&hostile, &url("https://example.com")).unwrap();
-
-        assert!(!rendered.html.contains("<script>"));
-        assert!(rendered.html.contains(
-            "Hello &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;,"
-        ));
-        assert!(
-            rendered.html.contains(
-                "href=\"https://example.com/api/v1/auth/verify-email?token=a%26b%3Cc%3E\""
-            )
-        );
-        assert!(
-            rendered
-                .text
-                .contains("Hello <script>alert('x')</script> & \"Co\",")
-        );
-    }
-
-    #[test]
-    fn a_link_with_an_ampersand_is_escaped_inside_the_html_attribute() {
-        let rendered = render(&verify("abc"), &url("https://example.com/a&b/")).unwrap();
-
-        assert!(
-            rendered.html.contains(
-                "href=\"https://example.com/a&amp;b/api/v1/auth/verify-email?token=abc\""
-            )
-        );
-    }
-
-    #[test]
-    fn the_totp_enabled_mail_carries_the_disown_token_and_its_api_call_out_of_the_subject() {
-        let enabled = mail(MailMessage::TotpEnabled {
-            disown_token: "dis-123".to_owned(),
-            valid_hours: 72,
-        });
-
-        let rendered = render(&enabled, &url("https://shop.example/base/")).unwrap();
-
-        assert!(!rendered.subject.contains("dis-123"));
-        for body in [&rendered.text, &rendered.html] {
-            assert!(body.contains("dis-123"), "{body}");
-            assert!(
-                body.contains("https://shop.example/base/api/v1/auth/2fa/totp/disown"),
-                "{body}"
-            );
-            assert!(body.contains("72 hours"), "{body}");
-        }
-    }
-
-    #[test]
-    fn the_second_factor_notices_say_what_changed() {
-        let disabled = render(&mail(MailMessage::TotpDisabled), &url("https://a.example")).unwrap();
-        let regenerated = render(
-            &mail(MailMessage::RecoveryCodesRegenerated),
-            &url("https://a.example"),
-        )
-        .unwrap();
-
-        assert!(
-            disabled.subject.contains("turned off"),
-            "{}",
-            disabled.subject
-        );
-        assert!(
-            regenerated.subject.contains("New recovery codes"),
-            "{}",
-            regenerated.subject
-        );
-    }
-
-    #[test]
-    fn the_reset_mail_shows_the_token_the_api_call_and_how_long_it_works() {
-        let reset = mail(MailMessage::PasswordReset {
-            token: "tok-123".to_owned(),
-            valid_minutes: 60,
-        });
-
-        let rendered = render(&reset, &url("https://example.com/shop/")).unwrap();
-
-        assert!(!rendered.subject.contains("tok-123"));
-        let endpoint = "POST https://example.com/shop/api/v1/auth/password/reset";
-        for body in [&rendered.text, &rendered.html] {
-            assert!(body.contains("tok-123"), "{body}");
-            assert!(body.contains(endpoint), "{body}");
-            assert!(body.contains("for 60 minutes"), "{body}");
-        }
-        assert!(
-            rendered
-                .text
-                .contains("{\"token\": \"tok-123\", \"new_password\": ")
-        );
-    }
-
-    #[test]
-    fn the_password_changed_mail_says_what_to_do_if_it_was_not_you() {
-        let rendered = render(
-            &mail(MailMessage::PasswordChanged),
-            &url("https://example.com"),
-        )
-        .unwrap();
-
-        assert_eq!(rendered.subject, "Your allomedia password was changed");
-        assert!(rendered.text.contains("If it was not, reset your password"));
-    }
-
-    #[test]
-    fn a_public_url_that_cannot_hold_a_path_is_reported() {
-        let result = render(&verify("abc"), &url("mailto:admin@example.com"));
-
-        assert_eq!(
-            result.unwrap_err(),
-            NotABaseUrl("mailto:admin@example.com".to_owned())
-        );
-    }
-
-    #[test]
-    fn the_registration_attempt_mail_says_it_can_be_ignored_or_the_password_reset() {
-        let rendered = render(
-            &mail(MailMessage::RegistrationAttempt),
-            &url("https://example.com"),
-        )
-        .unwrap();
-
-        assert_eq!(
-            rendered.subject,
-            "Someone tried to register with your address at allomedia"
-        );
-        for body in [&rendered.text, &rendered.html] {
-            assert!(body.contains("Someone just tried to create an allomedia account"));
-            assert!(body.contains("you can ignore this mail"));
-            assert!(body.contains("if you forgot your password, reset it"));
-        }
-    }
-
-    #[test]
-    fn the_login_code_mail_shows_the_code_and_how_long_it_works() {
-        let code = mail(MailMessage::LoginCode {
-            code: "042137".to_owned(),
-            valid_minutes: 10,
-        });
-
-        let rendered = render(&code, &url("https://example.com")).unwrap();
-
-        assert_eq!(rendered.subject, "Your allomedia sign-in code");
-        assert!(rendered.text.lines().any(|line| line == "042137"));
-        assert!(rendered.html.contains(">042137</p>"));
-        assert!(rendered.text.contains("for 10 minutes"));
-        assert!(rendered.html.contains("for 10 minutes"));
-    }
-
-    #[test]
-    fn an_empty_name_gets_a_plain_greeting() {
-        let nameless = Mail {
-            to_name: String::new(),
-            ..mail(MailMessage::RegistrationAttempt)
-        };
-
-        let rendered = render(&nameless, &url("https://example.com")).unwrap();
-
-        assert!(rendered.text.starts_with("Hello,\n"));
-    }
-
-    #[test]
-    fn the_receipt_lists_each_line_and_the_total_and_escapes_product_names() {
-        let receipt = crate::core::model::OrderReceipt {
+    fn receipt() -> OrderReceipt {
+        OrderReceipt {
             order_id: "0190c0de-0000-7000-8000-000000000001".to_owned(),
-            lines: vec![crate::core::model::ReceiptLine {
+            lines: vec![ReceiptLine {
                 name: "Tajine <poulet>".to_owned(),
                 quantity: 2,
                 unit_price_cents: 4550,
@@ -777,44 +346,372 @@ mod tests {
             total_cents: 9100,
             currency: "MAD".to_owned(),
             delivered_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
-        };
+        }
+    }
 
-        let rendered = render(
-            &mail(MailMessage::OrderReceipt(receipt)),
-            &url("https://example.com"),
-        )
-        .unwrap();
-
-        assert_eq!(rendered.subject, "Your allomedia order was delivered");
-        assert!(
-            rendered
-                .text
-                .contains("- 2 × Tajine <poulet> at 45.50 MAD: 91.00 MAD")
-        );
-        assert!(rendered.text.contains("Total: 91.00 MAD"));
-        assert!(
-            rendered
-                .html
-                .contains("2 × Tajine &lt;poulet&gt; at 45.50 MAD: 91.00 MAD")
-        );
-        assert!(!rendered.html.contains("<poulet>"));
+    /// Every kind of mail, with its English and French subjects.
+    fn every_kind() -> Vec<(MailMessage, &'static str, &'static str)> {
+        vec![
+            (
+                MailMessage::VerifyEmail {
+                    token: "tok-v".to_owned(),
+                    valid_hours: 24,
+                },
+                "Confirm your email address for allomedia",
+                "Confirmez votre adresse e-mail pour allomedia",
+            ),
+            (
+                MailMessage::RegistrationAttempt,
+                "Someone tried to register with your address at allomedia",
+                "Quelqu’un a tenté de s’inscrire sur allomedia avec votre adresse",
+            ),
+            (
+                MailMessage::LoginCode {
+                    code: "042137".to_owned(),
+                    valid_minutes: 10,
+                },
+                "Your allomedia sign-in code",
+                "Votre code de connexion allomedia",
+            ),
+            (
+                MailMessage::RecoveryCodeUsed { remaining: 9 },
+                "A recovery code was used to sign in to allomedia",
+                "Un code de secours a servi à se connecter à allomedia",
+            ),
+            (
+                MailMessage::OrderReceipt(receipt()),
+                "Your allomedia order was delivered",
+                "Votre commande allomedia a été livrée",
+            ),
+            (
+                MailMessage::PasswordReset {
+                    token: "tok-r".to_owned(),
+                    valid_minutes: 60,
+                },
+                "Reset your allomedia password",
+                "Réinitialisez votre mot de passe allomedia",
+            ),
+            (
+                MailMessage::PasswordChanged,
+                "Your allomedia password was changed",
+                "Votre mot de passe allomedia a été modifié",
+            ),
+            (
+                MailMessage::TotpEnabled {
+                    disown_token: "dis-123".to_owned(),
+                    valid_hours: 72,
+                },
+                "An authenticator app was turned on for your allomedia account",
+                "Une application d’authentification a été activée sur votre compte allomedia",
+            ),
+            (
+                MailMessage::TotpDisabled,
+                "The authenticator app of your allomedia account was turned off",
+                "L’application d’authentification de votre compte allomedia a été désactivée",
+            ),
+            (
+                MailMessage::RecoveryCodesRegenerated,
+                "New recovery codes were made for your allomedia account",
+                "De nouveaux codes de secours ont été créés pour votre compte allomedia",
+            ),
+        ]
     }
 
     #[test]
-    fn the_recovery_code_mail_says_how_many_are_left_and_what_to_do_if_it_was_not_you() {
-        let rendered = render(
-            &mail(MailMessage::RecoveryCodeUsed { remaining: 9 }),
-            &url("https://example.com"),
-        )
-        .unwrap();
+    fn every_mail_is_written_in_both_languages_in_text_and_html() {
+        for (message, english, french) in every_kind() {
+            for (locale, subject, hello) in [
+                (Locale::En, english, "Hello Amina,"),
+                (Locale::Fr, french, "Bonjour Amina,"),
+            ] {
+                let mail = rendered(locale, message.clone());
 
-        assert_eq!(
-            rendered.subject,
-            "A recovery code was used to sign in to allomedia"
+                assert_eq!(mail.subject, subject);
+                assert!(
+                    mail.text.starts_with(&format!("{hello}\n\n")),
+                    "{}",
+                    mail.text
+                );
+                assert!(mail.text.ends_with('\n') && !mail.text.ends_with("\n\n\n"));
+                assert!(!mail.text.contains("<p>"), "{}", mail.text);
+                let html_lang = format!("<html lang=\"{}\" dir=\"ltr\">", locale.tag());
+                assert!(mail.html.contains(&html_lang), "{}", mail.html);
+                assert!(
+                    mail.html.contains(&format!("<p>{hello}</p>")),
+                    "{}",
+                    mail.html
+                );
+                assert!(
+                    mail.html.contains(&format!(
+                        "<title>{}</title>",
+                        subject.replace('’', "&#39;").replace('\'', "&#39;")
+                    )) || mail.html.contains(&format!("<title>{subject}</title>")),
+                    "{}",
+                    mail.html
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_french_mails_follow_french_typography() {
+        let mail = rendered(Locale::Fr, MailMessage::RegistrationAttempt);
+
+        assert!(
+            mail.text.contains("«\u{a0}Mot de passe oublié\u{a0}»"),
+            "{}",
+            mail.text
         );
-        for body in [&rendered.text, &rendered.html] {
-            assert!(body.contains("You have 9 recovery codes left."));
-            assert!(body.contains("If it was not you"));
+        assert!(
+            mail.text.contains("Si c’était vous\u{a0}:"),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains(" :"));
+    }
+
+    #[test]
+    fn the_verification_link_opens_the_account_page_in_the_recipient_language() {
+        for locale in Locale::ALL {
+            let mail = rendered(
+                locale,
+                MailMessage::VerifyEmail {
+                    token: "a&b<c>".to_owned(),
+                    valid_hours: 24,
+                },
+            );
+            let link = format!(
+                "https://shop.example/base/account/verify-email?token=a%26b%3Cc%3E&lang={}",
+                locale.tag()
+            );
+
+            assert!(mail.text.lines().any(|line| line == link), "{}", mail.text);
+            let escaped = link.replace('&', "&#38;");
+            assert!(
+                mail.html.contains(&format!("<a href=\"{escaped}\">")),
+                "{}",
+                mail.html
+            );
+        }
+        let english = rendered(
+            Locale::En,
+            MailMessage::VerifyEmail {
+                token: "t".to_owned(),
+                valid_hours: 24,
+            },
+        );
+        assert!(english.text.contains("for 24 hours"));
+        assert!(!english.text.contains("sign-in page"));
+    }
+
+    #[test]
+    fn the_reset_mail_is_just_a_link_without_an_api_recipe() {
+        let english = rendered(
+            Locale::En,
+            MailMessage::PasswordReset {
+                token: "tok-123".to_owned(),
+                valid_minutes: 60,
+            },
+        );
+        let french = rendered(
+            Locale::Fr,
+            MailMessage::PasswordReset {
+                token: "tok-123".to_owned(),
+                valid_minutes: 60,
+            },
+        );
+
+        let link = "https://shop.example/base/account/reset-password?token=tok-123&lang=en";
+        assert!(
+            english.text.lines().any(|line| line == link),
+            "{}",
+            english.text
+        );
+        assert!(english.text.contains("for 60 minutes"));
+        assert!(french.text.contains("pendant 60 minutes"));
+        assert!(french.text.contains("reset-password?token=tok-123&lang=fr"));
+        for body in [&english.text, &english.html, &french.text, &french.html] {
+            assert!(!body.contains("POST"), "{body}");
+            assert!(!body.contains("new_password"), "{body}");
+            assert!(!body.contains("Content-Type"), "{body}");
+        }
+        assert!(!english.subject.contains("tok-123"));
+    }
+
+    #[test]
+    fn configured_link_templates_replace_the_service_pages() {
+        let links = links()
+            .with_verify_email(Some(
+                LinkTemplate::parse("https://front.example/verify/{token}?hl={lang}").unwrap(),
+            ))
+            .with_reset_password(Some(
+                LinkTemplate::parse("https://front.example/reset?token={token}").unwrap(),
+            ));
+        let verify = mail(
+            Locale::Fr,
+            MailMessage::VerifyEmail {
+                token: "v1".to_owned(),
+                valid_hours: 24,
+            },
+        );
+        let reset = mail(
+            Locale::En,
+            MailMessage::PasswordReset {
+                token: "r 1".to_owned(),
+                valid_minutes: 60,
+            },
+        );
+
+        let verify = render(&verify, &links).unwrap();
+        let reset = render(&reset, &links).unwrap();
+
+        assert!(
+            verify
+                .text
+                .lines()
+                .any(|l| l == "https://front.example/verify/v1?hl=fr")
+        );
+        assert!(
+            reset
+                .text
+                .lines()
+                .any(|l| l == "https://front.example/reset?token=r+1")
+        );
+        assert!(
+            reset
+                .html
+                .contains("href=\"https://front.example/reset?token=r+1\"")
+        );
+    }
+
+    #[test]
+    fn names_and_product_names_are_escaped_in_html_only() {
+        let hostile = Mail {
+            to_name: "<script>alert('x')</script> & \"Co\"".to_owned(),
+            ..mail(Locale::En, MailMessage::OrderReceipt(receipt()))
+        };
+
+        let mail = render(&hostile, &links()).unwrap();
+
+        assert!(!mail.html.contains("<script>"), "{}", mail.html);
+        assert!(!mail.html.contains("<poulet>"), "{}", mail.html);
+        assert!(
+            mail.html
+                .contains("Hello &#60;script&#62;alert(&#39;x&#39;)"),
+            "{}",
+            mail.html
+        );
+        assert!(
+            mail.html.contains("Tajine &#60;poulet&#62;"),
+            "{}",
+            mail.html
+        );
+        assert!(
+            mail.text
+                .starts_with("Hello <script>alert('x')</script> & \"Co\",\n")
+        );
+    }
+
+    #[test]
+    fn the_receipt_lists_each_line_and_the_total_in_each_language() {
+        let english = rendered(Locale::En, MailMessage::OrderReceipt(receipt()));
+        let french = rendered(Locale::Fr, MailMessage::OrderReceipt(receipt()));
+
+        assert!(
+            english
+                .text
+                .contains("- 2 × Tajine <poulet> at 45.50 MAD: 91.00 MAD\n"),
+            "{}",
+            english.text
+        );
+        assert!(english.text.contains("Total: 91.00 MAD"));
+        assert!(
+            english.text.contains("delivered on 2027-01-15 08:00 UTC"),
+            "{}",
+            english.text
+        );
+        assert!(
+            french
+                .text
+                .contains("- 2\u{a0}× Tajine <poulet> à 45,50\u{a0}MAD\u{a0}: 91,00\u{a0}MAD\n"),
+            "{}",
+            french.text
+        );
+        assert!(
+            french
+                .text
+                .contains("livrée le 15/01/2027 à 08\u{a0}h\u{a0}00 (UTC)"),
+            "{}",
+            french.text
+        );
+        assert!(english.html.contains("<strong>Total: 91.00 MAD</strong>"));
+    }
+
+    #[test]
+    fn counts_follow_each_language_plural_rules() {
+        let left =
+            |locale, remaining| rendered(locale, MailMessage::RecoveryCodeUsed { remaining }).text;
+
+        assert!(left(Locale::En, 9).contains("You have 9 recovery codes left."));
+        assert!(left(Locale::En, 1).contains("You have 1 recovery code left."));
+        assert!(left(Locale::En, 0).contains("no recovery codes left"));
+        assert!(left(Locale::Fr, 9).contains("Il vous reste 9 codes de secours."));
+        assert!(left(Locale::Fr, 0).contains("aucun code de secours"));
+        let one_hour = rendered(
+            Locale::Fr,
+            MailMessage::VerifyEmail {
+                token: "t".to_owned(),
+                valid_hours: 1,
+            },
+        );
+        assert!(
+            one_hour.text.contains("pendant 1 heure."),
+            "{}",
+            one_hour.text
+        );
+    }
+
+    #[test]
+    fn codes_and_tokens_stand_on_their_own_line_and_stay_out_of_subjects() {
+        let code = rendered(
+            Locale::Fr,
+            MailMessage::LoginCode {
+                code: "042137".to_owned(),
+                valid_minutes: 10,
+            },
+        );
+        let disown = rendered(
+            Locale::En,
+            MailMessage::TotpEnabled {
+                disown_token: "dis-123".to_owned(),
+                valid_hours: 72,
+            },
+        );
+
+        assert!(
+            code.text.lines().any(|line| line == "042137"),
+            "{}",
+            code.text
+        );
+        assert!(code.html.contains(">042137</p>"));
+        assert!(disown.text.lines().any(|line| line == "dis-123"));
+        assert!(
+            disown
+                .text
+                .contains("https://shop.example/base/api/v1/auth/2fa/totp/disown")
+        );
+        assert!(!code.subject.contains("042137") && !disown.subject.contains("dis-123"));
+    }
+
+    #[test]
+    fn an_empty_name_gets_a_plain_greeting() {
+        for (locale, hello) in [(Locale::En, "Hello,\n"), (Locale::Fr, "Bonjour,\n")] {
+            let nameless = Mail {
+                to_name: " ".to_owned(),
+                ..mail(locale, MailMessage::PasswordChanged)
+            };
+
+            assert!(render(&nameless, &links()).unwrap().text.starts_with(hello));
         }
     }
 }

@@ -114,6 +114,7 @@ mod tests {
                 "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             ),
             email_verified_at: None,
+            locale: crate::core::model::Locale::default(),
             created_at: now,
             updated_at: now,
         };

@@ -76,6 +76,9 @@ impl UserStore for MemoryStore {
         if let Some(address) = &changes.address {
             user.address = address.clone();
         }
+        if let Some(locale) = changes.locale {
+            user.locale = locale;
+        }
         user.updated_at = at;
         Ok(Some(user.clone()))
     }

@@ -39,6 +39,10 @@ pub(super) struct UserDocument {
     status: String,
     password_hash: String,
     email_verified_at: Option<bson::DateTime>,
+    /// The language tag; documents written before languages existed have none, which reads
+    /// as the default language.
+    #[serde(default)]
+    locale: Option<String>,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
 }
@@ -58,6 +62,7 @@ impl From<&User> for UserDocument {
             status: user.status.as_str().to_owned(),
             password_hash: user.password_hash.as_str().to_owned(),
             email_verified_at: optional_bson_time(user.email_verified_at),
+            locale: Some(user.locale.tag().to_owned()),
             created_at: bson_time(user.created_at),
             updated_at: bson_time(user.updated_at),
         }
@@ -87,6 +92,8 @@ impl TryFrom<UserDocument> for User {
                     "email_verified_at",
                     document.email_verified_at,
                 )?,
+                locale: optional_parsed_field("locale", document.locale.as_deref(), str::parse)?
+                    .unwrap_or_default(),
                 created_at: domain_time("created_at", document.created_at)?,
                 updated_at: domain_time("updated_at", document.updated_at)?,
             })
@@ -207,6 +214,9 @@ impl UserStore for MongoStore {
         if let Some(address) = &changes.address {
             set.insert("address", address.as_ref().map(Address::as_str));
         }
+        if let Some(locale) = changes.locale {
+            set.insert("locale", locale.tag());
+        }
         run("updating a profile", async {
             user_from(
                 self.users
@@ -266,6 +276,7 @@ mod tests {
                 "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             ),
             email_verified_at: Some(at),
+            locale: Default::default(),
             created_at: at,
             updated_at: at,
         }

@@ -223,6 +223,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP TABLE outbox_recipient_windows;
 "#,
+    // The language of each account's mails; accounts made before languages existed read
+    // the default language, French.
+    r#"
+    ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT 'fr';
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version
@@ -262,4 +267,37 @@ fn schema_version(connection: &Connection) -> anyhow::Result<u32> {
     connection
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .context("reading the schema version")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_made_before_languages_existed_read_the_default_language() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        let before_languages = 12; // migrations 1 to 12 predate languages
+        for migration in &MIGRATIONS[..before_languages] {
+            connection.execute_batch(migration).unwrap();
+        }
+        connection
+            .pragma_update(None, "user_version", before_languages as u32)
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO users (id, name, email, role, status, password_hash, created_at,
+                                    updated_at)
+                 VALUES ('0190c0de-0000-7000-8000-000000000001', 'Amina', 'amina@example.com',
+                         'client', 'active', 'hash', 0, 0)",
+                [],
+            )
+            .unwrap();
+
+        migrate(&mut connection).unwrap();
+
+        let locale: String = connection
+            .query_row("SELECT locale FROM users", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(locale, crate::core::model::Locale::default().tag());
+    }
 }

@@ -10,7 +10,7 @@ use super::columns::{
     text_column, time_column,
 };
 use crate::core::model::{
-    Address, Email, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
+    Address, Email, Locale, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
 };
 use crate::core::ports::{
     AccessChange, AccessChangeOutcome, DeleteUserOutcome, InsertUserError, StoreError, UserFilter,
@@ -18,7 +18,7 @@ use crate::core::ports::{
 };
 
 const USER_COLUMNS: &str = "id, name, email, phone, address, role, status, password_hash, \
-                            email_verified_at, created_at, updated_at";
+                            email_verified_at, locale, created_at, updated_at";
 
 fn user_from_row(row: &Row<'_>) -> anyhow::Result<User> {
     Ok(User {
@@ -31,6 +31,7 @@ fn user_from_row(row: &Row<'_>) -> anyhow::Result<User> {
         status: parsed_column(row, "status")?,
         password_hash: PasswordHash::from_phc(column(row, "password_hash")?),
         email_verified_at: optional_time_column(row, "email_verified_at")?,
+        locale: parsed_column(row, "locale")?,
         created_at: time_column(row, "created_at")?,
         updated_at: time_column(row, "updated_at")?,
     })
@@ -70,10 +71,11 @@ impl UserStore for SqliteStore {
                 let inserted = connection
                     .prepare_cached(
                         "INSERT INTO users (id, name, email, phone, address, role, status,
-                                            password_hash, email_verified_at, created_at,
-                                            updated_at)
+                                            password_hash, email_verified_at, locale,
+                                            created_at, updated_at)
                          VALUES (:id, :name, :email, :phone, :address, :role, :status,
-                                 :password_hash, :email_verified_at, :created_at, :updated_at)
+                                 :password_hash, :email_verified_at, :locale, :created_at,
+                                 :updated_at)
                          ON CONFLICT (email) DO NOTHING",
                     )?
                     .execute(named_params! {
@@ -86,6 +88,7 @@ impl UserStore for SqliteStore {
                         ":status": user.status.as_str(),
                         ":password_hash": user.password_hash.as_str(),
                         ":email_verified_at": optional_millis(user.email_verified_at),
+                        ":locale": user.locale.tag(),
                         ":created_at": millis(user.created_at),
                         ":updated_at": millis(user.updated_at),
                     })?;
@@ -171,6 +174,7 @@ impl UserStore for SqliteStore {
                          name = CASE WHEN :set_name THEN :name ELSE name END,
                          phone = CASE WHEN :set_phone THEN :phone ELSE phone END,
                          address = CASE WHEN :set_address THEN :address ELSE address END,
+                         locale = COALESCE(:locale, locale),
                          updated_at = :updated_at
                      WHERE id = :id
                      RETURNING {USER_COLUMNS}"
@@ -183,6 +187,7 @@ impl UserStore for SqliteStore {
                     ":phone": changes.phone.as_ref().and_then(Option::as_ref).map(Phone::as_str),
                     ":set_address": changes.address.is_some(),
                     ":address": changes.address.as_ref().and_then(Option::as_ref).map(Address::as_str),
+                    ":locale": changes.locale.map(Locale::tag),
                     ":updated_at": millis(at),
                 },
             )

@@ -489,11 +489,10 @@ impl SignIn {
         };
         let remaining = self.codes.unused_recovery_codes(user_id).await?;
         self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::RecoveryCodeUsed { remaining },
-            })
+            .send(Mail::to_user(
+                &user,
+                MailMessage::RecoveryCodeUsed { remaining },
+            ))
             .await;
         Ok(())
     }
@@ -551,14 +550,13 @@ impl SignIn {
 
     async fn mail_code(&self, user: &User, code: String) {
         self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::LoginCode {
+            .send(Mail::to_user(
+                user,
+                MailMessage::LoginCode {
                     code,
                     valid_minutes: self.policy.login_code_ttl.num_minutes(),
                 },
-            })
+            ))
             .await;
     }
 }

@@ -118,14 +118,13 @@ impl PasswordRecovery {
             .record(AuditKind::PasswordResetRequested.about(user.id), client)
             .await;
         self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::PasswordReset {
+            .send(Mail::to_user(
+                &user,
+                MailMessage::PasswordReset {
                     token: secret,
                     valid_minutes: self.policy.password_reset_ttl.num_minutes(),
                 },
-            })
+            ))
             .await;
         Ok(())
     }
@@ -172,11 +171,7 @@ impl PasswordRecovery {
         self.audit.record(disowned, &request.client).await;
         self.notifier.send(password_changed(&user)).await;
         self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::TotpDisabled,
-            })
+            .send(Mail::to_user(&user, MailMessage::TotpDisabled))
             .await;
         Ok(())
     }
@@ -245,11 +240,7 @@ impl PasswordRecovery {
 /// The notice telling an owner their password changed, so a change they did not make is
 /// noticed.
 pub(super) fn password_changed(user: &User) -> Mail {
-    Mail {
-        to: user.email.clone(),
-        to_name: user.name.to_string(),
-        message: MailMessage::PasswordChanged,
-    }
+    Mail::to_user(user, MailMessage::PasswordChanged)
 }
 
 /// A new password judged against its owner's name and email (field `new_password`).

@@ -8,8 +8,8 @@ use thiserror::Error;
 use super::verification_links::VerificationLinks;
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
-    AccountStatus, AuditKind, ClientInfo, Email, Mail, MailMessage, Name, Password, Phone, Role,
-    TokenPurpose, User, UserId, ValidationErrors,
+    AccountStatus, AuditKind, ClientInfo, Email, Locale, Mail, MailMessage, Name, Password, Phone,
+    Role, TokenPurpose, User, UserId, ValidationErrors,
 };
 use crate::core::notifier::Notifier;
 use crate::core::ports::{
@@ -26,6 +26,9 @@ pub struct RegisterRequest {
     /// `client` when absent; `manager` is never self-assigned.
     pub role: Option<String>,
     pub phone: Option<String>,
+    /// The language the person's mails are written in (from the request's
+    /// `Accept-Language`; the default language when it names none the service speaks).
+    pub locale: Locale,
     pub client: ClientInfo,
 }
 
@@ -64,6 +67,7 @@ struct ValidRegistration {
     password: Password,
     role: Role,
     phone: Option<Phone>,
+    locale: Locale,
 }
 
 fn validate(request: &RegisterRequest) -> Result<ValidRegistration, ValidationErrors> {
@@ -92,6 +96,7 @@ fn validate(request: &RegisterRequest) -> Result<ValidRegistration, ValidationEr
                 password,
                 role,
                 phone,
+                locale: request.locale,
             })
         }
         _ => Err(errors),
@@ -212,6 +217,7 @@ impl Registration {
             password: password.to_owned(),
             role: None,
             phone: None,
+            locale: Locale::default(),
             client: ClientInfo::default(),
         };
         let mut valid = validate(&request).map_err(CreateManagerError::Invalid)?;
@@ -293,6 +299,7 @@ impl Registration {
             status,
             password_hash,
             email_verified_at,
+            locale: valid.locale,
             created_at: now,
             updated_at: now,
         })
@@ -305,11 +312,7 @@ impl Registration {
     async fn warn_owner_of(&self, email: &Email) -> Result<(), anyhow::Error> {
         if let Some(owner) = self.ports.users.user_by_email(email).await? {
             self.notifier
-                .send(Mail {
-                    to: owner.email.clone(),
-                    to_name: owner.name.to_string(),
-                    message: MailMessage::RegistrationAttempt,
-                })
+                .send(Mail::to_user(&owner, MailMessage::RegistrationAttempt))
                 .await;
         }
         Ok(())

@@ -358,13 +358,7 @@ impl SecondFactorSettings {
     }
 
     async fn notify(&self, user: &User, message: MailMessage) {
-        self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message,
-            })
-            .await;
+        self.notifier.send(Mail::to_user(user, message)).await;
     }
 
     async fn existing_user(&self, user_id: UserId) -> Result<Option<User>, anyhow::Error> {

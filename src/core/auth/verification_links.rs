@@ -52,14 +52,13 @@ impl VerificationLinks {
         };
         self.tokens.insert_token(&token).await?;
         self.notifier
-            .send(Mail {
-                to: user.email.clone(),
-                to_name: user.name.to_string(),
-                message: MailMessage::VerifyEmail {
+            .send(Mail::to_user(
+                user,
+                MailMessage::VerifyEmail {
                     token: secret,
                     valid_hours: self.policy.verification_ttl.num_hours(),
                 },
-            })
+            ))
             .await;
         Ok(())
     }

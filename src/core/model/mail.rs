@@ -2,14 +2,29 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Email;
+use super::{Email, Locale, User};
 
 /// One mail to one person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mail {
     pub to: Email,
     pub to_name: String,
+    /// The language the recipient reads: the account's, or for someone without one, the
+    /// language of the request that caused the mail.
+    pub locale: Locale,
     pub message: MailMessage,
+}
+
+impl Mail {
+    /// `message` to the owner of `user`, in the account's language.
+    pub fn to_user(user: &User, message: MailMessage) -> Self {
+        Self {
+            to: user.email.clone(),
+            to_name: user.name.to_string(),
+            locale: user.locale,
+            message,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

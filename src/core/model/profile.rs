@@ -3,6 +3,8 @@
 use std::fmt;
 use thiserror::Error;
 
+use super::Locale;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TextError {
     #[error("must not be empty")]
@@ -98,11 +100,15 @@ pub struct ProfileChanges {
     pub name: Option<Name>,
     pub phone: Option<Option<Phone>>,
     pub address: Option<Option<Address>>,
+    pub locale: Option<Locale>,
 }
 
 impl ProfileChanges {
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.phone.is_none() && self.address.is_none()
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.address.is_none()
+            && self.locale.is_none()
     }
 }
 

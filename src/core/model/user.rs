@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::{Address, Email, Name, PasswordHash, Phone, UserId};
+use super::{Address, Email, Locale, Name, PasswordHash, Phone, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -101,6 +101,8 @@ pub struct User {
     pub status: AccountStatus,
     pub password_hash: PasswordHash,
     pub email_verified_at: Option<DateTime<Utc>>,
+    /// The language of every mail sent to the account.
+    pub locale: Locale,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

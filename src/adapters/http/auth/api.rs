@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::OpenApi;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 
 use super::dto::{
@@ -19,6 +19,7 @@ use crate::adapters::http::extractors::RequestClient;
 use crate::adapters::http::problems::ApiError;
 use crate::adapters::http::problems::responses;
 use crate::adapters::http::tags::ApiTags;
+use crate::adapters::i18n;
 use crate::adapters::metrics::OutcomeLabels;
 use crate::core::auth::{LoginError, LoginOutcome};
 
@@ -37,12 +38,21 @@ impl AuthApi {
         &self,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
+        /// The languages the person reads; the account's mails are written in the best one the
+        /// service speaks (French when it speaks none of them). `PATCH /me` changes it later.
+        #[oai(name = "Accept-Language")]
+        accept_language: Header<Option<String>>,
         body: Json<RegisterBody>,
     ) -> RegisterResponse {
+        let locale = accept_language
+            .0
+            .as_deref()
+            .and_then(i18n::negotiate)
+            .unwrap_or_default();
         let follow_up = match services
             .core
             .registration
-            .start_registration(body.0.into_request(client))
+            .start_registration(body.0.into_request(client, locale))
             .await
         {
             Ok(follow_up) => follow_up,

@@ -11,7 +11,7 @@ use crate::adapters::http::fields::Text;
 use crate::core::auth::{
     LoginChallengeView, LoginRequest, RegisterRequest, SessionTokens, VerifyCodeRequest,
 };
-use crate::core::model::{ClientInfo, Role, SecondFactor};
+use crate::core::model::{ClientInfo, Locale, Role, SecondFactor};
 
 /// A role a person may give themselves when registering.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct RegisterBody {
 }
 
 impl RegisterBody {
-    pub fn into_request(self, client: ClientInfo) -> RegisterRequest {
+    pub fn into_request(self, client: ClientInfo, locale: Locale) -> RegisterRequest {
         RegisterRequest {
             name: self.name.into(),
             email: self.email.into(),
@@ -60,6 +60,7 @@ impl RegisterBody {
                 .into_option()
                 .map(|role| role.as_core().as_str().to_owned()),
             phone: self.phone.into_option().map(String::from),
+            locale,
             client,
         }
     }

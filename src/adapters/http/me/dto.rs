@@ -64,6 +64,8 @@ pub struct UserView {
     pub role: RoleView,
     pub status: AccountStatusView,
     pub email_verified: bool,
+    /// The language of the account's mails: a BCP 47 tag the service speaks (`fr`, `en`).
+    pub locale: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -80,6 +82,7 @@ impl From<User> for UserView {
             role: user.role.into(),
             status: user.status.into(),
             email_verified,
+            locale: user.locale.tag().to_owned(),
             created_at: user.created_at,
             updated_at: user.updated_at,
         }
@@ -96,6 +99,8 @@ pub struct UpdateMeBody {
     pub phone: Nullable<Text>,
     /// Up to 500 characters, possibly on several lines; `null` removes it.
     pub address: Nullable<Text>,
+    /// The language of the account's mails: `fr` or `en`.
+    pub locale: Optional<Text>,
 }
 
 impl From<UpdateMeBody> for UpdateProfileRequest {
@@ -104,6 +109,7 @@ impl From<UpdateMeBody> for UpdateProfileRequest {
             name: body.name.into_option().map(String::from),
             phone: text_change(body.phone),
             address: text_change(body.address),
+            locale: body.locale.into_option().map(String::from),
         }
     }
 }

@@ -6,7 +6,8 @@ use lettre::message::{Mailbox, MultiPart};
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::super::templates::{NotABaseUrl, RenderedMail};
+use super::super::links::NotABaseUrl;
+use super::super::templates::RenderedMail;
 
 #[derive(Debug, Error)]
 pub enum ComposeError {
@@ -59,6 +60,7 @@ fn display_name(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::mail::links::MailLinks;
     use crate::adapters::mail::templates::render;
     use crate::core::model::{Email, Mail, MailMessage};
     use mail_parser::MessageParser;
@@ -66,13 +68,15 @@ mod tests {
 
     /// The MIME message for `mail`, sent by `from`, with links built from `public_url`.
     fn compose(mail: &Mail, from: &Mailbox, public_url: &Url) -> Result<Message, ComposeError> {
-        compose_rendered(render(mail, public_url)?, from, Uuid::now_v7())
+        let links = MailLinks::new(public_url.clone())?;
+        compose_rendered(render(mail, &links)?, from, Uuid::now_v7())
     }
 
     fn login_code_mail(to_name: &str) -> Mail {
         Mail {
             to: Email::parse("amina@example.com").unwrap(),
             to_name: to_name.to_owned(),
+            locale: crate::core::model::Locale::En,
             message: MailMessage::LoginCode {
                 code: "042137".to_owned(),
                 valid_minutes: 10,
