@@ -13,7 +13,7 @@ use allomedia::adapters::mail::{
 use allomedia::adapters::metrics::Metrics;
 use allomedia::adapters::sqlite::SqliteStore;
 use allomedia::config::MailDelivery;
-use allomedia::core::model::{Email, Mail, MailMessage};
+use allomedia::core::model::{Email, Locale, Mail, MailMessage};
 use allomedia::core::outbox::{Courier, MailPolicy, Outbox};
 use allomedia::core::ports::{Clock, MailTransport, Mailer, OutboxStore};
 use allomedia::core::request_limit::RequestLimits;
@@ -56,6 +56,7 @@ async fn main() {
         let mail = Mail {
             to: Email::parse(&format!("person{n}@example.com")).unwrap(),
             to_name: "Amina".to_owned(),
+            locale: Locale::default(),
             message: MailMessage::LoginCode {
                 code: format!("{:06}", n % 1_000_000),
                 valid_minutes: 10,

@@ -86,7 +86,11 @@ async fn a_person_signs_up_signs_in_uses_the_api_and_signs_out_and_the_account_s
     assert_eq!(registered.status(), StatusCode::ACCEPTED);
     mailer.wait_for_mails("amina@example.com", 1).await;
     let mail = mailer.sent().into_iter().last().unwrap();
-    let rendered = render(&mail, &url::Url::parse(&app.base).unwrap()).unwrap();
+    let rendered = render(
+        &mail,
+        &allomedia::adapters::mail::MailLinks::new(url::Url::parse(&app.base).unwrap()).unwrap(),
+    )
+    .unwrap();
     let link = rendered
         .text
         .split_whitespace()

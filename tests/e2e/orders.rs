@@ -231,7 +231,11 @@ async fn an_order_goes_from_the_clients_basket_to_their_door_and_they_get_a_rece
         .find(|mail| matches!(mail.message, MailMessage::OrderReceipt(_)))
         .expect("a receipt was mailed");
     assert_eq!(receipt.to.as_str(), "amina@example.com");
-    let rendered = render(&receipt, &url::Url::parse(&app.base).unwrap()).unwrap();
+    let rendered = render(
+        &receipt,
+        &allomedia::adapters::mail::MailLinks::new(url::Url::parse(&app.base).unwrap()).unwrap(),
+    )
+    .unwrap();
     assert!(
         rendered
             .text

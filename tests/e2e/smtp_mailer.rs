@@ -347,7 +347,6 @@ async fn each_bad_setting_is_refused_naming_its_variable_and_never_the_password(
     let clear_credentials = Url::parse("smtp://user:hunter2@mail.example.com").unwrap();
     let mailto = Url::parse("mailto:admin@example.com").unwrap();
     let settings = SmtpSettings::default();
-    let sealer = || Sealer::new(&[4; 32], MAIL_SEAL_PURPOSE).unwrap();
 
     for (error, variable) in [
         (
