@@ -441,14 +441,9 @@ mod tests {
                     "{}",
                     mail.html
                 );
-                assert!(
-                    mail.html.contains(&format!(
-                        "<title>{}</title>",
-                        subject.replace('’', "&#39;").replace('\'', "&#39;")
-                    )) || mail.html.contains(&format!("<title>{subject}</title>")),
-                    "{}",
-                    mail.html
-                );
+                // askama writes an apostrophe as `&#39;`; the typographic one (’) stays.
+                let title = format!("<title>{}</title>", subject.replace('\'', "&#39;"));
+                assert!(mail.html.contains(&title), "{}", mail.html);
             }
         }
     }
