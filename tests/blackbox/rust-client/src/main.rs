@@ -67,18 +67,21 @@ async fn walk() -> Step<()> {
     )
     .await?;
 
-    // The client signs up and confirms the address from the mail.
+    // The client signs up (its mails in English) and confirms the address from the mail.
     let sent = mailbox::count(CLIENT_EMAIL).await?;
     success(
         "client: register",
         anonymous
-            .register(&types::RegisterBody {
-                name: "Karim".into(),
-                email: CLIENT_EMAIL.into(),
-                password: password.clone(),
-                role: None,
-                phone: None,
-            })
+            .register(
+                Some("en"),
+                &types::RegisterBody {
+                    name: "Karim".into(),
+                    email: CLIENT_EMAIL.into(),
+                    password: password.clone(),
+                    role: None,
+                    phone: None,
+                },
+            )
             .await,
         202,
     )
