@@ -12,6 +12,7 @@ mod openapi_spec;
 mod operations;
 mod orders;
 mod people;
+mod problem_language;
 mod products;
 mod second_factor;
 mod sessions;

@@ -48,6 +48,7 @@ use self::middleware::{
     AuthRateLimit, BodyLimit, ProblemFallback, RequestLog, ResolveClient, SecurityHeaders,
     account_page_policy, panic_problem, swagger_ui_policy,
 };
+use self::problems::ReaderLanguage;
 use self::routes::RouteTable;
 use self::spec::{Apis, api_service, docs_page};
 
@@ -115,6 +116,8 @@ pub fn app(services: HttpServices, settings: HttpSettings) -> BoxEndpoint<'stati
         .with(RequestLog::new(metrics, routes))
         // Outermost, so that the request log records the client it resolves.
         .with(ResolveClient::new(settings.trusted_proxies))
+        // Around everything that may answer with a problem document: its language.
+        .with(ReaderLanguage)
         .boxed()
 }
 

@@ -5,11 +5,13 @@
 //! poem and poem-openapi.
 
 mod from_core;
+mod language;
 mod problem;
 mod rejections;
 mod responses;
 
 pub(crate) use from_core::fault;
+pub use language::ReaderLanguage;
 pub use problem::{ApiError, PROBLEM_JSON};
 pub(crate) use rejections::rejected_request;
 pub(crate) use responses::responses;

@@ -10,7 +10,9 @@ use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ToJSON, Type};
 use poem_openapi::{Enum, Object};
 
-use crate::core::model::ValidationErrors;
+use super::language::reader_language;
+use crate::adapters::i18n;
+use crate::core::model::{Locale, ValidationErrors};
 
 /// The media type of every error body (RFC 9457 §3).
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -24,7 +26,8 @@ const MAX_ECHOED_CHARS: usize = 300;
 
 /// A stable, machine-readable name for what went wrong. Clients branch on it; a published
 /// code never changes meaning.
-// Published as an enum in this order; what each code means is `ProblemCode::definition`.
+// Published as an enum in this order; each code's status is `ProblemCode::status`, its words
+// are in `locales/<tag>/problems.ftl`.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]
 pub enum ProblemCode {
@@ -92,7 +95,7 @@ pub struct ProblemDocument {
 }
 
 /// Every problem this API answers with, each with its `code` (which gives its status, title
-/// and default detail, see `ProblemCode::definition`).
+/// and default detail, see `ProblemCode::status` and `locales/<tag>/problems.ftl`).
 ///
 /// It is also the body of every problem response: an operation declares a variant per status
 /// carrying an `ApiError`, which renders itself as a problem document with its headers.
@@ -183,181 +186,61 @@ pub enum ApiError {
     StoreTimeout,
 }
 
-/// What a code means, whatever the occurrence: its status, a title and the detail a client
-/// reads unless the occurrence says more.
-struct Definition {
-    status: StatusCode,
-    title: &'static str,
-    detail: &'static str,
-}
-
-const fn definition(status: StatusCode, title: &'static str, detail: &'static str) -> Definition {
-    Definition {
-        status,
-        title,
-        detail,
-    }
-}
-
 impl ProblemCode {
-    /// The catalogue of problems: one row per code. A code never changes its status.
-    fn definition(self) -> Definition {
+    /// A code's status, one per code: a code never changes its status. Its title and detail
+    /// are words, in `locales/<tag>/problems.ftl` as `problem-<code>-title` / `-detail`.
+    fn status(self) -> StatusCode {
         use StatusCode as S;
         match self {
-            ProblemCode::MalformedRequest => definition(
-                S::BAD_REQUEST,
-                "Malformed request",
-                // Followed by what could not be read (see `ApiError::detail`).
-                "The request could not be read",
-            ),
-            ProblemCode::InvalidToken => definition(
-                S::BAD_REQUEST,
-                "Invalid or expired link",
-                "This token is unknown, already used or expired; ask for a new one.",
-            ),
-            ProblemCode::Unauthenticated => definition(
-                S::UNAUTHORIZED,
-                "Not authenticated",
-                "Send a valid access token of a live session as `Authorization: Bearer <token>`.",
-            ),
-            ProblemCode::InvalidCredentials => definition(
-                S::UNAUTHORIZED,
-                "Invalid credentials",
-                "The email or the password is wrong.",
-            ),
-            ProblemCode::WrongPassword => definition(
-                S::FORBIDDEN,
-                "Wrong password",
-                "The current password is wrong.",
-            ),
-            ProblemCode::InvalidCode => definition(
-                S::UNAUTHORIZED,
-                "Invalid code",
-                "The code is wrong, or this login is unknown, expired or already finished.",
-            ),
-            ProblemCode::InvalidRefreshToken => definition(
-                S::UNAUTHORIZED,
-                "Invalid refresh token",
-                "The refresh token is invalid, expired or of an ended session; sign in again.",
-            ),
-            ProblemCode::AccountPendingApproval => definition(
-                S::FORBIDDEN,
-                "Account pending approval",
-                "A manager has not approved this account yet.",
-            ),
-            ProblemCode::AccountSuspended => definition(
-                S::FORBIDDEN,
-                "Account suspended",
-                "This account is suspended.",
-            ),
-            ProblemCode::Forbidden => {
-                definition(S::FORBIDDEN, "Forbidden", "Your role does not allow this.")
-            }
-            ProblemCode::NotFound => {
-                definition(S::NOT_FOUND, "Not found", "There is nothing here.")
-            }
-            ProblemCode::LastActiveManager => definition(
-                S::CONFLICT,
-                "Last active manager",
-                "This would leave no active manager; promote or activate another one first.",
-            ),
-            ProblemCode::MethodNotAllowed => definition(
-                S::METHOD_NOT_ALLOWED,
-                "Method not allowed",
-                "This resource does not support this method; see the `Allow` header.",
-            ),
-            ProblemCode::PayloadTooLarge => definition(
-                S::PAYLOAD_TOO_LARGE,
-                "Payload too large",
-                "The request body is larger than this API accepts.",
-            ),
-            ProblemCode::ValidationFailed => definition(
-                S::UNPROCESSABLE_ENTITY,
-                "Validation failed",
-                "Some fields are invalid; see `errors`.",
-            ),
-            ProblemCode::TooManyAttempts => definition(
-                S::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "This login has used all its attempts; sign in again with your password.",
-            ),
-            ProblemCode::LoginThrottled => definition(
-                S::TOO_MANY_REQUESTS,
-                "Too many failed sign-ins",
-                "Too many wrong passwords for this account; wait `Retry-After` seconds.",
-            ),
-            ProblemCode::SecondFactorThrottled => definition(
-                S::TOO_MANY_REQUESTS,
-                "Too many wrong codes",
-                "Too many wrong codes for this account; wait `Retry-After` seconds.",
-            ),
-            ProblemCode::ResendTooSoon => definition(
-                S::TOO_MANY_REQUESTS,
-                "Code sent recently",
-                "A code was sent moments ago; wait before asking for another one.",
-            ),
-            ProblemCode::RateLimited => definition(
-                S::TOO_MANY_REQUESTS,
-                "Too many requests",
-                "Too many requests from this address; slow down.",
-            ),
-            ProblemCode::TotpAlreadyEnabled => definition(
-                S::CONFLICT,
-                "Authenticator app already on",
-                "An authenticator app is already on; turn it off before setting up another.",
-            ),
-            ProblemCode::TotpNotEnabled => definition(
-                S::CONFLICT,
-                "Authenticator app not on",
-                "No authenticator app is on for this account; set one up first.",
-            ),
-            ProblemCode::TotpNotSetUp => definition(
-                S::CONFLICT,
-                "No authenticator app setup pending",
-                "There is no setup to confirm; start with `POST /me/2fa/totp/setup`.",
-            ),
-            ProblemCode::InvalidTransition => definition(
-                S::CONFLICT,
-                "Invalid transition",
-                "The order cannot move to this status from its current one.",
-            ),
-            ProblemCode::OrderNotAssignable => definition(
-                S::CONFLICT,
-                "Order not assignable",
-                "Couriers are assigned between confirmation and pick-up only.",
-            ),
-            ProblemCode::InvalidDeliveryCode => definition(
-                S::UNPROCESSABLE_ENTITY,
-                "Invalid delivery code",
-                "This is not the order's delivery code; ask the client for it again.",
-            ),
-            ProblemCode::DeliveryCodeLocked => definition(
-                S::CONFLICT,
-                "Delivery code locked",
-                "Too many wrong delivery codes for this order; report the delivery as failed.",
-            ),
-            ProblemCode::Conflict => definition(
-                S::CONFLICT,
-                "Conflict",
-                "The resource changed while this request was handled; read it again and retry.",
-            ),
-            ProblemCode::InternalError => definition(
-                S::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "Something went wrong on our side; try again later.",
-            ),
-            ProblemCode::StoreUnavailable => definition(
-                S::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-                "The data store cannot be reached right now.",
-            ),
-            ProblemCode::StoreTimeout => definition(
-                S::SERVICE_UNAVAILABLE,
-                "Service temporarily unavailable",
-                "The data store did not answer in time, so this request may or may not have \
-                 taken effect; try again after `Retry-After` seconds.",
-            ),
+            ProblemCode::MalformedRequest => S::BAD_REQUEST,
+            ProblemCode::InvalidToken => S::BAD_REQUEST,
+            ProblemCode::Unauthenticated => S::UNAUTHORIZED,
+            ProblemCode::InvalidCredentials => S::UNAUTHORIZED,
+            ProblemCode::WrongPassword => S::FORBIDDEN,
+            ProblemCode::InvalidCode => S::UNAUTHORIZED,
+            ProblemCode::InvalidRefreshToken => S::UNAUTHORIZED,
+            ProblemCode::AccountPendingApproval => S::FORBIDDEN,
+            ProblemCode::AccountSuspended => S::FORBIDDEN,
+            ProblemCode::Forbidden => S::FORBIDDEN,
+            ProblemCode::NotFound => S::NOT_FOUND,
+            ProblemCode::LastActiveManager => S::CONFLICT,
+            ProblemCode::MethodNotAllowed => S::METHOD_NOT_ALLOWED,
+            ProblemCode::PayloadTooLarge => S::PAYLOAD_TOO_LARGE,
+            ProblemCode::ValidationFailed => S::UNPROCESSABLE_ENTITY,
+            ProblemCode::TooManyAttempts => S::TOO_MANY_REQUESTS,
+            ProblemCode::LoginThrottled => S::TOO_MANY_REQUESTS,
+            ProblemCode::SecondFactorThrottled => S::TOO_MANY_REQUESTS,
+            ProblemCode::ResendTooSoon => S::TOO_MANY_REQUESTS,
+            ProblemCode::RateLimited => S::TOO_MANY_REQUESTS,
+            ProblemCode::TotpAlreadyEnabled => S::CONFLICT,
+            ProblemCode::TotpNotEnabled => S::CONFLICT,
+            ProblemCode::TotpNotSetUp => S::CONFLICT,
+            ProblemCode::InvalidTransition => S::CONFLICT,
+            ProblemCode::OrderNotAssignable => S::CONFLICT,
+            ProblemCode::InvalidDeliveryCode => S::UNPROCESSABLE_ENTITY,
+            ProblemCode::DeliveryCodeLocked => S::CONFLICT,
+            ProblemCode::Conflict => S::CONFLICT,
+            ProblemCode::InternalError => S::INTERNAL_SERVER_ERROR,
+            ProblemCode::StoreUnavailable => S::SERVICE_UNAVAILABLE,
+            ProblemCode::StoreTimeout => S::SERVICE_UNAVAILABLE,
         }
+    }
+
+    /// The code as published (`invalid_token`), which names its messages.
+    fn name(self) -> String {
+        serde_json::to_value(self.to_json())
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    fn title(self, locale: Locale) -> String {
+        i18n::message(locale, &format!("problem-{}-title", self.name()))
+    }
+
+    /// What a client reads unless the occurrence says more.
+    fn detail(self, locale: Locale) -> String {
+        i18n::message(locale, &format!("problem-{}-detail", self.name()))
     }
 }
 
@@ -400,22 +283,18 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.code().definition().status
+        self.code().status()
     }
 
-    fn title(&self) -> &'static str {
-        self.code().definition().title
-    }
-
-    /// The code's detail, with what this occurrence adds to it.
-    fn detail(&self) -> String {
-        let detail = self.code().definition().detail;
+    /// The code's detail in `locale`, with what this occurrence adds to it.
+    fn detail(&self, locale: Locale) -> String {
+        let detail = self.code().detail(locale);
         match self {
             ApiError::MalformedRequest { reason } => {
                 let reason: String = reason.chars().take(MAX_ECHOED_CHARS).collect();
                 format!("{detail}: {reason}")
             }
-            _ => detail.into(),
+            _ => detail,
         }
     }
 
@@ -442,7 +321,10 @@ impl ApiError {
         }
     }
 
+    /// The problem document, in the language of the request being answered
+    /// (`ReaderLanguage`).
     pub fn document(&self) -> ProblemDocument {
+        let locale = reader_language();
         let errors = match self {
             ApiError::ValidationFailed(errors) => Some(
                 errors
@@ -458,9 +340,9 @@ impl ApiError {
         };
         ProblemDocument {
             problem_type: "about:blank".into(),
-            title: self.title().into(),
+            title: self.code().title(locale),
             status: self.status().as_u16(),
-            detail: self.detail(),
+            detail: self.detail(locale),
             code: self.code(),
             errors,
         }
@@ -475,6 +357,7 @@ impl ApiError {
         let mut response = Response::builder()
             .status(self.status())
             .header(header::CONTENT_TYPE, PROBLEM_JSON)
+            .header(header::CONTENT_LANGUAGE, reader_language().tag())
             .body(body);
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after_seconds() {
@@ -522,5 +405,50 @@ impl Payload for ApiError {
 
     fn register(registry: &mut Registry) {
         ProblemDocument::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every published code, read from the schema the spec publishes.
+    fn published_codes() -> Vec<String> {
+        let mut registry = Registry::new();
+        ProblemCode::register(&mut registry);
+        registry.schemas["ProblemCode"]
+            .enum_items
+            .iter()
+            .map(|item| item.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_code_has_a_title_and_a_detail_in_every_language() {
+        let codes = published_codes();
+        assert_eq!(codes.len(), 31);
+        for code in codes {
+            for locale in Locale::ALL {
+                for part in ["title", "detail"] {
+                    let text = i18n::message(locale, &format!("problem-{code}-{part}"));
+                    assert!(
+                        !text.is_empty() && !text.starts_with("Unknown localization key"),
+                        "{locale}: {code} has no {part}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_reads_in_the_language_asked_for_and_its_name_never_changes() {
+        let english = ApiError::InvalidToken.document();
+        assert_eq!(english.title, "Invalid or expired link");
+        assert_eq!(ProblemCode::InvalidToken.name(), "invalid_token");
+        assert_eq!(
+            ProblemCode::InvalidToken.title(Locale::Fr),
+            "Lien invalide ou expiré"
+        );
+        assert_eq!(ProblemCode::InvalidToken.status(), StatusCode::BAD_REQUEST);
     }
 }
