@@ -61,6 +61,17 @@ async fn verified_can_sign_in(api: &Api, email: &str, password: &str) -> bool {
     api.login(email, password).await.status == StatusCode::ACCEPTED
 }
 
+/// The reset page's form, as a person submits it.
+async fn submit_reset(api: &Api, token: &str, lang: &str, password: &str, again: &str) -> Reply {
+    let fields = [
+        ("token", token),
+        ("lang", lang),
+        ("new_password", password),
+        ("new_password_again", again),
+    ];
+    post_form(api, "/account/reset-password", form(&fields)).await
+}
+
 async fn reset_token(api: &Api, email: &str) -> String {
     api.verified_account(email).await;
     let forgot = api
@@ -192,17 +203,7 @@ async fn opening_the_reset_page_spends_nothing_and_states_the_servers_rules() {
     assert!(page.body.contains("<label for=\"new_password_again\">"));
 
     // The token still works: the page did not spend it.
-    let reset = post_form(
-        &api,
-        "/account/reset-password",
-        form(&[
-            ("token", &token),
-            ("lang", "en"),
-            ("new_password", NEW_PASSWORD),
-            ("new_password_again", NEW_PASSWORD),
-        ]),
-    )
-    .await;
+    let reset = submit_reset(&api, &token, "en", NEW_PASSWORD, NEW_PASSWORD).await;
     assert_page(&reset, StatusCode::OK, "en", "Your password is changed");
 }
 
@@ -257,17 +258,7 @@ async fn a_refused_password_is_shown_in_place_never_echoed_and_the_link_still_wo
         let token = reset_token(&api, "amina@example.com").await;
         let lang = locale.tag();
 
-        let refused = post_form(
-            &api,
-            "/account/reset-password",
-            form(&[
-                ("token", &token),
-                ("lang", lang),
-                ("new_password", weak),
-                ("new_password_again", weak),
-            ]),
-        )
-        .await;
+        let refused = submit_reset(&api, &token, lang, weak, weak).await;
 
         assert_page(&refused, StatusCode::UNPROCESSABLE_ENTITY, lang, problem);
         assert!(
@@ -298,17 +289,8 @@ async fn two_different_passwords_are_refused_next_to_the_second_field_without_sp
         let token = reset_token(&api, "amina@example.com").await;
         let lang = locale.tag();
 
-        let refused = post_form(
-            &api,
-            "/account/reset-password",
-            form(&[
-                ("token", &token),
-                ("lang", lang),
-                ("new_password", NEW_PASSWORD),
-                ("new_password_again", "tulipe-marteau-orage-43"),
-            ]),
-        )
-        .await;
+        let refused =
+            submit_reset(&api, &token, lang, NEW_PASSWORD, "tulipe-marteau-orage-43").await;
 
         assert_page(&refused, StatusCode::UNPROCESSABLE_ENTITY, lang, problem);
         assert!(refused.body.contains("id=\"new_password_again-error\""));
@@ -328,17 +310,7 @@ async fn an_expired_reset_link_says_how_to_get_a_new_one_in_both_languages() {
         api.world.clock.advance(Duration::hours(2));
         let lang = locale.tag();
 
-        let expired = post_form(
-            &api,
-            "/account/reset-password",
-            form(&[
-                ("token", &token),
-                ("lang", lang),
-                ("new_password", NEW_PASSWORD),
-                ("new_password_again", NEW_PASSWORD),
-            ]),
-        )
-        .await;
+        let expired = submit_reset(&api, &token, lang, NEW_PASSWORD, NEW_PASSWORD).await;
 
         assert_page(&expired, StatusCode::BAD_REQUEST, lang, spent);
         assert!(expired.body.contains(next));

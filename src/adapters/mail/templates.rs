@@ -139,6 +139,25 @@ fn text(value: &str) -> FluentValue<'static> {
     FluentValue::from(value.to_owned())
 }
 
+/// A mail whose point is one link (verify, reset): `mail-<kind>-subject`, `-intro`, the link
+/// labelled `-button`, how long it works (`-validity`), and what to do if it was not you
+/// (`-ignore`).
+fn link_mail(words: Words, kind: &str, href: String, validity: String) -> (String, Vec<Block>) {
+    let key = |part: &str| format!("mail-{kind}-{part}");
+    (
+        words.get(&key("subject")),
+        vec![
+            words.paragraph(&key("intro")),
+            Block::Link {
+                href,
+                label: words.get(&key("button")),
+            },
+            Block::Paragraph(words.with(&key("validity"), &[("validity", text(&validity))])),
+            words.paragraph(&key("ignore")),
+        ],
+    )
+}
+
 /// Subject and body blocks of each kind of mail.
 fn content(
     mail: &Mail,
@@ -147,20 +166,11 @@ fn content(
 ) -> Result<(String, Vec<Block>), NotABaseUrl> {
     let locale = mail.locale;
     Ok(match &mail.message {
-        MailMessage::VerifyEmail { token, valid_hours } => (
-            words.get("mail-verify-subject"),
-            vec![
-                words.paragraph("mail-verify-intro"),
-                Block::Link {
-                    href: links.verify_email(token, locale)?,
-                    label: words.get("mail-verify-button"),
-                },
-                Block::Paragraph(words.with(
-                    "mail-verify-validity",
-                    &[("validity", text(&words.hours(*valid_hours)))],
-                )),
-                words.paragraph("mail-verify-ignore"),
-            ],
+        MailMessage::VerifyEmail { token, valid_hours } => link_mail(
+            words,
+            "verify",
+            links.verify_email(token, locale)?,
+            words.hours(*valid_hours),
         ),
         MailMessage::RegistrationAttempt => (
             words.get("mail-attempt-subject"),
@@ -204,20 +214,11 @@ fn content(
         MailMessage::PasswordReset {
             token,
             valid_minutes,
-        } => (
-            words.get("mail-reset-subject"),
-            vec![
-                words.paragraph("mail-reset-intro"),
-                Block::Link {
-                    href: links.reset_password(token, locale)?,
-                    label: words.get("mail-reset-button"),
-                },
-                Block::Paragraph(words.with(
-                    "mail-reset-validity",
-                    &[("validity", text(&words.minutes(*valid_minutes)))],
-                )),
-                words.paragraph("mail-reset-ignore"),
-            ],
+        } => link_mail(
+            words,
+            "reset",
+            links.reset_password(token, locale)?,
+            words.minutes(*valid_minutes),
         ),
         MailMessage::PasswordChanged => (
             words.get("mail-changed-subject"),

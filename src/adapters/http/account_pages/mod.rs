@@ -16,9 +16,10 @@ mod verify_email;
 mod views;
 
 use poem::http::StatusCode;
-use poem::{Request, Response, Route, get};
+use poem::{Body, Request, Response, Route, get};
 
-use self::form::FormRefusal;
+use self::form::{Form, FormRefusal};
+use self::language::{is_well_formed_token, page_language};
 use self::views::{Notice, notice_page};
 use crate::adapters::http::problems::{ApiError, fault};
 use crate::core::model::Locale;
@@ -45,6 +46,41 @@ pub fn with_account_pages(routes: Route) -> Route {
 
 /// A posted form that is not one of these pages' forms: a page saying so, in the browser's
 /// language (the form's own `lang` cannot be trusted).
+/// A page's posted form with a well-formed `token`, and the language it asks for.
+struct LinkForm {
+    form: Form,
+    locale: Locale,
+    token: String,
+}
+
+/// Reads a page's form (only `fields`), its language and its token; the page that answers a
+/// refused form or a broken link otherwise.
+async fn read_link_form(
+    request: &Request,
+    body: Body,
+    fields: &[&str],
+) -> Result<LinkForm, Response> {
+    let form = Form::read(request, body, fields)
+        .await
+        .map_err(|refusal| refused_form_page(request, &refusal))?;
+    let locale = page_language(form.get("lang"), request);
+    let token = match form.get("token") {
+        Some(token) if is_well_formed_token(token) => token.to_owned(),
+        _ => {
+            return Err(notice_page(
+                locale,
+                Notice::LinkBroken,
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+    };
+    Ok(LinkForm {
+        form,
+        locale,
+        token,
+    })
+}
+
 fn refused_form_page(request: &Request, refusal: &FormRefusal) -> Response {
     let status = match refusal {
         FormRefusal::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,

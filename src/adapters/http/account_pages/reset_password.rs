@@ -9,10 +9,9 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
-use super::fault_page;
-use super::form::Form;
 use super::language::{is_well_formed_token, page_language, query_value};
 use super::views::{Notice, PasswordProblem, notice_page, reset_password_page};
+use super::{LinkForm, fault_page, read_link_form};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::RequestClient;
 use crate::core::auth::{ResetPasswordError, ResetPasswordRequest};
@@ -43,15 +42,15 @@ pub async fn submit(
     body: Body,
 ) -> Response {
     let fields = ["token", "lang", NEW_PASSWORD, NEW_PASSWORD_AGAIN];
-    let form = match Form::read(request, body, &fields).await {
+    let LinkForm {
+        form,
+        locale,
+        token,
+    } = match read_link_form(request, body, &fields).await {
         Ok(form) => form,
-        Err(refusal) => return super::refused_form_page(request, &refusal),
+        Err(answer) => return answer,
     };
-    let locale = page_language(form.get("lang"), request);
-    let token = match form.get("token") {
-        Some(token) if is_well_formed_token(token) => token,
-        _ => return notice_page(locale, Notice::LinkBroken, StatusCode::BAD_REQUEST),
-    };
+    let token = token.as_str();
     let new_password = form.get(NEW_PASSWORD).unwrap_or_default();
     if form.get(NEW_PASSWORD_AGAIN).unwrap_or_default() != new_password {
         return reset_password_page(

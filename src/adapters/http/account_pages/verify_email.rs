@@ -8,10 +8,9 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
-use super::fault_page;
-use super::form::Form;
 use super::language::{is_well_formed_token, page_language, query_value};
 use super::views::{Notice, notice_page, verify_email_page};
+use super::{LinkForm, fault_page, read_link_form};
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::extractors::RequestClient;
 use crate::core::auth::VerifyEmailError;
@@ -34,19 +33,15 @@ pub async fn confirm(
     RequestClient(client): RequestClient,
     body: Body,
 ) -> Response {
-    let form = match Form::read(request, body, &["token", "lang"]).await {
-        Ok(form) => form,
-        Err(refusal) => return super::refused_form_page(request, &refusal),
-    };
-    let locale = page_language(form.get("lang"), request);
-    let token = match form.get("token") {
-        Some(token) if is_well_formed_token(token) => token,
-        _ => return notice_page(locale, Notice::LinkBroken, StatusCode::BAD_REQUEST),
-    };
+    let LinkForm { locale, token, .. } =
+        match read_link_form(request, body, &["token", "lang"]).await {
+            Ok(form) => form,
+            Err(answer) => return answer,
+        };
     match services
         .core
         .registration
-        .verify_email(token, &client)
+        .verify_email(&token, &client)
         .await
     {
         Ok(()) => notice_page(locale, Notice::AddressConfirmed, StatusCode::OK),
