@@ -254,6 +254,7 @@ impl CryptoPorts {
             settings.hashing_slots,
             metrics.hashes_waiting.clone(),
             metrics.hashes_running.clone(),
+            metrics.hash_buffers.clone(),
         )
         .context("setting up password hashing")?;
         let access_tokens = JwtAccessTokens::new(

@@ -71,6 +71,8 @@ pub struct Metrics {
     pub hashes_waiting: Gauge,
     /// Password hashes being computed right now.
     pub hashes_running: Gauge,
+    /// Argon2 work buffers held by the hashing threads (none once they have been idle).
+    pub hash_buffers: Gauge,
     /// Deliveries by this process's mail sender, by outcome (`sent`, `retried`, `abandoned`).
     pub mail_deliveries: Family<OutcomeLabels, Counter>,
     /// Mails in the outbox by state, shared by every instance on the store (delivered and
@@ -92,6 +94,7 @@ impl Metrics {
         let login_outcomes = Family::<OutcomeLabels, Counter>::default();
         let hashes_waiting = Gauge::default();
         let hashes_running = Gauge::default();
+        let hash_buffers = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status class",
@@ -116,6 +119,11 @@ impl Metrics {
             "password_hashes_running",
             "Password hashes being computed",
             hashes_running.clone(),
+        );
+        registry.register(
+            "password_hash_buffers",
+            "Argon2 work buffers held by the hashing threads (given back after 30 s without work)",
+            hash_buffers.clone(),
         );
         let mail_deliveries = Family::<OutcomeLabels, Counter>::default();
         let mail_outbox = Family::<MailStateLabels, Gauge>::default();
@@ -145,6 +153,7 @@ impl Metrics {
             login_outcomes,
             hashes_waiting,
             hashes_running,
+            hash_buffers,
         }
     }
 

@@ -288,6 +288,89 @@ store_contract! {
         assert_eq!(stored.delivery_code_attempts, 5);
     }
 
+    /// Orders spread over a week, moved through the workflow after they are placed (some
+    /// concurrently, from one version): the totals of any period, on day boundaries or not,
+    /// open or not, are what counting the orders themselves gives.
+    pub async fn order_totals_follow_orders_moved_after_they_were_placed<S: Store>(
+        store: Arc<S>,
+    ) {
+        let (karim, omar) = (UserId::new(), UserId::new());
+        let midnight = t0().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        let mut orders = Vec::new();
+        for hour in (0..7 * 24).step_by(5) {
+            let order = placed(midnight + Duration::hours(hour), OrderStatus::Pending, None);
+            store.insert_order(&order).await.unwrap();
+            orders.push(order);
+        }
+        for (index, order) in orders.iter_mut().enumerate() {
+            let (status, courier) = match index % 4 {
+                0 => (OrderStatus::Delivered, Some(karim)),
+                1 => (OrderStatus::Delivered, Some(omar)),
+                2 => (OrderStatus::Cancelled, None),
+                _ => continue,
+            };
+            let mut next = moved(order, status);
+            next.courier_id = courier;
+            assert!(store.update_order(&next, order.version).await.unwrap());
+            *order = next;
+        }
+        // Eight movers from one version: one wins, the others move nothing.
+        let contested = orders[3].clone();
+        let outcomes = race(&store, 8, move |store, _| {
+            let contested = contested.clone();
+            async move {
+                let next = moved(&contested, OrderStatus::Confirmed);
+                store.update_order(&next, contested.version).await.unwrap()
+            }
+        })
+        .await;
+        assert_eq!(outcomes.iter().filter(|won| **won).count(), 1);
+        orders[3] = moved(&orders[3], OrderStatus::Confirmed);
+
+        let at = |days: i64, hours: i64| Some(midnight + Duration::days(days) + Duration::hours(hours));
+        for (from, to) in [
+            (None, None),
+            (at(1, 0), at(4, 0)),
+            (at(1, 3), at(5, 2)),
+            (at(2, 1), at(2, 11)),
+            (None, at(3, 7)),
+            (at(3, 7), None),
+            (at(6, 23), at(6, 23)),
+        ] {
+            let period = PlacedBetween { from, to };
+            let within: Vec<&Order> = orders.iter().filter(|o| period.admits(o)).collect();
+            let mut expected_statuses: Vec<(&str, u64)> = Vec::new();
+            for order in &within {
+                match expected_statuses.iter_mut().find(|(s, _)| *s == order.status.as_str()) {
+                    Some((_, n)) => *n += 1,
+                    None => expected_statuses.push((order.status.as_str(), 1)),
+                }
+            }
+            let delivered: Vec<&&Order> = within
+                .iter()
+                .filter(|o| o.status == OrderStatus::Delivered)
+                .collect();
+            let by = |courier| delivered.iter().filter(|o| o.courier_id == Some(courier)).count() as u64;
+            let mut expected_couriers: Vec<(UserId, u64)> = [(karim, by(karim)), (omar, by(omar))]
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            expected_couriers.sort();
+
+            let totals = store.order_totals(period).await.unwrap();
+
+            assert_eq!(status_counts(&totals), sorted(expected_statuses), "{period:?}");
+            let revenue: i64 = delivered.iter().map(|o| o.total_cents).sum();
+            let expected_revenue = if delivered.is_empty() {
+                vec![]
+            } else {
+                vec![(Currency::parse("MAD").unwrap(), revenue)]
+            };
+            assert_eq!(totals.delivered_revenue, expected_revenue, "{period:?}");
+            assert_eq!(sorted(totals.deliveries_per_courier), expected_couriers, "{period:?}");
+        }
+    }
+
     pub async fn order_totals_of_no_orders_are_empty<S: Store>(store: Arc<S>) {
         let totals = store.order_totals(PlacedBetween::default()).await.unwrap();
 

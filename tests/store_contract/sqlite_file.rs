@@ -86,35 +86,6 @@ async fn the_file_is_in_write_ahead_log_mode() {
     assert_eq!(mode, "wal");
 }
 
-/// The managers' stats total a period of orders; SQLite finds the period through an index
-/// on the order time instead of reading every order.
-#[tokio::test]
-async fn the_stats_query_finds_a_period_of_orders_through_an_index() {
-    let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("store.db");
-    let _store = SqliteStore::open(&path).unwrap();
-
-    let plan: Vec<String> = {
-        let connection = Connection::open(&path).unwrap();
-        let mut statement = connection
-            .prepare(
-                "EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM orders \
-                 WHERE created_at >= 0 AND created_at < 1 GROUP BY status",
-            )
-            .unwrap();
-        statement
-            .query_map([], |row| row.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-
-    assert!(
-        plan.iter().any(|step| step.contains("orders_created_at")),
-        "{plan:?}"
-    );
-}
-
 #[tokio::test]
 async fn a_corrupt_row_is_a_store_error_not_a_panic() {
     let folder = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! Adapters layer: password hashing with Argon2id, implementing `core::ports::PasswordHashing`.
 //! May depend on the core, argon2, subtle, rand, tokio and prometheus-client.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use argon2::password_hash::phc::{self, Output, ParamsString, Salt};
@@ -13,6 +14,7 @@ use rand::rngs::OsRng;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
+use super::hashing_threads::HashingThreads;
 use crate::core::model::{Password, PasswordHash};
 use crate::core::ports::{HashingError, PasswordHashing};
 
@@ -61,25 +63,28 @@ impl Argon2Settings {
 }
 
 /// Argon2id password hashing that never runs on the async workers, runs at most a fixed
-/// number of hashes at once, and reuses their memory.
+/// number of hashes at once, on threads of lower priority, and reuses their memory.
 ///
 /// A flood of logins therefore queues (visible in the `hashes_waiting` gauge) instead of
 /// starving every other request of CPU, and memory stays at `max_concurrent` work buffers:
 /// one fresh 19 MiB allocation per hash on blocking threads grew the process to 6 GB that the
-/// allocator never returned.
+/// allocator never returned. An idle server holds none (see `hashing_threads.rs`).
 pub struct Argon2Hashing {
     params: Params,
-    /// One permit per hashing slot.
+    /// One permit per hashing thread: a job is only queued once a thread is free for it.
     slots: Arc<Semaphore>,
-    buffers: Arc<BufferPool>,
+    threads: HashingThreads,
     waiting: Gauge,
     running: Gauge,
     dummy: PasswordHash,
 }
 
+/// How long hashing threads keep their work buffers without work.
+const RELEASE_BUFFERS_AFTER: Duration = Duration::from_secs(30);
+
 impl Argon2Hashing {
-    /// Hashes with `settings`, at most `max_concurrent` at a time, reporting into the `waiting`
-    /// and `running` gauges (see `adapters::metrics::Metrics`).
+    /// Hashes with `settings`, at most `max_concurrent` at a time, reporting into the `waiting`,
+    /// `running` and `buffers` gauges (see `adapters::metrics::Metrics`).
     ///
     /// Computes the dummy hash here, on the calling thread: call it at start-up.
     pub fn new(
@@ -87,6 +92,7 @@ impl Argon2Hashing {
         max_concurrent: usize,
         waiting: Gauge,
         running: Gauge,
+        buffers: Gauge,
     ) -> Result<Self, HashingError> {
         let params = settings
             .params()
@@ -97,28 +103,35 @@ impl Argon2Hashing {
                 Semaphore::MAX_PERMITS
             )));
         }
-        let buffers = Arc::new(BufferPool::new(params.block_count()));
         let dummy = {
-            // Nothing else holds the pool yet, so this needs no slot; it warms one buffer.
-            let mut buffer = buffers.take();
+            // A buffer of its own, freed at once: an idle server holds no work buffer.
+            let mut blocks = vec![Block::new(); params.block_count()];
             let mut password = [0u8; 32];
             fill_from_os(&mut password)?;
-            hash_with_salt(&params, &password, &random_salt()?, buffer.blocks())?
+            hash_with_salt(&params, &password, &random_salt()?, &mut blocks)?
         };
+        let threads = HashingThreads::start(
+            max_concurrent,
+            params.block_count(),
+            RELEASE_BUFFERS_AFTER,
+            buffers,
+        )
+        .context("starting the hashing threads")
+        .map_err(HashingError)?;
         Ok(Self {
             params,
             slots: Arc::new(Semaphore::new(max_concurrent)),
-            buffers,
+            threads,
             waiting,
             running,
             dummy,
         })
     }
 
-    /// Runs `job` on a blocking thread with a pooled work buffer, once a slot is free.
+    /// Runs `job` on a hashing thread with its work buffer, once a slot is free.
     ///
-    /// Cancellation-safe: the blocking task owns the slot and the buffer, so if the caller's
-    /// future is dropped the hash still finishes, then gives both back.
+    /// Cancellation-safe: the queued job owns the slot, so if the caller's future is dropped
+    /// the hash still finishes, then frees the slot.
     async fn in_a_slot<T, F>(&self, job: F) -> Result<T, HashingError>
     where
         F: FnOnce(&mut [Block]) -> T + Send + 'static,
@@ -132,25 +145,22 @@ impl Argon2Hashing {
                 .context("the hashing slots are closed")
                 .map_err(HashingError)?
         };
-        let buffers = Arc::clone(&self.buffers);
         let running = self.running.clone();
-        tokio::task::spawn_blocking(move || {
-            // Locals drop in reverse order: the buffer goes back to the pool before the slot
-            // is freed, so a task that gets the slot always finds a buffer waiting.
-            let _slot = slot;
-            let _running = GaugeIncrement::new(&running);
-            let mut buffer = buffers.take();
-            job(buffer.blocks())
-        })
-        .await
-        .context("the hashing task failed")
-        .map_err(HashingError)
-    }
-
-    #[cfg(test)]
-    fn pooled_buffer_sizes(&self) -> Vec<usize> {
-        let free = self.buffers.free.lock().unwrap();
-        free.iter().map(Vec::len).collect()
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.threads.submit(Box::new(move |blocks| {
+            let outcome = {
+                let _running = GaugeIncrement::new(&running);
+                job(blocks)
+            };
+            // Gauge and slot are back before the caller hears the answer, so what it sees next
+            // is settled.
+            drop(slot);
+            let _ = answer.send(outcome);
+        }));
+        answered
+            .await
+            .context("the hashing job failed")
+            .map_err(HashingError)
     }
 }
 
@@ -233,7 +243,7 @@ impl StoredHash {
     }
 }
 
-/// Runs Argon2 in the pooled buffer, or in a buffer of its own when the parameters (those of
+/// Runs Argon2 in the thread's buffer, or in a buffer of its own when the parameters (those of
 /// an older stored hash) need more memory than today's settings. Still within one slot, so
 /// the number of such buffers stays bounded too.
 fn compute(
@@ -241,10 +251,10 @@ fn compute(
     password: &[u8],
     salt: &[u8],
     output: &mut [u8],
-    pooled: &mut [Block],
+    buffer: &mut [Block],
 ) -> Result<(), HashingError> {
     let needed = argon2.params().block_count();
-    let result = match pooled.get_mut(..needed) {
+    let result = match buffer.get_mut(..needed) {
         Some(blocks) => argon2.hash_password_into_with_memory(password, salt, output, blocks),
         None => argon2.hash_password_into_with_memory(
             password,
@@ -254,60 +264,6 @@ fn compute(
         ),
     };
     result.map_err(|error| HashingError(anyhow!(error).context("Argon2 failed")))
-}
-
-/// Work buffers, one per slot in use. They are made on first need and then kept: at most as
-/// many exist as slots, since a buffer is only taken while holding a slot.
-struct BufferPool {
-    blocks_per_buffer: usize,
-    free: Mutex<Vec<Vec<Block>>>,
-}
-
-impl BufferPool {
-    fn new(blocks_per_buffer: usize) -> Self {
-        Self {
-            blocks_per_buffer,
-            free: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn take(self: &Arc<Self>) -> PooledBuffer {
-        let blocks = self
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop()
-            .unwrap_or_else(|| vec![Block::new(); self.blocks_per_buffer]);
-        PooledBuffer {
-            blocks,
-            pool: Arc::clone(self),
-        }
-    }
-}
-
-/// A buffer on loan; dropping it gives it back to the pool.
-struct PooledBuffer {
-    blocks: Vec<Block>,
-    pool: Arc<BufferPool>,
-}
-
-impl PooledBuffer {
-    fn blocks(&mut self) -> &mut [Block] {
-        &mut self.blocks
-    }
-}
-
-impl Drop for PooledBuffer {
-    fn drop(&mut self) {
-        let blocks = std::mem::take(&mut self.blocks);
-        // A poisoned lock only means another thread panicked between a push and a pop; the
-        // list of buffers itself is intact.
-        self.pool
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(blocks);
-    }
 }
 
 /// Increments a gauge for as long as it lives, so early returns and cancellation cannot leave
@@ -351,7 +307,14 @@ mod tests {
     use argon2::{PasswordHasher, PasswordVerifier};
 
     fn hashing(settings: Argon2Settings, max_concurrent: usize) -> Argon2Hashing {
-        Argon2Hashing::new(settings, max_concurrent, Gauge::default(), Gauge::default()).unwrap()
+        Argon2Hashing::new(
+            settings,
+            max_concurrent,
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+        )
+        .unwrap()
     }
 
     fn fast() -> Argon2Hashing {
@@ -457,7 +420,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stored_hash_needing_more_memory_than_the_pool_verifies_in_a_buffer_of_its_own() {
+    async fn a_stored_hash_needing_more_memory_than_the_threads_buffer_verifies_in_one_of_its_own()
+    {
         let hashing = fast();
         let older = crate_hasher(256)
             .hash_password(b"tulipe-marteau-orage")
@@ -470,11 +434,11 @@ mod tests {
             .unwrap();
 
         assert!(matches);
-        assert_eq!(hashing.pooled_buffer_sizes(), vec![64]);
+        assert_eq!(hashing.threads.buffers_held(), 1);
     }
 
     #[tokio::test]
-    async fn a_stored_hash_needing_less_memory_uses_part_of_the_pooled_buffer() {
+    async fn a_stored_hash_needing_less_memory_uses_part_of_the_threads_buffer() {
         let hashing = fast();
         let cheaper = crate_hasher(16)
             .hash_password(b"tulipe-marteau-orage")
@@ -542,11 +506,15 @@ mod tests {
                 .as_str()
                 .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
         );
-        assert_eq!(hashing.pooled_buffer_sizes(), vec![19_456]);
+        assert_eq!(
+            hashing.threads.buffers_held(),
+            0,
+            "the dummy hash's buffer outlived start-up"
+        );
     }
 
     #[tokio::test]
-    async fn a_flood_of_hashes_never_holds_more_buffers_than_slots() {
+    async fn a_flood_of_hashes_never_holds_more_buffers_than_threads() {
         let hashing = Arc::new(fast());
         let hash = hashing
             .hash(&password("correct horse battery staple"))
@@ -561,8 +529,8 @@ mod tests {
         let verdicts = flood.join_all().await;
 
         assert!(verdicts.into_iter().all(|verdict| verdict.unwrap()));
-        let buffers = hashing.pooled_buffer_sizes();
-        assert!((1..=2).contains(&buffers.len()), "{buffers:?}");
+        let buffers = hashing.threads.buffers_held();
+        assert!((1..=2).contains(&buffers), "{buffers}");
         assert_eq!(hashing.waiting.get(), 0);
         assert_eq!(hashing.running.get(), 0);
     }
@@ -608,7 +576,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_hash_abandoned_by_its_caller_still_returns_its_buffer_and_slot() {
+    async fn a_hash_abandoned_by_its_caller_still_frees_its_slot() {
         // Costly enough that the hash cannot finish before the first poll returns.
         let settings = Argon2Settings {
             memory_kib: 4096,
@@ -617,7 +585,6 @@ mod tests {
         };
         let hashing = hashing(settings, 1);
         let stored = hashing.dummy_hash().clone();
-        let pooled_before = hashing.pooled_buffer_sizes();
 
         let abandoned = tokio::select! {
             biased;
@@ -627,7 +594,7 @@ mod tests {
         assert!(abandoned, "the hash finished before it could be abandoned");
         let every_slot = hashing.slots.acquire_many(1).await.unwrap();
 
-        assert_eq!(hashing.pooled_buffer_sizes(), pooled_before);
+        assert_eq!(hashing.threads.buffers_held(), 1);
         assert_eq!(hashing.running.get(), 0);
         assert_eq!(hashing.waiting.get(), 0);
         drop(every_slot);
@@ -640,7 +607,13 @@ mod tests {
             ..Argon2Settings::FAST_FOR_TESTS
         };
 
-        let refused = Argon2Hashing::new(too_little_memory, 1, Gauge::default(), Gauge::default());
+        let refused = Argon2Hashing::new(
+            too_little_memory,
+            1,
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+        );
 
         assert!(refused.is_err());
     }
@@ -650,6 +623,7 @@ mod tests {
         let refused = Argon2Hashing::new(
             Argon2Settings::FAST_FOR_TESTS,
             0,
+            Gauge::default(),
             Gauge::default(),
             Gauge::default(),
         );

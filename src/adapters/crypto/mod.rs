@@ -3,6 +3,7 @@
 
 mod argon2_hashing;
 mod clock;
+mod hashing_threads;
 mod jwt;
 mod sealing;
 mod secrets;

@@ -42,7 +42,7 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
             .build(),
     )
     .await?;
-    // Managers' listing of users, newest first: by role and status, or by status alone (an
+    // Managers' listing of users, newest first: by role and status, by role, or by status (an
     // unfiltered listing walks `_id`). The last-active-manager count uses the first too.
     create_one(
         store,
@@ -51,6 +51,14 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
         IndexOptions::builder()
             .name("role_status_id".to_owned())
             .build(),
+    )
+    .await?;
+    // By role alone (couriers to assign, say): `role_status_id` would have to sort them.
+    create_one(
+        store,
+        &store.users,
+        doc! { "role": 1, "_id": 1 },
+        IndexOptions::builder().name("role_id".to_owned()).build(),
     )
     .await?;
     create_one(
@@ -112,6 +120,26 @@ pub(super) async fn create(store: &MongoStore) -> anyhow::Result<()> {
         doc! { "courier_id": 1, "_id": -1 },
         IndexOptions::builder()
             .name("courier_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
+    // A client's or courier's list by status: without the status in the index, a status
+    // that person has few orders in would walk all of their orders to fill a page.
+    create_one(
+        store,
+        &store.orders,
+        doc! { "client_id": 1, "status": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("client_status_newest_first".to_owned())
+            .build(),
+    )
+    .await?;
+    create_one(
+        store,
+        &store.orders,
+        doc! { "courier_id": 1, "status": 1, "_id": -1 },
+        IndexOptions::builder()
+            .name("courier_status_newest_first".to_owned())
             .build(),
     )
     .await?;

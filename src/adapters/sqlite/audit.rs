@@ -111,34 +111,13 @@ impl AuditLog for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
-
+    use super::super::criteria::{migrated_connection, query_plan as plan};
     use super::*;
     use crate::core::model::AuditKind;
 
-    /// SQLite's plan for `sql`, one line per step (`SEARCH audit_events USING INDEX …`).
-    /// The parameters stay unbound: the plan is made before any value is known.
-    fn plan(connection: &Connection, sql: &str) -> String {
-        let mut statement = connection
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .unwrap();
-        let mut rows = statement.raw_query();
-        let mut steps = Vec::new();
-        while let Some(row) = rows.next().unwrap() {
-            steps.push(row.get::<_, String>("detail").unwrap());
-        }
-        steps.join("\n")
-    }
-
-    fn migrated() -> Connection {
-        let mut connection = Connection::open_in_memory().unwrap();
-        super::super::migrations::migrate(&mut connection).unwrap();
-        connection
-    }
-
     #[test]
     fn every_listing_walks_an_index_from_the_cursor_without_sorting() {
-        let connection = migrated();
+        let connection = migrated_connection();
         let page = PageRequest {
             limit: 20,
             before: Some(uuid::Uuid::now_v7()),

@@ -228,6 +228,34 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT 'fr';
 "#,
+    // One index per shape of listing (see `criteria.rs`): each starts with the shape's
+    // equalities and ends with `id`, so a page is a walk from the cursor down the index,
+    // however many rows the table holds and however few match.
+    r#"
+    CREATE INDEX orders_client_status ON orders (client_id, status, id);
+    CREATE INDEX orders_courier_status ON orders (courier_id, status, id);
+    CREATE INDEX users_role_id ON users (role, id);
+    CREATE INDEX products_available_id ON products (available, id);
+"#,
+    // Running totals of the orders placed each UTC day, by status, currency and courier
+    // (`''` for none), kept by the same transaction as every order write (`orders.rs`). The
+    // stats of a period add the whole days' totals and count only the orders of its two
+    // partial days, so their cost follows the days asked for, not the orders stored.
+    r#"
+    CREATE TABLE order_tallies (
+        day         INTEGER NOT NULL,
+        status      TEXT    NOT NULL,
+        currency    TEXT    NOT NULL,
+        courier_id  TEXT    NOT NULL,
+        orders      INTEGER NOT NULL CHECK (orders >= 0),
+        total_cents INTEGER NOT NULL,
+        PRIMARY KEY (day, status, currency, courier_id)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO order_tallies (day, status, currency, courier_id, orders, total_cents)
+        SELECT created_at / 86400000, status, currency, coalesce(courier_id, ''),
+               COUNT(*), SUM(total_cents)
+        FROM orders GROUP BY 1, 2, 3, 4;
+"#,
 ];
 
 /// Applies the migrations this database lacks, each in its own transaction with its version

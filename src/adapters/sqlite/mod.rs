@@ -8,9 +8,11 @@
 mod audit;
 mod challenges;
 mod columns;
+mod criteria;
 mod devices;
 mod expired;
 mod migrations;
+mod order_tallies;
 mod orders;
 mod outbox;
 mod pool;
@@ -84,6 +86,20 @@ impl SqliteStore {
     {
         self.pool
             .run(job)
+            .await
+            .context(action)
+            .map_err(StoreError::Failed)
+    }
+
+    /// Runs `job`, a read of a few rows by key, at once on the calling thread when it can
+    /// (see `ConnectionPool::read`), else as `run` does.
+    async fn read<T, F>(&self, action: &'static str, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.pool
+            .read(BUSY_TIMEOUT, job)
             .await
             .context(action)
             .map_err(StoreError::Failed)

@@ -3,13 +3,17 @@
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, named_params};
+use rusqlite::{
+    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, named_params,
+};
 use serde::{Deserialize, Serialize};
 
 use super::SqliteStore;
 use super::columns::{
     column, millis, optional_text_column, parsed_column, text_column, time_column,
 };
+use super::criteria::Criteria;
+use super::order_tallies::{TallyKey, Totals, totals_queries};
 use crate::core::model::{
     Currency, DeliveryAddress, DeliveryCode, MoveReason, Order, OrderFilter, OrderId, OrderLine,
     OrderNote, OrderTotals, PageRequest, PlacedBetween, PriceCents, ProductName, Quantity,
@@ -153,12 +157,48 @@ fn version_column(version: u64) -> anyhow::Result<i64> {
     i64::try_from(version).context("order version beyond SQLite's integers")
 }
 
+/// The listing's statement for the criteria present (see `criteria.rs`). Each shape has an
+/// index that starts with its equalities and ends with `id`, so the page is a walk down that
+/// index from the cursor: `orders_client_status`, `orders_courier_status`, `orders_status`,
+/// `orders_client_id`, `orders_courier_id`, or the primary key.
+fn listing(filter: &OrderFilter, page: PageRequest) -> (String, Criteria) {
+    let criteria = Criteria::new()
+        .and_some(
+            "client_id = :client_id",
+            ":client_id",
+            filter.client_id.map(|id| id.to_string()),
+        )
+        .and_some(
+            "courier_id = :courier_id",
+            ":courier_id",
+            filter.courier_id.map(|id| id.to_string()),
+        )
+        .and_some(
+            "status = :status",
+            ":status",
+            filter.status.map(|status| status.as_str()),
+        )
+        // Ids are lower-case hyphenated UUID v7 text, so text order is creation order.
+        .and_some(
+            "id < :before",
+            ":before",
+            page.before.map(|id| id.to_string()),
+        );
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders{} ORDER BY id DESC LIMIT :limit",
+        criteria.where_clause()
+    );
+    (sql, criteria)
+}
+
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn insert_order(&self, order: &Order) -> Result<(), StoreError> {
         let order = order.clone();
         self.run("inserting an order", move |connection| {
-            connection
+            let transaction =
+                Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+            transaction
                 .prepare_cached(&format!(
                     "INSERT INTO orders ({ORDER_COLUMNS})
                      VALUES (:id, :client_id, :courier_id, :status, :lines, :total_cents,
@@ -183,13 +223,21 @@ impl OrderStore for SqliteStore {
                     ":updated_at": millis(order.updated_at),
                     ":history": history_json(&order.history)?,
                 })?;
+            TallyKey::new(
+                millis(order.created_at),
+                order.status.as_str(),
+                order.currency.as_str(),
+                order.courier_id.map(|id| id.to_string()),
+            )
+            .count_in(&transaction, order.total_cents)?;
+            transaction.commit()?;
             Ok(())
         })
         .await
     }
 
     async fn order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.run("reading an order", move |connection| {
+        self.read("reading an order", move |connection| {
             query_order(
                 connection,
                 &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
@@ -204,27 +252,14 @@ impl OrderStore for SqliteStore {
         filter: &OrderFilter,
         page: PageRequest,
     ) -> Result<Vec<Order>, StoreError> {
-        let filter = filter.clone();
+        let (sql, criteria) = listing(filter, page);
+        let limit = page.fetch_limit() as i64;
         self.run("listing orders", move |connection| {
-            let mut statement = connection.prepare_cached(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders
-                 WHERE (:before IS NULL OR id < :before)
-                   AND (:client_id IS NULL OR client_id = :client_id)
-                   AND (:courier_id IS NULL OR courier_id = :courier_id)
-                   AND (:status IS NULL OR status = :status)
-                 ORDER BY id DESC
-                 LIMIT :limit"
-            ))?;
-            let rows = statement.query_map(
-                named_params! {
-                    ":before": page.before.map(|id| id.to_string()),
-                    ":client_id": filter.client_id.map(|id| id.to_string()),
-                    ":courier_id": filter.courier_id.map(|id| id.to_string()),
-                    ":status": filter.status.map(|status| status.as_str()),
-                    ":limit": page.fetch_limit() as i64,
-                },
-                |row| Ok(order_from_row(row)),
-            )?;
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement
+                .query_map(criteria.params(&[(":limit", &limit)]).as_slice(), |row| {
+                    Ok(order_from_row(row))
+                })?;
             rows.map(|row| row?).collect()
         })
         .await
@@ -232,10 +267,38 @@ impl OrderStore for SqliteStore {
 
     async fn update_order(&self, order: &Order, expected_version: u64) -> Result<bool, StoreError> {
         let order = order.clone();
-        // One UPDATE with the version in its WHERE: SQLite serialises writers, so of two
-        // writers that read one version the second finds it moved and changes nothing.
+        // The version in the UPDATE's WHERE is the compare-and-set; the transaction takes the
+        // write lock first (IMMEDIATE), so the tally moved is the one of the row replaced.
         self.run("updating an order", move |connection| {
-            let updated = connection
+            let transaction =
+                Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+            let Some((before, total_cents)) = transaction
+                .prepare_cached(
+                    "SELECT created_at, status, currency, courier_id, total_cents FROM orders
+                     WHERE id = :id AND version = :expected_version",
+                )?
+                .query_row(
+                    named_params! {
+                        ":id": order.id.to_string(),
+                        ":expected_version": version_column(expected_version)?,
+                    },
+                    |row| {
+                        Ok((
+                            TallyKey::new(
+                                row.get(0)?,
+                                &row.get::<_, String>(1)?,
+                                &row.get::<_, String>(2)?,
+                                row.get(3)?,
+                            ),
+                            row.get::<_, i64>(4)?,
+                        ))
+                    },
+                )
+                .optional()?
+            else {
+                return Ok(false);
+            };
+            transaction
                 .prepare_cached(
                     "UPDATE orders SET status = :status, courier_id = :courier_id,
                             history = :history, updated_at = :updated_at, version = :version
@@ -250,7 +313,20 @@ impl OrderStore for SqliteStore {
                     ":updated_at": millis(order.updated_at),
                     ":version": version_column(order.version)?,
                 })?;
-            Ok(updated == 1)
+            let after = TallyKey {
+                status: order.status.as_str().to_owned(),
+                courier_id: order
+                    .courier_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                ..before.clone()
+            };
+            if after != before {
+                before.count_out(&transaction, total_cents)?;
+                after.count_in(&transaction, total_cents)?;
+            }
+            transaction.commit()?;
+            Ok(true)
         })
         .await
     }
@@ -276,63 +352,99 @@ impl OrderStore for SqliteStore {
         let from = period.from.map(millis);
         let to = period.to.map(millis);
         self.run("totalling orders", move |connection| {
-            // One read transaction, so the three totals describe the same orders.
+            // One read transaction, so the tallies and the orders counted describe one state.
             let transaction = connection.unchecked_transaction()?;
-            let period = named_params! { ":from": from, ":to": to };
-            const IN_PERIOD: &str =
-                "(:from IS NULL OR created_at >= :from) AND (:to IS NULL OR created_at < :to)";
-            let per_status = transaction
-                .prepare_cached(&format!(
-                    "SELECT status, COUNT(*) FROM orders WHERE {IN_PERIOD} GROUP BY status"
-                ))?
-                .query_map(period, |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })?
-                .map(|row| {
-                    let (status, count) = row?;
-                    Ok((
-                        status.parse().map_err(|e: String| anyhow!(e))?,
-                        u64::try_from(count)?,
-                    ))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            let delivered_revenue = transaction
-                .prepare_cached(&format!(
-                    "SELECT currency, SUM(total_cents) FROM orders
-                     WHERE {IN_PERIOD} AND status = 'delivered' GROUP BY currency"
-                ))?
-                .query_map(period, |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })?
-                .map(|row| {
-                    let (currency, sum) = row?;
-                    Ok((
-                        Currency::parse(&currency).map_err(|e| anyhow!("currency: {e}"))?,
-                        sum,
-                    ))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            let deliveries_per_courier = transaction
-                .prepare_cached(&format!(
-                    "SELECT courier_id, COUNT(*) FROM orders
-                     WHERE {IN_PERIOD} AND status = 'delivered' AND courier_id IS NOT NULL
-                     GROUP BY courier_id"
-                ))?
-                .query_map(period, |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })?
-                .map(|row| {
-                    let (courier, count) = row?;
-                    Ok((courier.parse()?, u64::try_from(count)?))
-                })
-                .collect::<anyhow::Result<_>>()?;
+            let mut totals = Totals::default();
+            for (sql, criteria) in totals_queries(from, to) {
+                let mut statement = transaction.prepare_cached(&sql)?;
+                let mut rows = statement.query(criteria.params(&[]).as_slice())?;
+                while let Some(row) = rows.next()? {
+                    totals.add(
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                    )?;
+                }
+            }
             transaction.finish()?;
-            Ok(OrderTotals {
-                per_status,
-                delivered_revenue,
-                deliveries_per_courier,
-            })
+            totals.into_order_totals()
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::criteria::{migrated_connection, query_plan};
+    use super::*;
+    use crate::core::model::{OrderStatus, UserId};
+
+    /// Every shape of listing the core asks for (a client's, a courier's, a manager's, each
+    /// with or without a status, each first page or by cursor) walks the index named, from
+    /// the cursor down, without sorting: a page costs the same whatever the table holds and
+    /// however little matches.
+    #[test]
+    fn every_listing_shape_walks_its_index_without_sorting() {
+        let connection = migrated_connection();
+        let someone = Some(UserId::new());
+        let status = Some(OrderStatus::Delivered);
+        let shapes = [
+            (OrderFilter::default(), "sqlite_autoindex_orders_1"),
+            (
+                OrderFilter {
+                    status,
+                    ..OrderFilter::default()
+                },
+                "orders_status",
+            ),
+            (
+                OrderFilter {
+                    client_id: someone,
+                    ..OrderFilter::default()
+                },
+                "orders_client_id",
+            ),
+            (
+                OrderFilter {
+                    client_id: someone,
+                    status,
+                    ..OrderFilter::default()
+                },
+                "orders_client_status",
+            ),
+            (
+                OrderFilter {
+                    courier_id: someone,
+                    ..OrderFilter::default()
+                },
+                "orders_courier_id",
+            ),
+            (
+                OrderFilter {
+                    courier_id: someone,
+                    status,
+                    ..OrderFilter::default()
+                },
+                "orders_courier_status",
+            ),
+        ];
+        for (filter, index) in shapes {
+            for before in [None, Some(uuid::Uuid::now_v7())] {
+                let page = PageRequest { limit: 20, before };
+                let plan = query_plan(&connection, &listing(&filter, page).0);
+
+                assert!(
+                    plan.contains(&format!("USING INDEX {index} ("))
+                        || (before.is_none() && plan.contains(&format!("USING INDEX {index}"))),
+                    "{filter:?} {before:?}: {plan}"
+                );
+                assert!(
+                    !plan.contains("TEMP B-TREE"),
+                    "sorts instead of walking: {plan}"
+                );
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@ use super::SqliteStore;
 use super::columns::{
     column, millis, optional_text_column, parsed_column, text_column, time_column,
 };
+use super::criteria::Criteria;
 use crate::core::model::{
     PageRequest, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductId,
     ProductName,
@@ -58,6 +59,33 @@ fn substring_pattern(text: &str) -> String {
     pattern
 }
 
+/// The listing's statement for the criteria present (see `criteria.rs`): by availability it
+/// walks `products_available_id`, otherwise the primary key. A name search is a substring
+/// test, which no index serves: it reads down the chosen index until a page matches.
+fn listing(filter: &ProductFilter, page: PageRequest) -> (String, Criteria) {
+    let criteria = Criteria::new()
+        .and_some("available = :available", ":available", filter.available)
+        .and_some(
+            "name LIKE :pattern ESCAPE '\\'",
+            ":pattern",
+            filter
+                .name_contains
+                .as_ref()
+                .map(|search| substring_pattern(search.as_str())),
+        )
+        // Ids are lower-case hyphenated UUID v7 text, so text order is creation order.
+        .and_some(
+            "id < :before",
+            ":before",
+            page.before.map(|id| id.to_string()),
+        );
+    let sql = format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products{} ORDER BY id DESC LIMIT :limit",
+        criteria.where_clause()
+    );
+    (sql, criteria)
+}
+
 #[async_trait]
 impl ProductStore for SqliteStore {
     async fn insert_product(&self, product: &Product) -> Result<(), StoreError> {
@@ -85,7 +113,7 @@ impl ProductStore for SqliteStore {
     }
 
     async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
-        self.run("reading a product", move |connection| {
+        self.read("reading a product", move |connection| {
             query_product(
                 connection,
                 &format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"),
@@ -100,29 +128,14 @@ impl ProductStore for SqliteStore {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Vec<Product>, StoreError> {
-        let available = filter.available;
-        let pattern = filter
-            .name_contains
-            .as_ref()
-            .map(|search| substring_pattern(search.as_str()));
+        let (sql, criteria) = listing(filter, page);
+        let limit = page.fetch_limit() as i64;
         self.run("listing products", move |connection| {
-            let mut statement = connection.prepare_cached(&format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products
-                 WHERE (:before IS NULL OR id < :before)
-                   AND (:available IS NULL OR available = :available)
-                   AND (:pattern IS NULL OR name LIKE :pattern ESCAPE '\\')
-                 ORDER BY id DESC
-                 LIMIT :limit"
-            ))?;
-            let rows = statement.query_map(
-                named_params! {
-                    ":before": page.before.map(|id| id.to_string()),
-                    ":available": available,
-                    ":pattern": pattern,
-                    ":limit": page.fetch_limit() as i64,
-                },
-                |row| Ok(product_from_row(row)),
-            )?;
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement
+                .query_map(criteria.params(&[(":limit", &limit)]).as_slice(), |row| {
+                    Ok(product_from_row(row))
+                })?;
             rows.map(|row| row?).collect()
         })
         .await
@@ -184,6 +197,48 @@ impl ProductStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::super::criteria::{migrated_connection, query_plan};
+    use crate::core::model::ProductSearch;
+
+    /// The catalogue's filters walk an index from the cursor down without sorting.
+    #[test]
+    fn every_listing_shape_walks_its_index_without_sorting() {
+        let connection = migrated_connection();
+        let search = Some(ProductSearch::parse("tajine").unwrap());
+        let shapes = [
+            (ProductFilter::default(), "sqlite_autoindex_products_1"),
+            (
+                ProductFilter {
+                    available: Some(true),
+                    name_contains: None,
+                },
+                "products_available_id",
+            ),
+            (
+                ProductFilter {
+                    available: Some(true),
+                    name_contains: search,
+                },
+                "products_available_id",
+            ),
+        ];
+        for (filter, index) in shapes {
+            for before in [None, Some(uuid::Uuid::now_v7())] {
+                let page = PageRequest { limit: 20, before };
+                let plan = query_plan(&connection, &listing(&filter, page).0);
+
+                assert!(
+                    plan.contains(&format!("USING INDEX {index}")),
+                    "{filter:?} {before:?}: {plan}"
+                );
+                assert!(
+                    !plan.contains("TEMP B-TREE"),
+                    "sorts instead of walking: {plan}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn like_wildcards_in_a_search_are_escaped() {

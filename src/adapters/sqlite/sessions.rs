@@ -61,7 +61,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        self.run("reading a session", move |connection| {
+        self.read("reading a session", move |connection| {
             connection
                 .prepare_cached(&format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"

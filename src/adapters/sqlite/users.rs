@@ -9,6 +9,7 @@ use super::columns::{
     column, millis, optional_millis, optional_text_column, optional_time_column, parsed_column,
     text_column, time_column,
 };
+use super::criteria::Criteria;
 use crate::core::model::{
     Address, Email, Locale, Name, PageRequest, PasswordHash, Phone, ProfileChanges, User, UserId,
 };
@@ -59,6 +60,41 @@ fn query_user(
         .transpose()
 }
 
+/// The listing's statement for the criteria present (see `criteria.rs`): by role and status
+/// it walks `users_role_status_id`, by role `users_role_id`, by status `users_status_id`,
+/// unfiltered the primary key. A search is a substring test, which no index serves: it reads
+/// down the chosen index until a page matches. `instr` rather than LIKE, so `%` and `_` in a
+/// search are plain characters; SQLite's `lower` folds ASCII only, which the listing documents.
+fn listing(filter: &UserFilter, page: PageRequest) -> (String, Criteria) {
+    let criteria = Criteria::new()
+        .and_some(
+            "role = :role",
+            ":role",
+            filter.role.map(|role| role.as_str()),
+        )
+        .and_some(
+            "status = :status",
+            ":status",
+            filter.status.map(|status| status.as_str()),
+        )
+        .and_some(
+            "(instr(email, :search) > 0 OR instr(lower(name), :search) > 0)",
+            ":search",
+            filter.search.clone(),
+        )
+        // Ids are lower-case hyphenated UUID v7 text, so text order is creation order.
+        .and_some(
+            "id < :before",
+            ":before",
+            page.before.map(|id| id.to_string()),
+        );
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users{} ORDER BY id DESC LIMIT :limit",
+        criteria.where_clause()
+    );
+    (sql, criteria)
+}
+
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> Result<(), InsertUserError> {
@@ -103,7 +139,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.run("reading a user by id", move |connection| {
+        self.read("reading a user by id", move |connection| {
             query_user(
                 connection,
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
@@ -115,7 +151,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let email = email.clone();
-        self.run("reading a user by email", move |connection| {
+        self.read("reading a user by email", move |connection| {
             query_user(
                 connection,
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"),
@@ -200,32 +236,14 @@ impl UserStore for SqliteStore {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Vec<User>, StoreError> {
-        let filter = filter.clone();
-        // An absent criterion is a NULL parameter that lets every row through. `instr` rather
-        // than LIKE, so `%` and `_` in a search are plain characters; SQLite's `lower` folds
-        // ASCII only, which the listing documents.
+        let (sql, criteria) = listing(filter, page);
+        let limit = page.fetch_limit() as i64;
         self.run("listing users", move |connection| {
-            let mut statement = connection.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users
-                 WHERE (:role IS NULL OR role = :role)
-                   AND (:status IS NULL OR status = :status)
-                   AND (:search IS NULL
-                        OR instr(email, :search) > 0
-                        OR instr(lower(name), :search) > 0)
-                   AND (:before IS NULL OR id < :before)
-                 ORDER BY id DESC
-                 LIMIT :limit"
-            ))?;
-            let rows = statement.query_map(
-                named_params! {
-                    ":role": filter.role.map(|role| role.as_str()),
-                    ":status": filter.status.map(|status| status.as_str()),
-                    ":search": filter.search.as_deref(),
-                    ":before": page.before.map(|before| before.to_string()),
-                    ":limit": page.fetch_limit() as i64,
-                },
-                |row| Ok(user_from_row(row)),
-            )?;
+            let mut statement = connection.prepare_cached(&sql)?;
+            let rows = statement
+                .query_map(criteria.params(&[(":limit", &limit)]).as_slice(), |row| {
+                    Ok(user_from_row(row))
+                })?;
             rows.map(|row| row?).collect()
         })
         .await
@@ -302,4 +320,69 @@ fn exists(connection: &rusqlite::Connection, id: UserId) -> anyhow::Result<bool>
     Ok(connection
         .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
         .exists([id.to_string()])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::criteria::{migrated_connection, query_plan};
+    use super::*;
+    use crate::core::model::{AccountStatus, Role};
+
+    /// Each filter of the managers' listing walks its index from the cursor down without
+    /// sorting. (A search adds a substring test to that walk; no index serves one.)
+    #[test]
+    fn every_listing_shape_walks_its_index_without_sorting() {
+        let connection = migrated_connection();
+        let role = Some(Role::Courier);
+        let status = Some(AccountStatus::Active);
+        let search = Some("amina".to_owned());
+        let shapes = [
+            (UserFilter::default(), "sqlite_autoindex_users_1"),
+            (
+                UserFilter {
+                    role,
+                    ..UserFilter::default()
+                },
+                "users_role_id",
+            ),
+            (
+                UserFilter {
+                    status,
+                    ..UserFilter::default()
+                },
+                "users_status_id",
+            ),
+            (
+                UserFilter {
+                    role,
+                    status,
+                    ..UserFilter::default()
+                },
+                "users_role_status_id",
+            ),
+            (
+                UserFilter {
+                    role,
+                    search,
+                    ..UserFilter::default()
+                },
+                "users_role_id",
+            ),
+        ];
+        for (filter, index) in shapes {
+            for before in [None, Some(uuid::Uuid::now_v7())] {
+                let page = PageRequest { limit: 20, before };
+                let plan = query_plan(&connection, &listing(&filter, page).0);
+
+                assert!(
+                    plan.contains(&format!("USING INDEX {index}")),
+                    "{filter:?} {before:?}: {plan}"
+                );
+                assert!(
+                    !plan.contains("TEMP B-TREE"),
+                    "sorts instead of walking: {plan}"
+                );
+            }
+        }
+    }
 }
