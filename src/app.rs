@@ -370,7 +370,6 @@ pub fn build_core(
         ),
         sessions: Sessions::new(
             stores.sessions.clone(),
-            stores.users.clone(),
             crypto.access_tokens.clone(),
             clock.clone(),
             issuer,
@@ -747,6 +746,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let mut app = start(config).await?;
+    // Start-up (migrations, the spec, the dummy hash) freed more than a quiet server needs.
+    crate::adapters::allocator::return_free_memory_to_the_system();
     tracing::info!(address = %app.local_addr, "allomedia listening; API docs at /docs");
     match app.metrics_addr {
         Some(address) => tracing::info!(%address, "metrics at /metrics"),

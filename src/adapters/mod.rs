@@ -1,6 +1,7 @@
 //! Adapters layer: connects the core's ports to technologies. Adapters translate; they never
 //! decide business rules.
 
+pub mod allocator;
 pub mod crypto;
 pub mod http;
 pub mod i18n;

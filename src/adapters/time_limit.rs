@@ -288,6 +288,14 @@ impl SessionStore for TimeLimited<dyn SessionStore> {
         self.bounded("session", self.inner.session(id)).await
     }
 
+    async fn session_and_user(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, Option<User>)>, StoreError> {
+        self.bounded("session_and_user", self.inner.session_and_user(id))
+            .await
+    }
+
     async fn advance_refresh_generation(
         &self,
         id: SessionId,

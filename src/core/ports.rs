@@ -321,6 +321,13 @@ pub trait SessionStore: Send + Sync {
     /// The session with this id, revoked or not.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
 
+    /// The session with this id, revoked or not, and its user's account (`None` once
+    /// deleted), as one read of one state: every authenticated request needs both.
+    async fn session_and_user(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, Option<User>)>, StoreError>;
+
     /// Rotates the refresh token: if the session is not revoked and its generation is
     /// `expected_generation`, increments it and sets `rotated_at` and `last_used_at` to `now`.
     /// MUST be atomic (compare-and-set): of concurrent calls with one expected generation,

@@ -68,6 +68,7 @@ async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
         index(&users, "status_id").keys,
         doc! { "status": 1, "_id": 1 }
     );
+    assert_eq!(index(&users, "role_id").keys, doc! { "role": 1, "_id": 1 });
     let sessions = indexes(&database, "sessions").await;
     assert_eq!(index(&sessions, "user_id").keys, doc! { "user_id": 1 });
     for collection in ["one_time_tokens", "login_challenges"] {
@@ -87,6 +88,14 @@ async fn connecting_creates_the_indexes_and_connecting_again_keeps_them() {
     // The managers' stats select a period of orders by `created_at`.
     let orders = indexes(&database, "orders").await;
     assert_eq!(index(&orders, "created_at").keys, doc! { "created_at": 1 });
+    assert_eq!(
+        index(&orders, "client_status_newest_first").keys,
+        doc! { "client_id": 1, "status": 1, "_id": -1 }
+    );
+    assert_eq!(
+        index(&orders, "courier_status_newest_first").keys,
+        doc! { "courier_id": 1, "status": 1, "_id": -1 }
+    );
     let audit = indexes(&database, "audit_events").await;
     assert_eq!(
         index(&audit, "user_newest_first").keys,
@@ -233,4 +242,123 @@ async fn demotions_stay_guarded_when_the_guard_document_is_missing() {
             .await
             .unwrap();
     }
+}
+
+/// Every stage of a winning plan, as `STAGE` or `IXSCAN:index_name`, outermost first.
+fn stages(plan: &Document) -> Vec<String> {
+    let mut stages = Vec::new();
+    let mut next = Some(plan);
+    while let Some(stage) = next {
+        let name = stage.get_str("stage").unwrap_or("?");
+        stages.push(match stage.get_str("indexName") {
+            Ok(index) => format!("{name}:{index}"),
+            Err(_) => name.to_owned(),
+        });
+        next = stage.get_document("inputStage").ok();
+    }
+    stages
+}
+
+async fn winning_plan(database: &TestDatabase, find: Document) -> Vec<String> {
+    let explained = database
+        .raw
+        .run_command(doc! { "explain": find, "verbosity": "queryPlanner" })
+        .await
+        .unwrap();
+    stages(
+        explained
+            .get_document("queryPlanner")
+            .and_then(|planner| planner.get_document("winningPlan"))
+            .unwrap(),
+    )
+}
+
+/// The server's own plan for each shape of the orders listing and for the stats' period
+/// (`explain`): each reads through the index made for it, never the whole collection. The
+/// collection holds orders that make the intended index the clear winner: one client with
+/// many pending orders and a single delivered one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_orders_query_is_planned_on_its_index() {
+    let test = "mongo_database::every_orders_query_is_planned_on_its_index";
+    let Some((store, database)) = store_or_skip(test).await else {
+        return;
+    };
+    let (client, courier) = (UserId::new(), UserId::new());
+    for n in 0..60 {
+        let mut order = order_of(client);
+        order.courier_id = Some(courier);
+        order.created_at = t0() + Duration::minutes(n);
+        if n == 0 {
+            order.status = OrderStatus::Delivered;
+        }
+        store.insert_order(&order).await.unwrap();
+    }
+    let delivered = Some(OrderStatus::Delivered);
+    let shapes = [
+        (
+            OrderFilter {
+                status: delivered,
+                ..OrderFilter::default()
+            },
+            "status_newest_first",
+        ),
+        (
+            OrderFilter {
+                client_id: Some(client),
+                ..OrderFilter::default()
+            },
+            "client_newest_first",
+        ),
+        (
+            OrderFilter {
+                client_id: Some(client),
+                status: delivered,
+                ..OrderFilter::default()
+            },
+            "client_status_newest_first",
+        ),
+        (
+            OrderFilter {
+                courier_id: Some(courier),
+                ..OrderFilter::default()
+            },
+            "courier_newest_first",
+        ),
+        (
+            OrderFilter {
+                courier_id: Some(courier),
+                status: delivered,
+                ..OrderFilter::default()
+            },
+            "courier_status_newest_first",
+        ),
+    ];
+    for (filter, index) in shapes {
+        let filter_document =
+            allomedia::adapters::mongo::order_listing_filter(&filter, PageRequest::first(20));
+        let plan = winning_plan(
+            &database,
+            doc! { "find": "orders", "filter": filter_document, "sort": { "_id": -1 }, "limit": 21 },
+        )
+        .await;
+
+        assert!(
+            plan.contains(&format!("IXSCAN:{index}")),
+            "{filter:?}: {plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|stage| stage == "COLLSCAN"),
+            "{filter:?}: {plan:?}"
+        );
+    }
+    let period = PlacedBetween {
+        from: Some(t0()),
+        to: Some(t0() + Duration::minutes(5)),
+    };
+    let plan = winning_plan(
+        &database,
+        doc! { "find": "orders", "filter": allomedia::adapters::mongo::placed_within(period) },
+    )
+    .await;
+    assert!(plan.contains(&"IXSCAN:created_at".to_owned()), "{plan:?}");
 }

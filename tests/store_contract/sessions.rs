@@ -25,6 +25,39 @@ store_contract! {
         assert_eq!(store.session(SessionId::new()).await.unwrap(), None);
     }
 
+    pub async fn a_session_reads_back_with_its_users_account_as_it_is_now<S: Store>(
+        store: Arc<S>,
+    ) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = a_stored_session(&*store, &user).await;
+        let renamed = ProfileChanges {
+            name: Some(Name::parse("Amina B.").unwrap()),
+            ..ProfileChanges::default()
+        };
+        store
+            .update_profile(user.id, &renamed, t0() + Duration::hours(1))
+            .await
+            .unwrap();
+
+        let (read_session, account) = store.session_and_user(session.id).await.unwrap().unwrap();
+
+        assert_eq!(read_session, session);
+        assert_eq!(account, store.user_by_id(user.id).await.unwrap());
+        assert_eq!(account.unwrap().name.as_str(), "Amina B.");
+        assert_eq!(store.session_and_user(SessionId::new()).await.unwrap(), None);
+    }
+
+    pub async fn a_deleted_users_session_reads_back_without_an_account<S: Store>(store: Arc<S>) {
+        let user = a_stored_user(&*store, "amina@example.com").await;
+        let session = a_stored_session(&*store, &user).await;
+
+        store.delete_user(user.id).await.unwrap();
+
+        // A store may delete the session with its user, or keep it: never with an account.
+        let read = store.session_and_user(session.id).await.unwrap();
+        assert!(read.as_ref().is_none_or(|(_, account)| account.is_none()), "{read:?}");
+    }
+
     pub async fn advancing_the_refresh_generation_needs_the_current_generation<S: Store>(
         store: Arc<S>,
     ) {

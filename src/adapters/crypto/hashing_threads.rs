@@ -15,6 +15,8 @@ use argon2::Block;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use prometheus_client::metrics::gauge::Gauge;
 
+use crate::adapters::allocator::return_free_memory_to_the_system;
+
 /// How much lower than the rest of the process the hashing threads run (`nice` steps).
 const NICE_INCREMENT: i32 = 10;
 
@@ -123,20 +125,6 @@ fn lower_this_threads_priority() {
 
 #[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
-
-/// glibc keeps freed memory of its arenas for reuse, and a buffer freed once sets its
-/// threshold so the next one comes from an arena too: without asking, a released buffer would
-/// stay resident.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn return_free_memory_to_the_system() {
-    // SAFETY: `malloc_trim` only releases memory that is free; no live allocation moves.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_free_memory_to_the_system() {}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{MemoryStore, duplicate};
-use crate::core::model::{PageRequest, Session, SessionId, UserId};
+use crate::core::model::{PageRequest, Session, SessionId, User, UserId};
 use crate::core::ports::{SessionStore, StoreError};
 
 #[async_trait]
@@ -21,6 +21,17 @@ impl SessionStore for MemoryStore {
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         Ok(self.state()?.sessions.get(&id).cloned())
+    }
+
+    async fn session_and_user(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, Option<User>)>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .sessions
+            .get(&id)
+            .map(|session| (session.clone(), state.users.get(&session.user_id).cloned())))
     }
 
     async fn advance_refresh_generation(

@@ -25,6 +25,8 @@ mod user_admin;
 mod users;
 mod values;
 
+pub use orders::{order_listing_filter, placed_within};
+
 use std::future::Future;
 use std::time::Duration;
 

@@ -190,7 +190,9 @@ impl TryFrom<OrderDocument> for Order {
 }
 
 /// The filter of a list: the page's upper bound on `_id` and the present filter fields.
-fn list_filter(filter: &OrderFilter, page: PageRequest) -> Document {
+/// The query of a page of orders (sorted by `_id` descending); public so that a test can ask
+/// the server how it plans it.
+pub fn order_listing_filter(filter: &OrderFilter, page: PageRequest) -> Document {
     let mut query = Document::new();
     if let Some(before) = page.before {
         query.insert("_id", doc! { "$lt": bson_uuid(before) });
@@ -207,8 +209,9 @@ fn list_filter(filter: &OrderFilter, page: PageRequest) -> Document {
     query
 }
 
-/// The `$match` stage of totals: orders placed within `period`.
-fn placed_within(period: PlacedBetween) -> Document {
+/// The `$match` stage of totals: orders placed within `period`; public so that a test can
+/// ask the server how it plans it.
+pub fn placed_within(period: PlacedBetween) -> Document {
     let mut created_at = Document::new();
     if let Some(from) = period.from {
         created_at.insert("$gte", bson_time(from));
@@ -288,7 +291,7 @@ impl OrderStore for MongoStore {
         run("listing orders", async {
             let mut cursor = self
                 .orders
-                .find(list_filter(filter, page))
+                .find(order_listing_filter(filter, page))
                 .sort(doc! { "_id": -1 })
                 .limit(page.fetch_limit() as i64)
                 .await?;

@@ -10,8 +10,8 @@ use super::values::{
     optional_domain_time,
 };
 use super::{MongoStore, run};
-use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, UserId};
-use crate::core::ports::{SessionStore, StoreError};
+use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, User, UserId};
+use crate::core::ports::{SessionStore, StoreError, UserStore};
 
 pub(super) const COLLECTION: &str = "sessions";
 
@@ -109,6 +109,19 @@ impl SessionStore for MongoStore {
                 .transpose()
         })
         .await
+    }
+
+    async fn session_and_user(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, Option<User>)>, StoreError> {
+        // Two lookups by `_id` on the primary: a transaction would cost more than the rare
+        // deletion it guards against, which `authenticate` refuses either way.
+        let Some(session) = self.session(id).await? else {
+            return Ok(None);
+        };
+        let user = self.user_by_id(session.user_id).await?;
+        Ok(Some((session, user)))
     }
 
     async fn advance_refresh_generation(

@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, named_params};
+use rusqlite::{Connection, OptionalExtension, Row, named_params};
 
 use super::SqliteStore;
 use super::columns::{
     column, millis, optional_millis, optional_time_column, parsed_column, time_column,
 };
-use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, UserId};
+use super::users::user_with_id;
+use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, User, UserId};
 use crate::core::ports::{SessionStore, StoreError};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_generation, rotated_at, created_at, \
@@ -29,6 +30,16 @@ fn session_from_row(row: &Row<'_>) -> anyhow::Result<Session> {
             user_agent: column(row, "client_user_agent")?,
         },
     })
+}
+
+fn query_session(connection: &Connection, id: SessionId) -> anyhow::Result<Option<Session>> {
+    connection
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
+        ))?
+        .query_row([id.to_string()], |row| Ok(session_from_row(row)))
+        .optional()?
+        .transpose()
 }
 
 #[async_trait]
@@ -62,13 +73,25 @@ impl SessionStore for SqliteStore {
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         self.read("reading a session", move |connection| {
-            connection
-                .prepare_cached(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"
-                ))?
-                .query_row([id.to_string()], |row| Ok(session_from_row(row)))
-                .optional()?
-                .transpose()
+            query_session(connection, id)
+        })
+        .await
+    }
+
+    async fn session_and_user(
+        &self,
+        id: SessionId,
+    ) -> Result<Option<(Session, Option<User>)>, StoreError> {
+        self.read("reading a session and its user", move |connection| {
+            // One read transaction: one snapshot, and one taking of SQLite's file locks
+            // instead of one per statement.
+            let transaction = connection.unchecked_transaction()?;
+            let Some(session) = query_session(&transaction, id)? else {
+                return Ok(None);
+            };
+            let user = user_with_id(&transaction, session.user_id)?;
+            transaction.finish()?;
+            Ok(Some((session, user)))
         })
         .await
     }

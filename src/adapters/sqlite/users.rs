@@ -47,6 +47,17 @@ const ANOTHER_ACTIVE_MANAGER: &str = "EXISTS (SELECT 1 FROM users AS other
                                                 AND other.status = 'active'
                                                 AND other.id <> users.id)";
 
+pub(super) fn user_with_id(
+    connection: &rusqlite::Connection,
+    id: UserId,
+) -> anyhow::Result<Option<User>> {
+    query_user(
+        connection,
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+        [id.to_string()],
+    )
+}
+
 /// Runs a query expected to return at most one user.
 fn query_user(
     connection: &rusqlite::Connection,
@@ -140,11 +151,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         self.read("reading a user by id", move |connection| {
-            query_user(
-                connection,
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
-                [id.to_string()],
-            )
+            user_with_id(connection, id)
         })
         .await
     }

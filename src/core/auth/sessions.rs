@@ -11,11 +11,11 @@ use super::devices::RememberedDevices;
 use super::session_tokens::{SessionIssuer, SessionTokens};
 use crate::core::audit::AuditTrail;
 use crate::core::model::{
-    AccountStatus, AuditKind, ClientInfo, Page, PageRequest, Principal, RefreshToken, Session,
-    SessionId, User, secrets_match,
+    AccountStatus, AuditKind, Caller, ClientInfo, Page, PageRequest, Principal, RefreshToken,
+    Session, SessionId, User, secrets_match,
 };
 use crate::core::policy::AuthPolicy;
-use crate::core::ports::{AccessTokenError, AccessTokens, Clock, SessionStore, UserStore};
+use crate::core::ports::{AccessTokenError, AccessTokens, Clock, SessionStore};
 use crate::core::unexpected::port_failures_are_unexpected;
 
 #[derive(Debug, Error)]
@@ -63,7 +63,6 @@ port_failures_are_unexpected!(RefreshError, AuthenticateError, EndSessionError);
 #[derive(Clone)]
 pub struct Sessions {
     sessions: Arc<dyn SessionStore>,
-    users: Arc<dyn UserStore>,
     access_tokens: Arc<dyn AccessTokens>,
     clock: Arc<dyn Clock>,
     issuer: SessionIssuer,
@@ -76,7 +75,6 @@ impl Sessions {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         sessions: Arc<dyn SessionStore>,
-        users: Arc<dyn UserStore>,
         access_tokens: Arc<dyn AccessTokens>,
         clock: Arc<dyn Clock>,
         issuer: SessionIssuer,
@@ -86,7 +84,6 @@ impl Sessions {
     ) -> Self {
         Self {
             sessions,
-            users,
             access_tokens,
             clock,
             issuer,
@@ -206,6 +203,11 @@ impl Sessions {
     /// Checks an access token and that its session is still live: an ended session's tokens
     /// are refused at once, not at expiry.
     pub async fn authenticate(&self, access_token: &str) -> Result<Principal, AuthenticateError> {
+        Ok(self.caller(access_token).await?.principal)
+    }
+
+    /// As `authenticate`, with the caller's account as read to check it.
+    pub async fn caller(&self, access_token: &str) -> Result<Caller, AuthenticateError> {
         let claims = self
             .access_tokens
             .verify(access_token)
@@ -214,20 +216,23 @@ impl Sessions {
                 AccessTokenError::Issue(error) => AuthenticateError::Unexpected(error),
             })?;
         let now = self.clock.now();
-        let session = self.sessions.session(claims.session_id).await?;
-        if !session.is_some_and(|s| s.is_live(now) && s.user_id == claims.user_id) {
+        let Some((session, account)) = self.sessions.session_and_user(claims.session_id).await?
+        else {
+            return Err(AuthenticateError::Unauthenticated);
+        };
+        if !(session.is_live(now) && session.user_id == claims.user_id) {
             return Err(AuthenticateError::Unauthenticated);
         }
-        let user = self
-            .users
-            .user_by_id(claims.user_id)
-            .await?
+        let account = account
             .filter(may_act)
             .ok_or(AuthenticateError::Unauthenticated)?;
-        Ok(Principal {
-            user_id: user.id,
-            session_id: claims.session_id,
-            role: user.role,
+        Ok(Caller {
+            principal: Principal {
+                user_id: account.id,
+                session_id: claims.session_id,
+                role: account.role,
+            },
+            account,
         })
     }
 

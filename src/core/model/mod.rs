@@ -42,7 +42,7 @@ pub use order::{
 pub use outbox::{ClaimedMail, OutboxMailId, OutboxStatus, QueuedMail, SealedMail};
 pub use page::{Page, PageRequest};
 pub use password::{Password, PasswordError, PasswordHash};
-pub use principal::{Manager, NotAManager, Principal};
+pub use principal::{Caller, Manager, NotAManager, Principal};
 pub use product::{
     Currency, PriceCents, Product, ProductChanges, ProductDescription, ProductFilter, ProductName,
     ProductSearch,

@@ -3,7 +3,7 @@
 
 use thiserror::Error;
 
-use super::{Role, SessionId, UserId};
+use super::{Role, SessionId, User, UserId};
 
 /// Who is calling, once their access token has been checked against a live session and
 /// their account read: the role is the current one, not the one at sign-in.
@@ -12,6 +12,14 @@ pub struct Principal {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub role: Role,
+}
+
+/// A checked caller: their principal, and their account as read to check it. A request that
+/// shows the caller their own account answers with this one instead of reading it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub account: User,
 }
 
 /// A principal known to be a manager. The only way to get one is `Principal::as_manager`,

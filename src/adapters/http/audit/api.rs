@@ -34,7 +34,7 @@ impl AuditApi {
     )]
     async fn list_audit_events(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// Only the events about this user (a user id).
         user_id: Query<Option<String>>,
@@ -45,6 +45,7 @@ impl AuditApi {
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ListAuditEventsResponse {
+        let principal = caller.principal;
         let request = ListAuditEventsRequest {
             user_id: user_id.0,
             kind: kind.0,

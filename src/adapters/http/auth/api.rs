@@ -281,10 +281,11 @@ impl AuthApi {
     #[oai(path = "/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutResponse {
+        let principal = caller.principal;
         match services.core.sessions.logout(principal, &client).await {
             Ok(()) => LogoutResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),
@@ -298,10 +299,11 @@ impl AuthApi {
     #[oai(path = "/logout-all", method = "post", operation_id = "logout_all")]
     async fn logout_all(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
     ) -> LogoutAllResponse {
+        let principal = caller.principal;
         match services.core.sessions.logout_all(principal, &client).await {
             Ok(()) => LogoutAllResponse::SignedOut,
             Err(error) => ApiError::from(error).into(),

@@ -166,11 +166,12 @@ impl PasswordApi {
     )]
     async fn change_password(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         body: Json<ChangePasswordBody>,
     ) -> ChangePasswordResponse {
+        let principal = caller.principal;
         match services
             .core
             .password_change

@@ -1,5 +1,5 @@
 //! Adapters layer (HTTP): the bearer security scheme. The token is checked by the core
-//! (`Sessions::authenticate`): signature, expiry, and that its session is still live.
+//! (`Sessions::caller`): signature, expiry, and that its session is still live.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use poem_openapi::auth::Bearer;
 
 use crate::adapters::http::HttpServices;
 use crate::adapters::http::problems::ApiError;
-use crate::core::model::Principal;
+use crate::core::model::Caller;
 
 /// An access token from `/auth/2fa/verify` or `/auth/refresh`, sent as
 /// `Authorization: Bearer <token>`. A token of a logged-out or revoked session is refused at
@@ -21,19 +21,19 @@ use crate::core::model::Principal;
     rename = "bearer",
     checker = "authenticate"
 )]
-pub struct BearerAuth(pub Principal);
+pub struct BearerAuth(pub Caller);
 
-async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Principal> {
+async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Caller> {
     let services = request.data::<Arc<HttpServices>>().ok_or_else(|| {
         crate::adapters::http::problems::fault(anyhow::anyhow!(
             "HttpServices missing from the request"
         ))
     })?;
-    let principal = services
+    let caller = services
         .core
         .sessions
-        .authenticate(&bearer.token)
+        .caller(&bearer.token)
         .await
         .map_err(ApiError::from)?;
-    Ok(principal)
+    Ok(caller)
 }

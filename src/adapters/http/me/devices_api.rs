@@ -28,13 +28,14 @@ impl DevicesApi {
     #[oai(path = "/me/devices", method = "get", operation_id = "list_my_devices")]
     async fn list_my_devices(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// Items per page, 1 to 100 (default 20).
         limit: Query<Option<String>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ListMyDevicesResponse {
+        let principal = caller.principal;
         // A limit that is not a number is refused like one out of range: 422, not 400.
         let limit = limit.0.map(|raw| raw.trim().parse::<i64>().unwrap_or(0));
         let page = match PageRequest::parse(limit, cursor.0.as_deref()) {
@@ -63,11 +64,12 @@ impl DevicesApi {
     )]
     async fn forget_my_device(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// The device's `id` from the list.
         id: Path<String>,
     ) -> ForgetMyDeviceResponse {
+        let principal = caller.principal;
         match services
             .core
             .devices

@@ -34,11 +34,12 @@ impl SecondFactorApi {
     )]
     async fn set_up_totp(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         body: Json<PasswordBody>,
     ) -> SetUpTotpResponse {
+        let principal = caller.principal;
         let password = String::from(body.0.password);
         match services
             .core
@@ -65,11 +66,12 @@ impl SecondFactorApi {
     )]
     async fn confirm_totp(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         body: Json<TotpCodeBody>,
     ) -> ConfirmTotpResponse {
+        let principal = caller.principal;
         let code = String::from(body.0.code);
         match services
             .core
@@ -95,11 +97,12 @@ impl SecondFactorApi {
     )]
     async fn disable_totp(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         body: Json<DisableTotpBody>,
     ) -> DisableTotpResponse {
+        let principal = caller.principal;
         let DisableTotpBody { password, code } = body.0;
         let (password, code) = (String::from(password), String::from(code));
         match services
@@ -124,11 +127,12 @@ impl SecondFactorApi {
     )]
     async fn regenerate_recovery_codes(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         body: Json<PasswordBody>,
     ) -> RegenerateRecoveryCodesResponse {
+        let principal = caller.principal;
         let password = String::from(body.0.password);
         match services
             .core

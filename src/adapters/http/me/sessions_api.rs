@@ -32,13 +32,14 @@ impl SessionsApi {
     )]
     async fn list_my_sessions(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// Items per page, 1 to 100 (default 20).
         limit: Query<Option<i64>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ListMySessionsResponse {
+        let principal = caller.principal;
         let page = match PageRequest::parse(limit.0, cursor.0.as_deref()) {
             Ok(page) => page,
             Err(errors) => return ApiError::ValidationFailed(errors).into(),
@@ -60,12 +61,13 @@ impl SessionsApi {
     )]
     async fn end_my_session(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         /// The session's `id`.
         id: Path<String>,
     ) -> EndMySessionResponse {
+        let principal = caller.principal;
         // An id that is not even a UUID names no session of the caller's.
         let Ok(session_id) = id.0.trim().parse::<SessionId>() else {
             return ApiError::NotFound.into();

@@ -32,10 +32,11 @@ impl OrdersApi {
     #[oai(path = "/orders", method = "post", operation_id = "place_order")]
     async fn place_order(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<PlaceOrderBody>,
     ) -> PlaceOrderResponse {
+        let principal = caller.principal;
         match services.core.orders.place(principal, body.0.into()).await {
             Ok(order) => PlaceOrderResponse::Created(Json(Box::new(order.into()))),
             Err(error) => ApiError::from(error).into(),
@@ -49,7 +50,7 @@ impl OrdersApi {
     #[oai(path = "/orders", method = "get", operation_id = "list_orders")]
     async fn list_orders(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// Only orders in this status.
         status: Query<Option<String>>,
@@ -58,6 +59,7 @@ impl OrdersApi {
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ListOrdersResponse {
+        let principal = caller.principal;
         let request = ListOrdersRequest {
             status: status.0,
             limit: limit.0,
@@ -75,10 +77,11 @@ impl OrdersApi {
     #[oai(path = "/orders/:id", method = "get", operation_id = "get_order")]
     async fn get_order(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
     ) -> GetOrderResponse {
+        let principal = caller.principal;
         match services
             .core
             .orders
@@ -103,11 +106,12 @@ impl OrdersApi {
     )]
     async fn change_order_status(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
         body: Json<MoveOrderBody>,
     ) -> ChangeOrderStatusResponse {
+        let principal = caller.principal;
         let id = OrderId::from_uuid(id.0);
         match services
             .core
@@ -131,11 +135,12 @@ impl OrdersApi {
     )]
     async fn assign_order(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
         body: Json<AssignOrderBody>,
     ) -> AssignOrderResponse {
+        let principal = caller.principal;
         let id = OrderId::from_uuid(id.0);
         let courier = UserId::from_uuid(body.0.courier_id);
         match services.core.orders.assign(principal, id, courier).await {

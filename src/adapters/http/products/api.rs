@@ -78,10 +78,11 @@ impl ProductsApi {
     #[oai(path = "/products", method = "post", operation_id = "create_product")]
     async fn create_product(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         body: Json<CreateProductBody>,
     ) -> CreateProductResponse {
+        let principal = caller.principal;
         let catalogue = &services.core.catalogue;
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
@@ -107,11 +108,12 @@ impl ProductsApi {
     )]
     async fn update_product(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
         body: Json<UpdateProductBody>,
     ) -> UpdateProductResponse {
+        let principal = caller.principal;
         let catalogue = &services.core.catalogue;
         let id = ProductId::from_uuid(id.0);
         let manager = match principal.as_manager() {
@@ -137,10 +139,11 @@ impl ProductsApi {
     )]
     async fn delete_product(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         id: Path<Uuid>,
     ) -> DeleteProductResponse {
+        let principal = caller.principal;
         let id = ProductId::from_uuid(id.0);
         let manager = match principal.as_manager() {
             Ok(manager) => manager,

@@ -28,13 +28,14 @@ impl StatsApi {
     #[oai(path = "/stats", method = "get", operation_id = "get_stats")]
     async fn get_stats(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// RFC 3339 time, such as `2026-11-01T00:00:00Z`.
         from: Query<Option<DateTime<Utc>>>,
         /// RFC 3339 time, not before `from`.
         to: Query<Option<DateTime<Utc>>>,
     ) -> GetStatsResponse {
+        let principal = caller.principal;
         let period = PlacedBetween {
             from: from.0,
             to: to.0,

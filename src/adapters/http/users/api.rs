@@ -31,7 +31,7 @@ impl UsersApi {
     #[allow(clippy::too_many_arguments)] // one per query parameter of the published operation
     async fn list_users(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// `client`, `courier` or `manager`.
         role: Query<Option<String>>,
@@ -44,6 +44,7 @@ impl UsersApi {
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ListUsersResponse {
+        let principal = caller.principal;
         let request = ListUsersRequest {
             role: role.0,
             status: status.0,
@@ -65,11 +66,12 @@ impl UsersApi {
     #[oai(path = "/users/:id", method = "get", operation_id = "get_user")]
     async fn get_user(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         /// The user's id.
         id: Path<Uuid>,
     ) -> GetUserResponse {
+        let principal = caller.principal;
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
@@ -93,13 +95,14 @@ impl UsersApi {
     #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
     async fn update_user(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         /// The user's id.
         id: Path<Uuid>,
         body: Json<ChangeUserBody>,
     ) -> UpdateUserResponse {
+        let principal = caller.principal;
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
@@ -122,12 +125,13 @@ impl UsersApi {
     #[oai(path = "/users/:id", method = "delete", operation_id = "delete_user")]
     async fn delete_user(
         &self,
-        BearerAuth(principal): BearerAuth,
+        BearerAuth(caller): BearerAuth,
         Data(services): Data<&Arc<HttpServices>>,
         RequestClient(client): RequestClient,
         /// The user's id.
         id: Path<Uuid>,
     ) -> DeleteUserResponse {
+        let principal = caller.principal;
         let manager = match principal.as_manager() {
             Ok(manager) => manager,
             Err(not_a_manager) => return ApiError::from(not_a_manager).into(),
