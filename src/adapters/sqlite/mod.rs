@@ -18,6 +18,7 @@ mod outbox;
 mod pool;
 mod products;
 mod rate_windows;
+mod read_transaction;
 mod second_factors;
 mod sessions;
 mod throttles;

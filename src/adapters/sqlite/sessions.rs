@@ -8,6 +8,7 @@ use super::SqliteStore;
 use super::columns::{
     column, millis, optional_millis, optional_time_column, parsed_column, time_column,
 };
+use super::read_transaction::in_one_read;
 use super::users::user_with_id;
 use crate::core::model::{ClientInfo, PageRequest, Session, SessionId, User, UserId};
 use crate::core::ports::{SessionStore, StoreError};
@@ -83,15 +84,14 @@ impl SessionStore for SqliteStore {
         id: SessionId,
     ) -> Result<Option<(Session, Option<User>)>, StoreError> {
         self.read("reading a session and its user", move |connection| {
-            // One read transaction: one snapshot, and one taking of SQLite's file locks
-            // instead of one per statement.
-            let transaction = connection.unchecked_transaction()?;
-            let Some(session) = query_session(&transaction, id)? else {
-                return Ok(None);
-            };
-            let user = user_with_id(&transaction, session.user_id)?;
-            transaction.finish()?;
-            Ok(Some((session, user)))
+            // One snapshot, and one taking of SQLite's file locks instead of one per statement.
+            in_one_read(connection, |connection| {
+                let Some(session) = query_session(connection, id)? else {
+                    return Ok(None);
+                };
+                let user = user_with_id(connection, session.user_id)?;
+                Ok(Some((session, user)))
+            })
         })
         .await
     }
