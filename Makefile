@@ -1,5 +1,5 @@
 # allomedia — the commands a developer and CI use. `make help` lists them.
-.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench fuzz-api client rust-client browser account-pages deny fuzz proxy ci
+.PHONY: help run test test-mongo crash-safety two-instances lint fmt openapi bench bench-scale fuzz-api client rust-client browser account-pages deny fuzz proxy ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,8 +39,11 @@ fmt: ## format the code
 openapi: ## rewrite openapi/openapi.yaml from the code
 	cargo run --quiet -- openapi > openapi/openapi.yaml
 
-bench: ## measure login throughput, /health p99 under a login flood, memory, GET /me (release build)
+bench: ## issue 13's table for SQLite and MongoDB (SecantusDB) side by side, into docs/benchmarks.md (BENCH_BINARY, BENCH_STORES, FLOOD_SECONDS, SOAK_SECONDS)
 	scripts/bench.sh
+
+bench-scale: ## order listing and stats cost at 1k, 100k, 1M orders through the store port, into docs/benchmarks.md (SCALE_SIZES, SCALE_SIZES_MONGO)
+	scripts/bench-scale.sh
 
 fuzz-api: ## contract fuzzing: schemathesis against the running debug build, as anonymous, client and manager
 	cargo build --quiet
