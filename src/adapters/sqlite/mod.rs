@@ -40,6 +40,11 @@ use pool::ConnectionPool;
 /// writer; SQLite allows one writer at a time whatever the count, so a few suffice.
 const POOL_SIZE: usize = 4;
 
+/// Connections kept for quick reads by key (`ConnectionPool::read`), which run on the
+/// calling async worker: one per worker of a small machine; a read that finds none free goes
+/// to the pool.
+const QUICK_READERS: usize = 2;
+
 /// How long a statement waits for another connection's (or process's) write lock before
 /// failing. Writes here are single short statements, so waiting this long means trouble.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,8 +78,17 @@ impl SqliteStore {
         for _ in 1..POOL_SIZE {
             connections.push(open_connection(path)?);
         }
+        let mut quick = Vec::with_capacity(QUICK_READERS);
+        for _ in 0..QUICK_READERS {
+            let connection = open_connection(path)?;
+            // A quick read never waits for a lock: it is retried on the pool instead.
+            connection
+                .busy_timeout(Duration::ZERO)
+                .context("setting busy_timeout")?;
+            quick.push(connection);
+        }
         Ok(Self {
-            pool: Arc::new(ConnectionPool::new(connections)),
+            pool: Arc::new(ConnectionPool::new(connections, quick)),
         })
     }
 
@@ -100,7 +114,7 @@ impl SqliteStore {
         F: Fn(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
         self.pool
-            .read(BUSY_TIMEOUT, job)
+            .read(job)
             .await
             .context(action)
             .map_err(StoreError::Failed)

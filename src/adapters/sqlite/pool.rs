@@ -4,13 +4,13 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use rusqlite::{Connection, ErrorCode};
 use tokio::sync::Semaphore;
 
-/// A handful of connections and one semaphore permit per connection.
+/// A handful of connections and one semaphore permit per connection, plus a few connections
+/// of their own for quick reads.
 ///
 /// A job first waits (asynchronously) for a permit, then runs on a blocking thread with a
 /// connection taken from the idle list. Holding a permit guarantees an idle connection
@@ -20,13 +20,18 @@ use tokio::sync::Semaphore;
 pub(super) struct ConnectionPool {
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    /// Connections that only `read` uses, with `busy_timeout` 0: a quick read never queues
+    /// behind the listings and writes that hold the others.
+    quick: Mutex<Vec<Connection>>,
 }
 
 impl ConnectionPool {
-    pub(super) fn new(connections: Vec<Connection>) -> Self {
+    /// `quick` connections must have `busy_timeout` 0 (see `read`).
+    pub(super) fn new(connections: Vec<Connection>, quick: Vec<Connection>) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(connections.len())),
             idle: Mutex::new(connections),
+            quick: Mutex::new(quick),
         }
     }
 
@@ -58,29 +63,25 @@ impl ConnectionPool {
         .context("database job did not finish")?
     }
 
-    /// Runs `job`, a read of a few rows by key, right on the calling thread when a connection
-    /// is idle and no lock stands in its way; otherwise as `run` does.
+    /// Runs `job`, a read of a few rows by key, right on the calling thread on a quick-read
+    /// connection when one is free; otherwise, or when a lock stands in its way, as `run`
+    /// does.
     ///
     /// Handing a job to a blocking thread and being woken with its answer costs two thread
     /// switches, several times the read itself: half the CPU of a flood of authenticated
     /// requests went to those switches. Such a read takes microseconds: under WAL it waits
-    /// for no writer, and it is allowed no lock wait at all (`busy_timeout` 0 while it runs),
-    /// so the rare read that would have to wait goes to a blocking thread instead.
-    pub(super) async fn read<T, F>(
-        self: &Arc<Self>,
-        busy_timeout: Duration,
-        job: F,
-    ) -> anyhow::Result<T>
+    /// for no writer, and its connection allows no lock wait at all (`busy_timeout` 0), so
+    /// the rare read that would have to wait (a checkpoint) goes to a blocking thread instead.
+    pub(super) async fn read<T, F>(self: &Arc<Self>, job: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
         F: Fn(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
-        if let Ok(permit) = self.permits.try_acquire() {
-            let connection = self.take_idle()?;
-            let outcome = read_without_waiting(&connection, busy_timeout, &job);
-            self.idle_list().push(connection);
-            drop(permit);
-            match outcome {
+        let free = self.quick_list().pop();
+        if let Some(connection) = free {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| job(&connection)));
+            self.quick_list().push(connection);
+            match outcome.map_err(|_| anyhow!("database job panicked"))? {
                 Err(error) if waited_for_a_lock(&error) => {}
                 outcome => return outcome,
             }
@@ -94,26 +95,16 @@ impl ConnectionPool {
             .ok_or_else(|| anyhow!("no idle database connection despite a free permit"))
     }
 
+    fn quick_list(&self) -> MutexGuard<'_, Vec<Connection>> {
+        // As `idle_list`: only pushes and pops under this lock.
+        self.quick.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn idle_list(&self) -> MutexGuard<'_, Vec<Connection>> {
         // Only `push` and `pop` run under this lock; neither can leave the list half
         // changed, so a poisoned lock still guards a sound list.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn read_without_waiting<T>(
-    connection: &Connection,
-    busy_timeout: Duration,
-    job: &impl Fn(&Connection) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    connection
-        .busy_timeout(Duration::ZERO)
-        .context("clearing busy_timeout")?;
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| job(connection)));
-    connection
-        .busy_timeout(busy_timeout)
-        .context("restoring busy_timeout")?;
-    outcome.map_err(|_| anyhow!("database job panicked"))?
 }
 
 /// Whether SQLite refused the job because another connection held a lock it needed.
@@ -130,44 +121,57 @@ fn waited_for_a_lock(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use super::*;
 
     const WAIT: Duration = Duration::from_secs(5);
 
-    fn pool() -> Arc<ConnectionPool> {
+    fn connection(busy_timeout: Duration) -> Connection {
         let connection = Connection::open_in_memory().unwrap();
-        connection.busy_timeout(WAIT).unwrap();
-        Arc::new(ConnectionPool::new(vec![connection]))
+        connection.busy_timeout(busy_timeout).unwrap();
+        connection
+    }
+
+    fn pool() -> Arc<ConnectionPool> {
+        Arc::new(ConnectionPool::new(
+            vec![connection(WAIT)],
+            vec![connection(Duration::ZERO)],
+        ))
+    }
+
+    fn busy_timeout(connection: &Connection) -> anyhow::Result<i64> {
+        Ok(connection.pragma_query_value(None, "busy_timeout", |row| row.get(0))?)
     }
 
     fn busy() -> anyhow::Error {
-        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
-            .into()
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        )
+        .into()
     }
 
     #[tokio::test]
-    async fn a_quick_read_answers_and_leaves_the_lock_wait_as_it_was() {
+    async fn a_quick_read_runs_where_no_lock_is_waited_for_and_other_jobs_where_they_may_wait() {
         let pool = pool();
 
-        let answer = pool
-            .read(WAIT, |connection| {
-                let timeout: i64 =
-                    connection.pragma_query_value(None, "busy_timeout", |row| row.get(0))?;
-                Ok(timeout)
-            })
-            .await
-            .unwrap();
-        let after = pool
-            .run(|connection| {
-                Ok(connection
-                    .pragma_query_value(None, "busy_timeout", |row| row.get::<_, i64>(0))?)
-            })
-            .await
-            .unwrap();
+        let quick = pool.read(busy_timeout).await.unwrap();
+        let other = pool.run(busy_timeout).await.unwrap();
 
-        assert_eq!(answer, 0, "a quick read must not wait for locks");
-        assert_eq!(after, WAIT.as_millis() as i64);
+        assert_eq!(quick, 0);
+        assert_eq!(other, WAIT.as_millis() as i64);
+    }
+
+    #[tokio::test]
+    async fn a_quick_read_does_not_queue_behind_the_pools_connections() {
+        let pool = pool();
+        let every_permit = Arc::clone(&pool.permits).acquire_owned().await.unwrap();
+
+        let answer = pool.read(|_| Ok("read")).await;
+
+        assert_eq!(answer.unwrap(), "read");
+        drop(every_permit);
     }
 
     #[tokio::test]
@@ -177,14 +181,14 @@ mod tests {
 
         let answer = {
             let tries = Arc::clone(&tries);
-            pool.read(WAIT, move |_| match tries.fetch_add(1, Ordering::SeqCst) {
+            pool.read(move |connection| match tries.fetch_add(1, Ordering::SeqCst) {
                 0 => Err(busy().context("reading")),
-                _ => Ok("read"),
+                _ => busy_timeout(connection),
             })
             .await
         };
 
-        assert_eq!(answer.unwrap(), "read");
+        assert_eq!(answer.unwrap(), WAIT.as_millis() as i64);
         assert_eq!(tries.load(Ordering::SeqCst), 2);
     }
 
@@ -195,7 +199,7 @@ mod tests {
 
         let answer = {
             let tries = Arc::clone(&tries);
-            pool.read(WAIT, move |_| -> anyhow::Result<()> {
+            pool.read(move |_| -> anyhow::Result<()> {
                 tries.fetch_add(1, Ordering::SeqCst);
                 Err(anyhow!("a corrupt row"))
             })
@@ -207,15 +211,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_panicking_quick_read_keeps_its_connection_in_the_pool() {
+    async fn a_panicking_quick_read_keeps_its_connection() {
         let pool = pool();
 
         let panicked = pool
-            .read(WAIT, |_| -> anyhow::Result<()> { panic!("a bad read") })
+            .read(|_| -> anyhow::Result<()> { panic!("a bad read") })
             .await;
-        let next = pool.read(WAIT, |_| Ok(1)).await;
 
         assert!(panicked.is_err());
-        assert_eq!(next.unwrap(), 1);
+        assert_eq!(pool.quick_list().len(), 1);
+        assert_eq!(pool.read(busy_timeout).await.unwrap(), 0);
     }
 }
