@@ -145,11 +145,8 @@ mod tests {
     }
 
     fn busy() -> anyhow::Error {
-        rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-            None,
-        )
-        .into()
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
+            .into()
     }
 
     #[tokio::test]
@@ -181,10 +178,12 @@ mod tests {
 
         let answer = {
             let tries = Arc::clone(&tries);
-            pool.read(move |connection| match tries.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(busy().context("reading")),
-                _ => busy_timeout(connection),
-            })
+            pool.read(
+                move |connection| match tries.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(busy().context("reading")),
+                    _ => busy_timeout(connection),
+                },
+            )
             .await
         };
 
